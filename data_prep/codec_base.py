@@ -28,7 +28,6 @@ CODEC_TYPES: dict[str, str] = {
     "char": "data_prep.text_codec:CharCodec",
     "word": "data_prep.text_codec:WordCodec",
     "midi_events": "data_prep.midi_events:EventCodec",
-    "midi_grid": "data_prep.chorale_codec:ChoraleCodec",
 }
 
 

@@ -1,0 +1,178 @@
+"""Bach chorales as voice grids: built offline from music21's corpus, or read from jsb_chorales CSVs.
+
+The music21 build keeps the four-voice (soprano, alto, tenor, bass) chorales of the Riemenschneider
+collection, puts each on a 16th-note grid with struck/held flags, splits them deterministically
+(by a hash of the chorale's name, so the split is the same on every machine and run) and caches the
+result. See :mod:`data_prep.chorale_cache` for the cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from data_prep.errors import SeqgenError
+from data_prep.grid import Grid, infer_struck
+
+SPLITS = ("train", "valid", "test")
+CSV_COLUMNS = ("note0", "note1", "note2", "note3")
+_PART_NAMES = ("soprano", "alto", "tenor", "bass")
+
+Dataset = dict[str, list[Grid]]  # split name -> chorales
+
+
+def assign_splits(names: list[str]) -> list[str]:
+    """80/10/10 train/valid/test by the rank of a hash of each name: stable on every machine and run."""
+    order = sorted(range(len(names)), key=lambda i: hashlib.sha1(names[i].encode()).hexdigest())
+    splits = [""] * len(names)
+    for rank, i in enumerate(order):
+        fraction = rank / max(len(names), 1)
+        splits[i] = "test" if fraction < 0.1 else "valid" if fraction < 0.2 else "train"
+    return splits
+
+
+def chorale_names() -> list[str]:
+    """Corpus paths of music21's Riemenschneider chorales (e.g. ``bach/bwv269``)."""
+    from music21 import corpus
+
+    return [str(name) for name in corpus.chorales.Iterator(returnType="filename")]
+
+
+def _part_grid(part, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """One part -> (pitches (steps,), struck (steps,)); chords keep their top note."""
+    pitches = np.zeros(steps, np.int16)
+    struck = np.zeros(steps, bool)
+    for element in part.flatten().notes:
+        if element.duration.quarterLength == 0:  # grace notes take no time on a grid
+            continue
+        start = int(round(float(element.offset) * 4))
+        end = int(round(float(element.offset + element.duration.quarterLength) * 4))
+        if end <= start or start >= steps:
+            continue
+        pitch = max(p.midi for p in element.pitches)
+        pitches[start:end] = pitch
+        tied_in = element.tie is not None and element.tie.type in ("stop", "continue")
+        struck[start] = not tied_in
+    return pitches, struck
+
+
+def score_to_grid(score, name: str) -> Grid | None:
+    """A music21 score with four S/A/T/B parts -> a :class:`Grid`; ``None`` for any other layout."""
+    parts = list(score.parts)
+    if len(parts) != 4:
+        return None
+    labels = [(p.partName or p.id or "").lower() for p in parts]
+    if not all(label.startswith(expected[:3]) for label, expected in zip(labels, _PART_NAMES)):
+        return None
+    steps = int(round(float(score.highestTime) * 4))
+    if steps == 0:
+        return None
+    columns = [_part_grid(part, steps) for part in parts]
+    pitches = np.stack([c[0] for c in columns], axis=1)
+    struck = np.stack([c[1] for c in columns], axis=1)
+    return Grid(pitches, struck, name=name.split("/")[-1], meta={"source": "music21"})
+
+
+def _parse_one(path: str) -> Grid | None:
+    from music21 import corpus
+
+    try:
+        return score_to_grid(corpus.parse(path), path)
+    except Exception:  # a corpus file music21 cannot read is left out, not fatal
+        return None
+
+
+def build_from_music21(names: Iterable[str] | None = None, workers: int | None = None,
+                       progress: bool = True) -> Dataset:
+    """Parse chorales (all of them by default) with all cores and split them.
+
+    ``names`` limits the build (tests use a handful). Chorales that are not four S/A/T/B voices are
+    left out. Duplicates (the corpus holds some harmonisations twice) keep their first copy.
+    """
+    names = list(names) if names is not None else chorale_names()
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and len(names) > 8:
+        with ProcessPoolExecutor(workers) as pool:
+            grids = list(_progress(pool.map(_parse_one, names, chunksize=4), len(names), progress))
+    else:
+        grids = [_parse_one(n) for n in _progress(names, len(names), progress)]
+    unique: dict[bytes, Grid] = {}
+    for grid in grids:
+        if grid is not None:
+            unique.setdefault(grid.pitches.tobytes(), grid)
+    kept = list(unique.values())
+    dataset: Dataset = {split: [] for split in SPLITS}
+    for grid, split in zip(kept, assign_splits([g.name for g in kept])):
+        dataset[split].append(grid)
+    return dataset
+
+
+def _progress(items, total: int, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc="parsing chorales", unit="chorale")
+
+
+def read_csv_chorale(path: Path) -> Grid:
+    """One jsb_chorales CSV file (columns note0..note3, 0 = silence) -> a Grid with repeats held."""
+    try:
+        with open(path, newline="") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SeqgenError(f"cannot read {path}: {e}; check the file is a jsb_chorales CSV") from None
+    return parse_csv_chorale(text, str(path), Path(path).stem)
+
+
+def parse_csv_chorale(text: str, where: str, name: str) -> Grid:
+    """The text of one jsb_chorales CSV -> a Grid; ``where`` names it in error messages."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or tuple(c.strip() for c in rows[0]) != CSV_COLUMNS:
+        got = ",".join(rows[0]) if rows else "an empty file"
+        raise SeqgenError(f"{where}: header must be {','.join(CSV_COLUMNS)}, got {got}")
+    values = []
+    for line_no, row in enumerate(rows[1:], start=2):
+        try:
+            values.append([int(v) for v in row])
+        except ValueError:
+            raise SeqgenError(f"{where}, line {line_no}: notes must be integers (0 = silence), got {row}") from None
+        if len(row) != 4 or not all(0 <= v <= 127 for v in values[-1]):
+            raise SeqgenError(f"{where}, line {line_no}: need 4 MIDI pitches 0-127, got {row}")
+    if not values:
+        raise SeqgenError(f"{where}: no rows of notes; remove the file or fill it")
+    pitches = np.array(values, np.int16)
+    return Grid(pitches, infer_struck(pitches), name=name, meta={"source": "csv"})
+
+
+def read_csv_folder(root: str | os.PathLike) -> Dataset:
+    """A folder in the jsb_chorales layout: ``train/``, ``valid/``, ``test/`` of ``chorale_*.csv``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise SeqgenError(f"chorale folder {str(root)!r} does not exist; give a folder with train/, valid/, test/")
+    dataset: Dataset = {}
+    for split in SPLITS:
+        files = sorted((root / split).glob("chorale_*.csv"))
+        if not files:
+            raise SeqgenError(f"{root / split}: no chorale_*.csv files; the split must not be empty")
+        dataset[split] = [read_csv_chorale(f) for f in files]
+    return dataset
+
+
+def describe(dataset: Dataset) -> str:
+    """Chorales and steps per split, pitch range and per-voice ranges, for ``seqgen data chorales``."""
+    lines = []
+    for split in SPLITS:
+        grids = dataset.get(split, [])
+        lines.append(f"{split:>5}: {len(grids):4d} chorales, {sum(g.steps for g in grids):7d} steps")
+    notes = np.concatenate([g.pitches.reshape(-1) for gs in dataset.values() for g in gs])
+    sounding = notes[notes > 0]
+    lines.append(f"pitch range: {sounding.min()}-{sounding.max()} (MIDI), silence {np.mean(notes == 0):.1%} of notes")
+    return "\n".join(lines)

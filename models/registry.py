@@ -1,0 +1,17 @@
+"""Build a model of any family from its config."""
+
+from __future__ import annotations
+
+from models.base import AutoregressiveModel
+from models.config import ModelConfig, WaveNetConfig
+
+
+def build_model(config: ModelConfig) -> AutoregressiveModel:
+    """A freshly initialised model for ``config`` (weights created eagerly)."""
+    if isinstance(config, WaveNetConfig):
+        from models.wavenet import WaveNetModel
+
+        return WaveNetModel(config, name="wavenet")
+    from models.rnn import RNNModel
+
+    return RNNModel(config, name=config.cell)
