@@ -1,0 +1,174 @@
+"""The ``seqgen`` command line: thin click commands, each validating its options and calling one
+library function. User errors (:class:`SeqgenError`) print one line and exit non-zero.
+
+Heavy imports (TensorFlow, music21) happen inside the commands, so ``seqgen --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from data_prep.errors import SeqgenError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for users
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with stderr silenced at the file-descriptor level.
+
+    TensorFlow 2.21 prints CUDA and oneDNN notices from C++ before its logging is set up, so no
+    environment variable hides them. What it prints is kept and shown if the import fails.
+    """
+    import sys
+    import tempfile
+
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow
+
+            tensorflow.config.list_physical_devices("GPU")  # device start-up notices, silenced too
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+class SeqgenGroup(click.Group):
+    """A click group that turns :class:`SeqgenError` into ``Error: <one line>`` and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SeqgenError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=SeqgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="seqgen")
+def main() -> None:
+    """seqgen: learn from sequences (Bach chorales, text, MIDI, sketches) and write new ones.
+
+    \b
+    Quick start:
+      seqgen generate chorale -o chorale.mid      # a chorale from the shipped model
+      seqgen data chorales                         # build the chorale dataset (offline)
+      seqgen train chorales --model lstm --out runs/lstm
+      seqgen evaluate runs/lstm
+    """
+    import_tensorflow_quietly()
+
+
+@main.group(cls=SeqgenGroup)
+def data() -> None:
+    """Build or read a dataset and print its statistics."""
+
+
+@main.group(cls=SeqgenGroup)
+def train() -> None:
+    """Train a model; the run directory holds everything generate and evaluate need."""
+
+
+DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False), envvar="SEQGEN_DATA_DIR",
+                        help="Cache folder for built datasets [default: the user cache dir; env SEQGEN_DATA_DIR].")
+RUN_DIR = click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+
+
+@data.command("chorales")
+@click.option("--source", default="music21", show_default=True,
+              help="'music21' (built offline from its corpus) or a jsb_chorales folder or .tgz.")
+@DATA_DIR
+def data_chorales(source: str, data_dir: str | None) -> None:
+    """Build (first time) or load the Bach chorales and print their statistics.
+
+    Example: seqgen data chorales --source jsb_chorales.tgz
+    """
+    from models.chorale_task import data_summary
+
+    click.echo(data_summary(source, data_dir))
+
+
+def training_options(f):
+    """Options every ``train`` command shares."""
+    options = [
+        click.option("--model", "family", type=click.Choice(["lstm", "gru", "wavenet"]), required=True,
+                     help="Model family."),
+        click.option("--preset", default="small", show_default=True, help="Named size: tiny, small, medium."),
+        click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True),
+        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True),
+        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True),
+        click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True,
+                     help="Epochs without validation improvement before stopping."),
+        click.option("--out", type=click.Path(file_okay=False), required=True, help="Run directory to write."),
+        click.option("--resume", is_flag=True, help="Continue an interrupted run in --out."),
+        click.option("--force", is_flag=True, help="Replace an existing run in --out."),
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--mixed-precision", is_flag=True, help="float16 on GPU (bfloat16 on CPU)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def train_config(epochs, learning_rate, patience, seed, mixed_precision):
+    from models.train import TrainConfig
+
+    return TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience, seed=seed,
+                       mixed_precision=mixed_precision)
+
+
+@train.command("chorales")
+@training_options
+@click.option("--source", default="music21", show_default=True, help="'music21' or a jsb_chorales folder/.tgz.")
+@click.option("--window", type=click.IntRange(min=4), default=64, show_default=True, help="Time steps per window.")
+@click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
+              help="Random transposition range in semitones (0 = off).")
+@DATA_DIR
+def train_chorales_cmd(family, preset, epochs, batch_size, learning_rate, patience, out, resume, force, seed,
+                       mixed_precision, source, window, transpose, data_dir) -> None:
+    """Train LSTM, GRU or WaveNet on Bach chorales.
+
+    Example: seqgen train chorales --model wavenet --preset small --out runs/wavenet
+    """
+    from models.chorale_task import ChoraleDataConfig, train_chorales
+
+    data = ChoraleDataConfig(window_steps=window, stride_steps=max(window // 4, 1), batch_size=batch_size,
+                             max_transpose=transpose)
+    run = train_chorales(out, family=family, preset=preset, source=source, data_dir=data_dir, data=data,
+                         train=train_config(epochs, learning_rate, patience, seed, mixed_precision),
+                         resume=resume, force=force)
+    click.echo(f"trained {family}/{preset}; run saved in {run}. Next: seqgen evaluate {run}")
+
+
+@main.command()
+@RUN_DIR
+@click.option("--split", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
+@DATA_DIR
+def evaluate(run_dir: str, split: str, data_dir: str | None) -> None:
+    """Cross-entropy (nats per note/character) and accuracy of a run on held-out data.
+
+    Example: seqgen evaluate runs/lstm --split test
+    """
+    from models.run_dir import read_run_info
+
+    task = read_run_info(run_dir).get("task")
+    if task == "chorale":
+        from models.chorale_task import evaluate_chorales
+
+        click.echo(evaluate_chorales(run_dir, split, data_dir))
+    else:
+        raise SeqgenError(f"{run_dir}: cannot evaluate a run of task {task!r} with this version of seqgen")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The trainer: Keras ``fit`` inside a distribution strategy, with checkpoints, resume and logs.
+
+It does not know which model it trains: it takes a function that builds a model, called inside
+the strategy's scope so the variables are placed (mirrored) where the strategy wants them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import keras
+import tensorflow as tf
+
+from data_prep.errors import SeqgenError
+from models import run_dir as rd
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train, whatever the model."""
+
+    epochs: int = 20  # upper bound; early stopping usually ends sooner
+    learning_rate: float = 1e-3  # Adam
+    clipnorm: float = 1.0  # gradient norm clipping: keeps RNN training stable
+    patience: int = 5  # epochs without validation improvement before stopping
+    seed: int = 0  # weight initialisation and dropout
+    mixed_precision: bool = False  # float16 on GPU, bfloat16 on CPU; logits stay float32
+    steps_per_execution: int = 1  # >1 runs several batches per call: less Python overhead on GPUs
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "patience", "steps_per_execution"):
+            if getattr(self, name) < 1:
+                raise SeqgenError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)!r}")
+        if not self.learning_rate > 0:
+            raise SeqgenError(f"TrainConfig.learning_rate must be > 0, got {self.learning_rate!r}")
+
+
+def choose_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strategy:
+    """The strategy for this machine.
+
+    ``TF_CONFIG`` naming several workers -> ``MultiWorkerMirroredStrategy``; several GPUs (or an
+    explicit ``devices`` list, e.g. two logical CPUs in tests) -> ``MirroredStrategy``; otherwise the
+    default strategy on the one device.
+    """
+    cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    if len(cluster.get("worker", [])) + len(cluster.get("chief", [])) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if devices:
+        return tf.distribute.MirroredStrategy(devices=list(devices))
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+class AtomicCheckpoint(keras.callbacks.Callback):
+    """Save the model when ``monitor`` improves, replacing the file in one step (never half-written)."""
+
+    def __init__(self, path: Path, monitor: str = "val_loss"):
+        super().__init__()
+        self.path, self.monitor, self.best = path, monitor, float("inf")
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and value < self.best:
+            self.best = float(value)
+            rd.save_model(self.model, self.path)
+
+
+def _callbacks(run: Path, config: TrainConfig, resume: bool, has_validation: bool) -> list:
+    monitor = "val_loss" if has_validation else "loss"
+    return [
+        # Backup first: on resume it restores weights, optimizer and epoch before anything else runs.
+        keras.callbacks.BackupAndRestore(str(run / rd.BACKUP_DIR), delete_checkpoint=True),
+        AtomicCheckpoint(run / rd.BEST_FILE, monitor),
+        keras.callbacks.EarlyStopping(monitor, patience=config.patience, restore_best_weights=True),
+        keras.callbacks.CSVLogger(str(run / rd.LOG_FILE), append=resume),
+        keras.callbacks.TensorBoard(str(run / rd.TENSORBOARD_DIR), write_graph=False),
+    ]
+
+
+def _precision_policy(enabled: bool) -> str:
+    if not enabled:
+        return "float32"
+    return "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+
+
+def fit(
+    build: Callable[[], keras.Model],
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset | None,
+    run: Path,
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    strategy: tf.distribute.Strategy | None = None,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+) -> keras.callbacks.History:
+    """Train ``build()`` on ``train_ds``; the best model by validation loss ends in ``run/model.keras``.
+
+    ``run`` must be prepared with :func:`models.run_dir.prepare_run_dir` and hold ``run.json``.
+    Interrupted runs continue where they stopped when called again with ``resume=True``.
+    """
+    strategy = strategy or choose_strategy()
+    keras.utils.set_random_seed(config.seed)
+    previous_policy = keras.mixed_precision.dtype_policy().name
+    keras.mixed_precision.set_dtype_policy(_precision_policy(config.mixed_precision))
+    try:
+        with strategy.scope():
+            model = build()
+            model.compile(
+                optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=["accuracy"],
+                steps_per_execution=config.steps_per_execution,
+            )
+        callbacks = _callbacks(run, config, resume, val_ds is not None) + list(extra_callbacks)
+        # shuffle=False: the tf.data pipeline already shuffles (Keras would only warn).
+        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                            callbacks=callbacks, verbose=verbose, shuffle=False)
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous_policy)
+    rd.save_model(model, run / rd.MODEL_FILE)
+    return history
+
+
+def train_config_dict(config: TrainConfig) -> dict:
+    return asdict(config)
