@@ -1,0 +1,236 @@
+"""The ``events`` encoding of MIDI: a performance as a stream of note-on, note-off, time-shift and
+velocity tokens (Oore et al. 2018, "This time with feeling"), plus writing notes back to MIDI.
+
+Token ids with the default config (vocabulary 389)::
+
+    0            BOS
+    1 + p        note-on of pitch p        (p = 0..127)
+    129 + p      note-off of pitch p
+    257 + k      time shift of k + 1 steps (k = 0..99; one step = 10 ms, so 10 ms..1 s)
+    357 + b      velocity bin b            (b = 0..31; sets the velocity of the note-ons that follow)
+
+Times are seconds, quantised to the step; a gap longer than the longest shift takes several shift
+tokens. A velocity token is written only when the bin changes. At one instant note-offs come before
+note-ons, so a repeated note is re-struck. The stream has no channels or programs: every note is
+one instrument. Same-pitch notes cannot overlap in this vocabulary: a note-on of a sounding pitch
+ends the earlier note (the same rule as the MIDI reader).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import mido
+import numpy as np
+
+from data_prep.errors import SeqgenError
+from data_prep.files import atomic_path, check_writable
+from data_prep.midi_read import DRUM_CHANNEL, Note, Performance, allowed_shifts
+
+BOS = 0
+NOTE_ON = 1  # first note-on id
+NOTE_OFF = NOTE_ON + 128  # first note-off id
+TIME_SHIFT = NOTE_OFF + 128  # first time-shift id
+DEFAULT_VELOCITY = 64  # for note-ons a sampled sequence plays before any velocity token
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """The resolution of the ``events`` vocabulary."""
+
+    time_step_ms: int = 10  # one time-shift step; 10 ms is below what listeners notice in timing
+    max_shift_ms: int = 1000  # the longest single shift token (a multiple of the step); longer gaps chain
+    velocity_bins: int = 32  # 128 MIDI velocities in this many equal bins
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise SeqgenError(f"midi events config: {f.name} must be an integer, got {value!r}")
+        if not 1 <= self.time_step_ms <= 1000:
+            raise SeqgenError(f"midi events config: time_step_ms must be 1-1000, got {self.time_step_ms}")
+        if self.max_shift_ms < self.time_step_ms or self.max_shift_ms % self.time_step_ms:
+            raise SeqgenError(
+                f"midi events config: max_shift_ms ({self.max_shift_ms}) must be a positive multiple of "
+                f"time_step_ms ({self.time_step_ms})"
+            )
+        if not 1 <= self.velocity_bins <= 128:
+            raise SeqgenError(f"midi events config: velocity_bins must be 1-128, got {self.velocity_bins}")
+
+
+def _as_notes(notes: Performance | Iterable[Note]) -> list[Note]:
+    return list(notes.notes if isinstance(notes, Performance) else notes)
+
+
+class EventCodec:
+    """Notes <-> performance-event tokens (see the module doc for the layout)."""
+
+    type_name = "midi_events"
+    bos_id = BOS
+    period = 1
+    forbidden_ids = (BOS,)
+
+    def __init__(self, config: EventConfig | None = None):
+        self.config = config or EventConfig()
+        self.shift_steps = self.config.max_shift_ms // self.config.time_step_ms  # shift tokens
+        self.first_velocity = TIME_SHIFT + self.shift_steps
+
+    @property
+    def vocab_size(self) -> int:
+        return self.first_velocity + self.config.velocity_bins
+
+    def to_config(self) -> dict:
+        return {"type": self.type_name, **asdict(self.config)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "EventCodec":
+        if config.get("type", cls.type_name) != cls.type_name:
+            raise SeqgenError(f"config of type {config.get('type')!r} given to the {cls.type_name} codec")
+        return cls(EventConfig(**{f.name: config[f.name] for f in fields(EventConfig) if f.name in config}))
+
+    def velocity_bin(self, velocity: int) -> int:
+        return min(self.config.velocity_bins - 1, int(velocity) * self.config.velocity_bins // 128)
+
+    def bin_velocity(self, b: int) -> int:
+        """The velocity a bin decodes to: the middle of the bin."""
+        return int(np.clip(round((b + 0.5) * 128 / self.config.velocity_bins), 1, 127))
+
+    def _spans(self, notes: list[Note]) -> list[list[int]]:
+        """``[start_step, end_step, pitch, velocity]``, >= 1 step long, same-pitch overlaps cut."""
+        to_step = 1000.0 / self.config.time_step_ms
+        spans = []
+        for n in notes:
+            if not 0 <= n.pitch <= 127:
+                raise SeqgenError(f"note at {n.start:.3f} s has pitch {n.pitch}, outside MIDI 0-127: transpose less")
+            start = max(0, int(np.floor(n.start * to_step + 0.5)))
+            spans.append([start, max(int(np.floor(n.end * to_step + 0.5)), start + 1), int(n.pitch), int(n.velocity)])
+        spans.sort(key=lambda s: (s[0], s[2], -s[1]))  # the longest of same-pitch, same-onset notes first
+        kept, last = [], {}  # last: pitch -> its latest kept span
+        for span in spans:
+            earlier = last.get(span[2])
+            if earlier is not None and earlier[1] > span[0]:
+                if earlier[0] == span[0]:
+                    continue  # a duplicate onset: keep the longer note only
+                earlier[1] = span[0]  # a re-strike ends the sounding note
+            kept.append(span)
+            last[span[2]] = span
+        return kept
+
+    def encode(self, notes: Performance | Iterable[Note]) -> np.ndarray:
+        """Notes (or a :class:`Performance`) -> int32 tokens ``(n,)``, no BOS."""
+        events = []  # (step, 0 = off / 1 = on, pitch, velocity)
+        for start, end, pitch, velocity in self._spans(_as_notes(notes)):
+            events += [(start, 1, pitch, velocity), (end, 0, pitch, 0)]
+        events.sort()
+        tokens, now, current_bin = [], 0, None
+        for step, is_on, pitch, velocity in events:
+            gap = step - now
+            while gap > 0:
+                k = min(gap, self.shift_steps)
+                tokens.append(TIME_SHIFT + k - 1)
+                gap -= k
+            now = step
+            if is_on:
+                b = self.velocity_bin(velocity)
+                if b != current_bin:
+                    tokens.append(self.first_velocity + b)
+                    current_bin = b
+                tokens.append(NOTE_ON + pitch)
+            else:
+                tokens.append(NOTE_OFF + pitch)
+        return np.asarray(tokens, np.int32)
+
+    def decode(self, tokens: np.ndarray, bpm: float = 120.0) -> list[Note]:
+        """Tokens ``(n,)`` -> notes sorted by ``(start, pitch)``; any sequence of ids in the vocabulary decodes.
+
+        BOS is skipped, a note-off of a silent pitch is ignored, a note-on of a sounding pitch ends the
+        earlier note, notes still sounding at the end close there; every note lasts at least one step.
+        Beats assume a steady ``bpm`` (the stream has no tempo). Channel, track and program are 0.
+        """
+        tokens = np.asarray(tokens, np.int64).reshape(-1)  # (n,)
+        if tokens.size and (tokens.min() < 0 or tokens.max() >= self.vocab_size):
+            bad = int(tokens[(tokens < 0) | (tokens >= self.vocab_size)][0])
+            raise SeqgenError(f"token {bad} is outside the midi_events vocabulary 0-{self.vocab_size - 1}: wrong codec?")
+        spans, sounding, now, velocity = [], {}, 0, DEFAULT_VELOCITY  # sounding: pitch -> (step, velocity)
+        for t in tokens.tolist():
+            if NOTE_ON <= t < NOTE_OFF:
+                if t - NOTE_ON in sounding and sounding[t - NOTE_ON][0] < now:
+                    spans.append((t - NOTE_ON, now, *sounding[t - NOTE_ON]))
+                sounding[t - NOTE_ON] = (now, velocity)  # a same-step re-strike replaces the earlier note
+            elif NOTE_OFF <= t < TIME_SHIFT and t - NOTE_OFF in sounding:
+                spans.append((t - NOTE_OFF, now, *sounding.pop(t - NOTE_OFF)))
+            elif TIME_SHIFT <= t < self.first_velocity:
+                now += t - TIME_SHIFT + 1
+            elif t >= self.first_velocity:
+                velocity = self.bin_velocity(t - self.first_velocity)
+        spans += [(pitch, now, start, vel) for pitch, (start, vel) in sounding.items()]
+        step_s, beats_per_s = self.config.time_step_ms / 1000.0, bpm / 60.0
+        notes = []
+        for pitch, end, start, vel in spans:
+            t0, t1 = start * step_s, max(end, start + 1) * step_s
+            notes.append(Note(t0, t1, t0 * beats_per_s, t1 * beats_per_s, pitch, vel, 0, 0, 0))
+        return sorted(notes, key=lambda n: (n.start, n.pitch))
+
+
+def transpose_notes(notes: Performance | Iterable[Note], semitones: int) -> list[Note]:
+    """Notes moved by ``semitones``; drum notes (channel 10) keep their pitch, which names a drum."""
+    return [n if n.channel == DRUM_CHANNEL else n._replace(pitch=n.pitch + semitones) for n in _as_notes(notes)]
+
+
+def note_shifts(notes: Performance | Iterable[Note], lo: int = 0, hi: int = 127, max_shift: int = 6) -> list[int]:
+    """Transpositions within ``±max_shift`` that keep every pitched note in ``[lo, hi]``."""
+    pitches = [n.pitch for n in _as_notes(notes) if n.channel != DRUM_CHANNEL]
+    return allowed_shifts(min(pitches), max(pitches), lo, hi, max_shift) if pitches else [0]
+
+
+def random_transpose_notes(
+    notes: Performance | Iterable[Note], rng: np.random.Generator, lo: int = 0, hi: int = 127, max_shift: int = 6
+) -> list[Note]:
+    """Notes moved by a shift drawn uniformly from :func:`note_shifts` (augmentation)."""
+    notes = _as_notes(notes)
+    shifts = note_shifts(notes, lo, hi, max_shift)
+    if not shifts:
+        raise SeqgenError(f"no shift within ±{max_shift} keeps these notes in [{lo}, {hi}]; widen the range")
+    return transpose_notes(notes, int(rng.choice(shifts)))
+
+
+def notes_to_midi(
+    notes: Performance | Sequence[Note],
+    path: str | os.PathLike,
+    bpm: float = 120.0,
+    ticks_per_beat: int = 480,
+    force: bool = False,
+) -> Path:
+    """Write notes (by their seconds) as a one-track MIDI file at a steady ``bpm``, atomically.
+
+    Each note keeps its channel; each channel gets the program of its first note. An existing
+    ``path`` is replaced only with ``force``. Returns the path.
+    """
+    path = check_writable(path, force)
+    if not 0 < bpm <= 1000 or ticks_per_beat < 1:
+        raise SeqgenError(f"need 0 < bpm <= 1000 and ticks_per_beat >= 1, got {bpm} and {ticks_per_beat}")
+    notes = _as_notes(notes)
+    to_tick = bpm / 60.0 * ticks_per_beat
+    events = []  # (tick, order, message); order: programs, then note-offs, then note-ons at a tick
+    for channel, program in {n.channel: n.program for n in reversed(notes)}.items():
+        if channel != DRUM_CHANNEL:
+            events.append((0, 0, mido.Message("program_change", channel=channel, program=program)))
+    for n in notes:
+        on = round(n.start * to_tick)
+        off = max(round(n.end * to_tick), on + 1)
+        velocity = int(np.clip(n.velocity, 1, 127))
+        events.append((on, 2, mido.Message("note_on", channel=n.channel, note=n.pitch, velocity=velocity)))
+        events.append((off, 1, mido.Message("note_off", channel=n.channel, note=n.pitch, velocity=0)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0)])
+    now = 0
+    for tick, _, message in events:
+        track.append(message.copy(time=tick - now))
+        now = tick
+    midi = mido.MidiFile(type=0, ticks_per_beat=ticks_per_beat, tracks=[track])
+    with atomic_path(path) as tmp:
+        midi.save(tmp)
+    return path

@@ -1,0 +1,171 @@
+"""Performance -> voice :class:`Grid` (the ``grid`` encoding of MIDI corpora), and back to notes.
+
+Notes are quantised by beats, not seconds, so tempo changes do not bend the grid: onset and end are
+rounded to the nearest step (4 per quarter note), a note lasts at least one step. Leading silence
+is cut in whole quarter notes, so a pickup keeps its place in the beat.
+
+Voices come from parts (one part = one track and channel):
+
+1. a part whose quantised notes never overlap is one line; a polyphonic part is split into lines
+   greedily in time order, the notes of a chord from the top down (the highest note takes the
+   first free line), which uses as few lines as the part's polyphony;
+2. with at most ``voices`` lines, each line is a voice, ordered top-down by mean pitch; missing
+   voices stay silent (at the bottom);
+3. with more lines, the ``voices`` lines that sound longest keep a voice each; every note of the
+   other lines goes to the free voice (over its whole span) nearest in mean pitch, or is dropped
+   when none is free. ``grid.meta["dropped_notes"]`` counts them (pitch-0 notes too: 0 is silence).
+
+A note is struck at its first step and held after, so repeated notes stay separate notes.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from data_prep.errors import SeqgenError
+from data_prep.grid import Grid
+from data_prep.midi_read import Note, Performance, allowed_shifts
+
+STEPS_PER_QUARTER = 4  # sixteenth-note grid, as for the chorales
+
+
+class _Span(NamedTuple):
+    start: int  # step
+    end: int  # step, exclusive
+    pitch: int
+
+
+def _quantise(notes: Sequence[Note], steps_per_quarter: int) -> tuple[dict[tuple[int, int], list[_Span]], float, int]:
+    """Spans per part ``(track, channel)``, the cut leading beats, and the number of pitch-0 notes left out."""
+    offset = float(math.floor(min(n.start_beat for n in notes))) if notes else 0.0
+
+    def step(beat: float) -> int:
+        return math.floor((beat - offset) * steps_per_quarter + 0.5)  # round half up, not to even
+
+    parts: dict[tuple[int, int], list[_Span]] = {}
+    for n in notes:
+        if n.pitch > 0:
+            start = step(n.start_beat)
+            parts.setdefault((n.track, n.channel), []).append(_Span(start, max(step(n.end_beat), start + 1), n.pitch))
+    return parts, offset, sum(n.pitch == 0 for n in notes)
+
+
+def _split_part(spans: list[_Span]) -> list[list[_Span]]:
+    """Lines of one part: each note to the first line free at its onset, chords from the top down."""
+    lines: list[list[_Span]] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.pitch, s.end)):
+        free = next((line for line in lines if line[-1].end <= span.start), None)
+        if free is None:
+            lines.append([span])
+        else:
+            free.append(span)
+    return lines
+
+
+def _mean_pitch(line: list[_Span]) -> float:
+    return float(np.mean([s.pitch for s in line]))
+
+
+def _lines(performance: Performance, steps_per_quarter: int) -> tuple[list[list[_Span]], float, int]:
+    """All lines of a performance (parts in track, channel order), the cut beats, pitch-0 notes dropped."""
+    parts, offset, dropped = _quantise(performance.notes, steps_per_quarter)
+    lines = [line for key in sorted(parts) for line in _split_part(parts[key])]
+    return lines, offset, dropped
+
+
+def _assign(lines: list[list[_Span]], voices: int) -> tuple[list[list[_Span]], int]:
+    """Lines -> at most ``voices`` voices ordered top-down (rule 3 of the module doc), and notes dropped."""
+    if len(lines) <= voices:
+        return sorted(lines, key=_mean_pitch, reverse=True), 0
+    weight = [sum(s.end - s.start for s in line) for line in lines]
+    keep = sorted(range(len(lines)), key=lambda i: -weight[i])[:voices]  # stable: earlier parts win ties
+    out = sorted((list(lines[i]) for i in keep), key=_mean_pitch, reverse=True)
+    means = [_mean_pitch(v) for v in out]
+    steps = max(s.end for line in lines for s in line)
+    busy = np.zeros((steps, voices), bool)  # (steps, voices) occupied
+    for v, voice in enumerate(out):
+        for s in voice:
+            busy[s.start : s.end, v] = True
+    dropped = 0
+    kept = set(keep)
+    rest = sorted((s for i, line in enumerate(lines) if i not in kept for s in line), key=lambda s: (s.start, -s.pitch))
+    for s in rest:
+        free = [v for v in range(voices) if not busy[s.start : s.end, v].any()]
+        if not free:
+            dropped += 1
+            continue
+        v = min(free, key=lambda v: (abs(s.pitch - means[v]), v))
+        busy[s.start : s.end, v] = True
+        out[v].append(s)
+    return out, dropped
+
+
+def grid_voices(performances: Sequence[Performance], voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER) -> int:
+    """Voices for a corpus: the most lines any performance needs, but at most ``voices``."""
+    if voices < 1:
+        raise SeqgenError(f"voices must be >= 1, got {voices}")
+    needed = max((len(_lines(p, steps_per_quarter)[0]) for p in performances), default=1)
+    return max(1, min(voices, needed))
+
+
+def performance_to_grid(performance: Performance, voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER) -> Grid:
+    """One performance on a ``(steps, voices)`` grid (see the module doc for how notes become voices)."""
+    if voices < 1 or steps_per_quarter < 1:
+        raise SeqgenError(f"need voices >= 1 and steps_per_quarter >= 1, got {voices} and {steps_per_quarter}")
+    lines, offset, dropped = _lines(performance, steps_per_quarter)
+    assigned, lost = _assign(lines, voices)
+    steps = max((s.end for line in lines for s in line), default=0)
+    pitches = np.zeros((steps, voices), np.int16)  # (steps, voices)
+    struck = np.zeros((steps, voices), bool)
+    for v, voice in enumerate(assigned):
+        for s in voice:
+            pitches[s.start : s.end, v] = s.pitch
+            struck[s.start, v] = True
+    meta = {
+        "source": performance.name,
+        "offset_beats": offset,
+        "dropped_notes": dropped + lost,
+        "bpm": performance.tempos[0][1] if performance.tempos else 120.0,
+    }
+    return Grid(pitches, struck, name=Path(performance.name).stem, steps_per_quarter=steps_per_quarter, meta=meta)
+
+
+def performances_to_grids(
+    performances: Sequence[Performance], voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER
+) -> list[Grid]:
+    """Every performance on a grid with the corpus's number of voices, at most ``voices`` (:func:`grid_voices`)."""
+    n = grid_voices(performances, voices, steps_per_quarter)
+    return [performance_to_grid(p, n, steps_per_quarter) for p in performances]
+
+
+def grid_to_notes(grid: Grid, bpm: float = 120.0, velocity: int = 80, program: int = 0) -> list[Note]:
+    """The notes of ``grid`` at a steady ``bpm``: voice ``v`` becomes track ``v`` on channel 0."""
+    if not 0 < bpm <= 1000 or not 1 <= velocity <= 127:
+        raise SeqgenError(f"need 0 < bpm <= 1000 and 1 <= velocity <= 127, got {bpm} and {velocity}")
+    beats_per_step = 1.0 / grid.steps_per_quarter
+    seconds_per_beat = 60.0 / bpm
+    notes = []
+    for voice, pitch, start, length in grid.notes():
+        b0, b1 = start * beats_per_step, (start + length) * beats_per_step
+        notes.append(Note(b0 * seconds_per_beat, b1 * seconds_per_beat, b0, b1, pitch, velocity, 0, voice, program))
+    return sorted(notes, key=lambda n: (n.start, n.pitch, n.track))
+
+
+def grid_shifts(grid: Grid, lo: int = 1, hi: int = 127, max_shift: int = 6) -> list[int]:
+    """Transpositions within ``±max_shift`` that keep every sounding pitch of ``grid`` in ``[lo, hi]``."""
+    sounding = grid.pitches[grid.pitches > 0]
+    if sounding.size == 0:
+        return [0]
+    return allowed_shifts(int(sounding.min()), int(sounding.max()), max(lo, 1), hi, max_shift)
+
+
+def random_transpose_grid(grid: Grid, rng: np.random.Generator, lo: int = 1, hi: int = 127, max_shift: int = 6) -> Grid:
+    """``grid`` moved by a shift drawn uniformly from :func:`grid_shifts` (augmentation)."""
+    shifts = grid_shifts(grid, lo, hi, max_shift)
+    if not shifts:
+        raise SeqgenError(f"grid {grid.name!r}: no shift within ±{max_shift} keeps its pitches in [{lo}, {hi}]; widen the range")
+    return grid.transposed(int(rng.choice(shifts)))
