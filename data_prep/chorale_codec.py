@@ -75,9 +75,7 @@ class ChoraleCodec:
         tokens = tokens[: len(tokens) // self.voices * self.voices].reshape(-1, self.voices)
         sounding = tokens >= FIRST_PITCH
         pitches = np.where(sounding, self.low + (tokens - FIRST_PITCH) // 2, 0)
-        struck = sounding & ((tokens - FIRST_PITCH) % 2 == 1)
-        previous = np.vstack([np.zeros((1, self.voices), pitches.dtype), pitches[:-1]])
-        struck |= sounding & (pitches != previous)
+        struck = sounding & ((tokens - FIRST_PITCH) % 2 == 1)  # Grid adds the struck flags a pitch change implies
         return Grid(pitches.astype(np.int16), struck, name=name)
 
     def pitch_groups(self) -> np.ndarray:

@@ -63,13 +63,17 @@ def _part_grid(part, steps: int) -> tuple[np.ndarray, np.ndarray]:
     return pitches, struck
 
 
-def score_to_grid(score, name: str) -> Grid | None:
-    """A music21 score with four S/A/T/B parts -> a :class:`Grid`; ``None`` for any other layout."""
+def score_to_grid(score, name: str, voices: int | None = 4, any_names: bool = False) -> Grid | None:
+    """A music21 score with four S/A/T/B parts -> a :class:`Grid`; ``None`` for any other layout.
+
+    ``any_names`` accepts parts whatever their names (a user's file), top part first;
+    ``voices=None`` accepts any number of parts.
+    """
     parts = list(score.parts)
-    if len(parts) != 4:
+    if not parts or (voices is not None and len(parts) != voices):
         return None
     labels = [(p.partName or p.id or "").lower() for p in parts]
-    if not all(label.startswith(expected[:3]) for label, expected in zip(labels, _PART_NAMES)):
+    if not any_names and not all(label.startswith(expected[:3]) for label, expected in zip(labels, _PART_NAMES)):
         return None
     steps = int(round(float(score.highestTime) * 4))
     if steps == 0:

@@ -36,8 +36,9 @@ class Grid:
             )
         if pitches.size and (pitches.min() < 0 or pitches.max() > 127):
             raise SeqgenError(f"grid {self.name!r}: pitches must be 0 (silence) or MIDI 1-127")
-        # Silence is never "struck"; keep the invariant so comparisons are exact.
-        struck = struck & (pitches > 0)
+        # Canonical flags, so comparisons are exact: silence is never struck, and a note whose
+        # pitch differs from the step before cannot be held over from it.
+        struck = (struck | infer_struck(pitches)) & (pitches > 0)
         object.__setattr__(self, "pitches", pitches)
         object.__setattr__(self, "struck", struck)
 

@@ -6,52 +6,11 @@ Heavy imports (TensorFlow, music21) happen inside the commands, so ``seqgen --he
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from data_prep.errors import SeqgenError
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for users
-
-
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with stderr silenced at the file-descriptor level.
-
-    TensorFlow 2.21 prints CUDA and oneDNN notices from C++ before its logging is set up, so no
-    environment variable hides them. What it prints is kept and shown if the import fails.
-    """
-    import sys
-    import tempfile
-
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow
-
-            tensorflow.config.list_physical_devices("GPU")  # device start-up notices, silenced too
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-class SeqgenGroup(click.Group):
-    """A click group that turns :class:`SeqgenError` into ``Error: <one line>`` and exit code 1."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except SeqgenError as e:
-            raise click.ClickException(str(e)) from None
+from generate.cli_common import DATA_DIR, RUN_DIR, SeqgenGroup, import_tensorflow_quietly
+from generate.cli_generate import generate
 
 
 @click.group(cls=SeqgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,11 +36,6 @@ def data() -> None:
 @main.group(cls=SeqgenGroup)
 def train() -> None:
     """Train a model; the run directory holds everything generate and evaluate need."""
-
-
-DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False), envvar="SEQGEN_DATA_DIR",
-                        help="Cache folder for built datasets [default: the user cache dir; env SEQGEN_DATA_DIR].")
-RUN_DIR = click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 
 
 @data.command("chorales")
@@ -169,6 +123,8 @@ def evaluate(run_dir: str, split: str, data_dir: str | None) -> None:
     else:
         raise SeqgenError(f"{run_dir}: cannot evaluate a run of task {task!r} with this version of seqgen")
 
+
+main.add_command(generate)
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,7 @@ from data_prep.chorales import Dataset, describe
 from data_prep.errors import SeqgenError
 from data_prep.pipeline import token_windows, windows_dataset, with_bos
 from models import run_dir as rd
-from models.config import config_to_dict, make_config
+from models.config import config_from_dict, config_to_dict, make_config
 from models.evaluate import score_sequences
 from models.registry import build_model
 from models.train import TrainConfig, fit, train_config_dict
@@ -63,17 +63,16 @@ def train_chorales(out: str | Path, *, family: str, preset: str = "small", sourc
                    train: TrainConfig = TrainConfig(), resume: bool = False, force: bool = False,
                    strategy=None, verbose="auto", **model_overrides) -> Path:
     """Train ``family`` at ``preset`` on chorales from ``source``; returns the run directory."""
-    run = rd.prepare_run_dir(out, resume=resume, force=force)
     dataset = load_chorales(source, data_dir)
     if resume:
+        run = rd.prepare_run_dir(out, resume=True)
         info = rd.read_run_info(run)
-        codec, model_config = ChoraleCodec.from_config(info["codec"]), info["model"]
-        from models.config import config_from_dict
-
-        config = config_from_dict(model_config)
+        codec, config = ChoraleCodec.from_config(info["codec"]), config_from_dict(info["model"])
     else:
+        # Everything is validated before the run directory is touched.
         codec = ChoraleCodec.fit([g for grids in dataset.values() for g in grids])
         config = make_config(family, preset, codec.vocab_size, codec.period, **model_overrides)
+        run = rd.prepare_run_dir(out, force=force)
         rd.write_run_info(run, {
             "task": "chorale", "preset": preset, "model": config_to_dict(config), "codec": codec.to_config(),
             "data": {"source": source, **data.__dict__}, "train": train_config_dict(train),

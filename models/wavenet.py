@@ -22,17 +22,20 @@ from models.config import WaveNetConfig
 class GatedResidualLayer(layers.Layer):
     """One WaveNet layer: ``x (batch, time, channels)`` -> ``(residual out, skip)``."""
 
-    def __init__(self, channels: int, skip_channels: int, kernel_size: int, dilation: int, **kwargs):
+    def __init__(self, channels: int, skip_channels: int, kernel_size: int, dilation: int,
+                 residual: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.channels, self.skip_channels = channels, skip_channels
         self.kernel_size, self.dilation = kernel_size, dilation
         self.conv = layers.Conv1D(2 * channels, kernel_size, dilation_rate=dilation, padding="causal", name="conv")
-        self.residual = layers.Dense(channels, name="residual")
+        # The last layer feeds only the skip sum: a residual projection there would get no gradient.
+        self.residual = layers.Dense(channels, name="residual") if residual else None
         self.skip = layers.Dense(skip_channels, name="skip")
 
     def build(self, input_shape):
         self.conv.build(input_shape)
-        self.residual.build((*input_shape[:-1], self.channels))
+        if self.residual is not None:
+            self.residual.build((*input_shape[:-1], self.channels))
         self.skip.build((*input_shape[:-1], self.channels))
         super().build(input_shape)
 
@@ -45,9 +48,12 @@ class GatedResidualLayer(layers.Layer):
         f, g = ops.split(h, 2, axis=-1)
         return ops.tanh(f) * ops.sigmoid(g)
 
+    def _residual(self, x, z):
+        return x + self.residual(z) if self.residual is not None else x
+
     def call(self, x):
         z = self._gate(self.conv(x))  # (batch, time, channels)
-        return x + self.residual(z), self.skip(z)
+        return self._residual(x, z), self.skip(z)
 
     def step(self, x, cache):
         """``x (batch, channels)``, ``cache (batch, cache_length, channels)`` -> ``(out, skip, cache)``."""
@@ -56,11 +62,11 @@ class GatedResidualLayer(layers.Layer):
         kernel = ops.cast(self.conv.kernel, x.dtype)  # (kernel_size, channels, 2 * channels)
         h = ops.einsum("bkc,kco->bo", taps, kernel) + ops.cast(self.conv.bias, x.dtype)
         z = self._gate(h)  # (batch, channels)
-        return x + self.residual(z), self.skip(z), window[:, 1:]
+        return self._residual(x, z), self.skip(z), window[:, 1:]
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "skip_channels": self.skip_channels,
-                "kernel_size": self.kernel_size, "dilation": self.dilation}
+                "kernel_size": self.kernel_size, "dilation": self.dilation, "residual": self.residual is not None}
 
 
 @keras.saving.register_keras_serializable(package="seqgen")
@@ -73,7 +79,8 @@ class WaveNetModel(AutoregressiveModel):
         self.embed = InputEmbedding(c.vocab_size, c.embedding_dim, c.period, name="embed")
         self.inputs_proj = layers.Dense(c.channels, name="input_proj")
         self.stack = [
-            GatedResidualLayer(c.channels, c.skip_channels, c.kernel_size, d, name=f"res_{i}_d{d}")
+            GatedResidualLayer(c.channels, c.skip_channels, c.kernel_size, d, residual=i < len(c.dilations) - 1,
+                               name=f"res_{i}_d{d}")
             for i, d in enumerate(c.dilations)
         ]
         self.drop = layers.Dropout(c.dropout)

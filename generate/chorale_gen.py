@@ -1,0 +1,159 @@
+"""Chorale generation: a run (or the shipped model), a primer, the sampler, and the writers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data_prep.chorale_codec import ChoraleCodec
+from data_prep.errors import SeqgenError
+from data_prep.files import check_writable
+from data_prep.grid import Grid
+from data_prep.pipeline import with_bos
+from generate.sampler import Sampler
+from generate.sampling import make_strategy
+
+SHIPPED_CHORALE_MODEL = Path(__file__).parent / "pretrained" / "chorale"
+FORMATS = {"midi": ".mid", "musicxml": ".musicxml"}
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How tokens are picked (validated by the strategies themselves)."""
+
+    temperature: float = 1.0  # <1 safer, >1 wilder
+    top_k: int | None = None  # keep the k most likely tokens
+    top_p: float | None = None  # keep the smallest set reaching probability p
+    seed: int = 0  # same seed, same music
+    greedy: bool = False  # always the most likely token (deterministic)
+
+
+def load_chorale_model(run: str | os.PathLike | None):
+    """``(model, codec, info)`` of a chorale run; the shipped model when ``run`` is None."""
+    from models.run_dir import load_run
+
+    model, codec, info = load_run(run or SHIPPED_CHORALE_MODEL)
+    if not isinstance(codec, ChoraleCodec):
+        raise SeqgenError(f"{run} is a {info.get('task')!r} model, not a chorale model; give a run of 'seqgen train chorales'")
+    return model, codec, info
+
+
+def read_primer_file(path: Path, voices: int) -> Grid:
+    """A user's MIDI or MusicXML file -> Grid of ``voices`` voices (top voice first)."""
+    if path.suffix.lower() in (".mid", ".midi"):
+        from data_prep.midi_grid import performance_to_grid
+        from data_prep.midi_read import read_midi
+
+        grid = performance_to_grid(read_midi(path), voices=voices)
+    else:
+        grid = _read_musicxml(path, voices)
+    if not (grid.pitches > 0).any():
+        raise SeqgenError(f"primer {path} has no notes; give a file with notes in it")
+    return grid
+
+
+def _read_musicxml(path: Path, voices: int) -> Grid:
+    from music21 import converter
+
+    from data_prep.chorales import score_to_grid
+
+    try:
+        score = converter.parse(str(path))
+    except Exception as e:  # music21 raises many types for files it cannot read
+        raise SeqgenError(f"primer {path} is not a readable MusicXML file ({type(e).__name__}); check the file") from None
+    grid = score_to_grid(score, path.stem, voices=None, any_names=True)
+    if grid is None:
+        raise SeqgenError(f"primer {path} has no parts of notes; give a file with {voices} parts")
+    if grid.voices != voices:
+        raise SeqgenError(f"primer {path} has {grid.voices} parts; the model writes {voices} voices, one part each")
+    return grid
+
+
+def resolve_primer(spec: str, voices: int, source: str = "music21", data_dir: str | None = None) -> Grid:
+    """``SPLIT:INDEX`` (e.g. ``test:3``), a BWV name (``bwv269``) or a MIDI/MusicXML file -> Grid."""
+    path = Path(spec)
+    if path.suffix.lower() in (".mid", ".midi", ".xml", ".musicxml", ".mxl"):
+        if not path.is_file():
+            raise SeqgenError(f"primer file {spec!r} does not exist")
+        return read_primer_file(path, voices)
+    from data_prep.chorale_cache import load_chorales
+
+    dataset = load_chorales(source, data_dir, progress=False)
+    if ":" in spec:
+        split, _, index = spec.partition(":")
+        grids = dataset.get(split)
+        if grids is None or not index.isdigit() or int(index) >= len(grids):
+            raise SeqgenError(f"primer {spec!r}: use SPLIT:INDEX with SPLIT in train/valid/test and INDEX below the split's size")
+        return grids[int(index)]
+    matches = [g for grids in dataset.values() for g in grids if g.name.lower() == spec.lower()]
+    if not matches:
+        raise SeqgenError(f"primer {spec!r} is not a file, SPLIT:INDEX, or a chorale name such as bwv269")
+    return matches[0]
+
+
+def output_paths(out: str | os.PathLike, num: int, fmt: str, plot: bool, force: bool) -> list[tuple[Path, Path | None]]:
+    """Where each piece goes (``OUT-1.mid``... when ``num > 1``), all checked before any work."""
+    out = Path(out)
+    if out.suffix == "":
+        out = out.with_suffix(FORMATS[fmt])
+    names = [out] if num == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, num + 1)]
+    pairs = []
+    for name in names:
+        png = name.with_suffix(".png") if plot else None
+        pairs.append((check_writable(name, force), check_writable(png, force) if png else None))
+    return pairs
+
+
+def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, num: int,
+                   sampling: SamplingConfig, primer_steps: int = 16) -> tuple[list[Grid], list[str]]:
+    """``num`` pieces of ``steps`` time steps (the primer's steps included); and notes for the user."""
+    notes = []
+    prime_tokens = np.array([], np.int32)
+    if primer is not None:
+        primer, moved = codec.fit_into_range(primer.transposed(0))
+        if moved:
+            notes.append(f"primer: {moved} notes outside the model's range {codec.low}-{codec.high} moved by octaves")
+        primer = Grid(primer.pitches[:primer_steps], primer.struck[:primer_steps], primer.name)
+        prime_tokens = codec.encode(primer)
+    if steps <= len(prime_tokens) // codec.voices:
+        raise SeqgenError(f"--steps {steps} must exceed the primer's {len(prime_tokens) // codec.voices} steps")
+    strategy = make_strategy(sampling.temperature, sampling.top_k, sampling.top_p, codec.forbidden_ids)
+    sampler = Sampler(model, strategy, seed=sampling.seed, greedy=sampling.greedy)
+    batch = np.tile(with_bos(prime_tokens, codec.bos_id), (num, 1))  # (num, 1 + primer tokens)
+    new = sampler.generate(batch, steps * codec.voices - len(prime_tokens))  # (num, new tokens)
+    grids = [codec.decode(np.concatenate([prime_tokens, row]), name=f"seqgen-{i + 1}") for i, row in enumerate(new)]
+    return grids, notes
+
+
+def write_chorales(run: str | None, out: str, *, primer: str | None, primer_steps: int, steps: int, num: int,
+                   sampling: SamplingConfig, bpm: float, instrument: int, fmt: str, plot: bool, force: bool,
+                   data_dir: str | None = None) -> list[str]:
+    """Everything ``seqgen generate chorale`` does; returns the lines to print.
+
+    Options and output paths are all checked before any sampling, so bad input writes nothing.
+    """
+    from generate.midi_writer import check_bpm, grid_to_midi
+    from generate.score_writer import grid_to_musicxml, piano_roll_png
+
+    check_bpm(bpm)
+    make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
+    paths = output_paths(out, num, fmt, plot, force)
+    model, codec, info = load_chorale_model(run)
+    primer_grid = None
+    if primer is not None:
+        source = info.get("data", {}).get("source", "music21")
+        primer_grid = resolve_primer(primer, codec.voices, source if source == "music21" else source, data_dir)
+    grids, lines = generate_grids(model, codec, primer_grid, steps, num, sampling, primer_steps)
+    for grid, (path, png) in zip(grids, paths):
+        if fmt == "midi":
+            grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
+        else:
+            grid_to_musicxml(grid, path, bpm=bpm, force=force)
+        lines.append(f"wrote {path} ({grid.steps} steps, {len(grid.notes())} notes)")
+        if png is not None:
+            piano_roll_png(grid, png, title=path.stem, force=force)
+            lines.append(f"wrote {png}")
+    return lines
