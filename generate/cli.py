@@ -104,27 +104,39 @@ def train_chorales_cmd(family, preset, epochs, batch_size, learning_rate, patien
     click.echo(f"trained {family}/{preset}; run saved in {run}. Next: seqgen evaluate {run}")
 
 
+# task in run.json -> "module:function(run_dir, split, data_dir) -> report"
+EVALUATORS = {
+    "chorale": "models.chorale_task:evaluate_chorales",
+    "text": "models.text_task:evaluate_text",
+    "midi": "models.midi_task:evaluate_midi",
+}
+
+
 @main.command()
 @RUN_DIR
-@click.option("--split", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
+@click.option("--split", type=click.Choice(["train", "valid", "test"]), default=None,
+              help="Held-out data to score [default: test for chorales, the validation part otherwise].")
 @DATA_DIR
-def evaluate(run_dir: str, split: str, data_dir: str | None) -> None:
-    """Cross-entropy (nats per note/character) and accuracy of a run on held-out data.
+def evaluate(run_dir: str, split: str | None, data_dir: str | None) -> None:
+    """Cross-entropy (nats per note, character or event) and accuracy of a run on held-out data.
 
     Example: seqgen evaluate runs/lstm --split test
     """
+    import importlib
+
     from models.run_dir import read_run_info
 
     task = read_run_info(run_dir).get("task")
-    if task == "chorale":
-        from models.chorale_task import evaluate_chorales
-
-        click.echo(evaluate_chorales(run_dir, split, data_dir))
-    else:
-        raise SeqgenError(f"{run_dir}: cannot evaluate a run of task {task!r} with this version of seqgen")
+    if task not in EVALUATORS:
+        raise SeqgenError(f"{run_dir}: cannot evaluate a run of task {task!r}; known tasks: {', '.join(EVALUATORS)}")
+    module, function = EVALUATORS[task].split(":")
+    click.echo(getattr(importlib.import_module(module), function)(run_dir, split, data_dir))
 
 
 main.add_command(generate)
+for _domain in ("generate.cli_text", "generate.cli_midi", "generate.cli_sketch"):
+    # Each domain adds its commands to the shared groups (data, train, generate) or its own group.
+    __import__(_domain, fromlist=["register"]).register(main=main, data=data, train=train, generate=generate)
 
 if __name__ == "__main__":
     main()

@@ -93,8 +93,9 @@ def repeat_baseline_accuracy(grids) -> float:
     return hits / max(total, 1)
 
 
-def evaluate_chorales(run: str | Path, split: str = "test", data_dir: str | None = None) -> str:
+def evaluate_chorales(run: str | Path, split: str | None = "test", data_dir: str | None = None) -> str:
     """The report of ``seqgen evaluate`` for a chorale run, over whole chorales of ``split``."""
+    split = split or "test"
     model, codec, info = rd.load_run(run)
     if info.get("task") != "chorale":
         raise SeqgenError(f"{run} is a {info.get('task')!r} run, not a chorale run")
