@@ -1,0 +1,99 @@
+"""The chorale commands through click: outputs, and one clear line for every bad input."""
+
+import mido
+import pytest
+from click.testing import CliRunner
+
+from generate.cli import main
+from tests.chorale_factory import write_csv_chorales
+
+
+@pytest.fixture(scope="module")
+def csv_data(tmp_path_factory):
+    return str(write_csv_chorales(tmp_path_factory.mktemp("jsb")))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, csv_data):
+    out = tmp_path_factory.mktemp("runs") / "lstm"
+    result = CliRunner().invoke(main, ["train", "chorales", "--model", "lstm", "--preset", "tiny", "--epochs", "2",
+                                       "--window", "8", "--batch-size", "8", "--source", csv_data, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "seqgen evaluate" in result.output
+    return out
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(error_lines) == 1, result.output
+    for fragment in fragments:
+        assert fragment in error_lines[0]
+
+
+def test_data_chorales_prints_statistics(csv_data):
+    result = run("data", "chorales", "--source", csv_data)
+    assert result.exit_code == 0, result.output
+    assert "train:    6 chorales" in result.output and "vocabulary:" in result.output
+
+
+def test_evaluate_prints_nats_and_baseline(run_dir, csv_data):
+    result = run("evaluate", run_dir)
+    assert result.exit_code == 0, result.output
+    assert "nats per note" in result.output and "baseline" in result.output
+
+
+def test_generate_writes_midi_with_four_voices(run_dir, tmp_path):
+    out = tmp_path / "c.mid"
+    result = run("generate", "chorale", "--model", run_dir, "--steps", "16", "--num", "2", "--seed", "3",
+                 "--bpm", "90", "--plot", "-o", out)
+    assert result.exit_code == 0, result.output
+    for name in ("c-1.mid", "c-2.mid", "c-1.png"):
+        assert (tmp_path / name).exists()
+    midi = mido.MidiFile(tmp_path / "c-1.mid")
+    assert sum(1 for t in midi.tracks if any(m.type == "note_on" for m in t)) >= 1
+    again = run("generate", "chorale", "--model", run_dir, "--steps", "16", "-o", tmp_path / "c-1.mid")
+    assert_one_line_error(again, "already exists")
+
+
+def test_generate_musicxml(run_dir, tmp_path):
+    out = tmp_path / "c.musicxml"
+    result = run("generate", "chorale", "--model", run_dir, "--steps", "8", "--format", "musicxml", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["data", "chorales", "--source", "/no/such/folder"], ["does not exist"]),
+    (["train", "chorales", "--model", "lstm", "--preset", "huge", "--out", "{tmp}/r"], ["unknown preset 'huge'"]),
+    (["train", "chorales", "--model", "transformer", "--out", "{tmp}/r"], ["Invalid value for '--model'"]),
+    (["evaluate", "{tmp}"], ["is not a seqgen run"]),
+    (["generate", "chorale", "--model", "{run}", "--temperature", "0", "-o", "{tmp}/x.mid"], ["--temperature"]),
+    (["generate", "chorale", "--model", "{run}", "--top-p", "1.5", "-o", "{tmp}/x.mid"], ["--top-p"]),
+    (["generate", "chorale", "--model", "{run}", "--top-k", "0", "-o", "{tmp}/x.mid"], ["--top-k"]),
+    (["generate", "chorale", "--model", "{run}", "--steps", "0", "-o", "{tmp}/x.mid"], ["--steps"]),
+    (["generate", "chorale", "--model", "{run}", "-o", "{tmp}/missing/x.mid"], ["does not exist"]),
+    (["generate", "chorale", "--model", "{run}", "--primer", "{tmp}/none.mid", "-o", "{tmp}/x.mid"], ["does not exist"]),
+    (["generate", "chorale", "--model", "{run}", "--primer", "{tmp}/bad.mid", "-o", "{tmp}/x.mid"], ["bad.mid"]),
+    (["generate", "chorale", "--model", "{run}", "--primer", "nosuch:3", "-o", "{tmp}/x.mid"], ["SPLIT:INDEX"]),
+])
+def test_bad_input_gives_one_line_and_writes_nothing(args, fragments, run_dir, csv_data, tmp_path):
+    (tmp_path / "bad.mid").write_bytes(b"MThd broken")
+    args = [a.format(tmp=tmp_path, run=run_dir) for a in args]
+    if "--primer" in args and "--data-dir" not in args:
+        args += ["--data-dir", str(tmp_path)]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run(*args)
+    assert_one_line_error(result, *fragments)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_generate_refuses_a_run_of_another_task(tmp_path):
+    (tmp_path / "run.json").write_text('{"task": "text", "codec": {"type": "char", "chars": "ab"}}')
+    result = run("generate", "chorale", "--model", tmp_path, "-o", tmp_path / "x.mid")
+    assert result.exit_code != 0
