@@ -93,9 +93,8 @@ def repeat_baseline_accuracy(grids) -> float:
     return hits / max(total, 1)
 
 
-def evaluate_chorales(run: str | Path, split: str | None = "test", data_dir: str | None = None) -> str:
-    """The report of ``seqgen evaluate`` for a chorale run, over whole chorales of ``split``."""
-    split = split or "test"
+def chorale_scores(run: str | Path, split: str = "test", data_dir: str | None = None) -> dict:
+    """Scores of a chorale run over whole chorales of ``split`` (see :func:`evaluate_chorales`)."""
     model, codec, info = rd.load_run(run)
     if info.get("task") != "chorale":
         raise SeqgenError(f"{run} is a {info.get('task')!r} run, not a chorale run")
@@ -103,19 +102,32 @@ def evaluate_chorales(run: str | Path, split: str | None = "test", data_dir: str
     grids = dataset.get(split, [])
     if not grids:
         raise SeqgenError(f"the {split!r} split of {info['data']['source']} is empty")
-    grids = [codec.fit_into_range(g)[0] for g in grids]
+    fitted = [codec.fit_into_range(g)[0] for g in grids]
     start = time.perf_counter()
-    flags, pitches = score_sequences(model, [with_bos(codec.encode(g), codec.bos_id) for g in grids],
+    flags, pitches = score_sequences(model, [with_bos(codec.encode(g), codec.bos_id) for g in fitted],
                                      codec.pitch_groups())
-    seconds = time.perf_counter() - start
-    has_flags = any(g.meta.get("source") != "csv" for g in dataset.get(split, []))
+    return {"split": split, "chorales": len(grids), "notes": pitches.count, "seconds": time.perf_counter() - start,
+            "nats": pitches.nats_per_token, "accuracy": pitches.accuracy,
+            "nats_flags": flags.nats_per_token, "accuracy_flags": flags.accuracy,
+            "baseline_accuracy": repeat_baseline_accuracy(grids),
+            "has_flags": any(g.meta.get("source") != "csv" for g in grids)}
+
+
+def evaluate_chorales(run: str | Path, split: str | None = "test", data_dir: str | None = None) -> str:
+    """The report of ``seqgen evaluate`` for a chorale run, over whole chorales of ``split``.
+
+    Cross-entropy is minus the log-probability of each whole chorale's pitches (every note predicted
+    from everything before it, voices in S/A/T/B order within a step), summed and divided by the
+    number of notes (4 per step, silences included). Held and struck tokens of a pitch are merged.
+    """
+    s = chorale_scores(run, split or "test", data_dir)
     lines = [
-        f"{split}: {len(grids)} chorales, {pitches.count} notes ({seconds:.1f} s)",
-        f"cross-entropy: {pitches.nats_per_token:.4f} nats per note  (accuracy {pitches.accuracy:.4f})",
-        f"repeat-previous-chord baseline accuracy: {repeat_baseline_accuracy(grids):.4f}",
+        f"{s['split']}: {s['chorales']} chorales, {s['notes']} notes ({s['seconds']:.1f} s)",
+        f"cross-entropy: {s['nats']:.4f} nats per note  (accuracy {s['accuracy']:.4f})",
+        f"repeat-previous-chord baseline accuracy: {s['baseline_accuracy']:.4f}",
     ]
-    if has_flags:
-        lines.append(f"with struck/held flags: {flags.nats_per_token:.4f} nats per note  (accuracy {flags.accuracy:.4f})")
+    if s["has_flags"]:
+        lines.append(f"with struck/held flags: {s['nats_flags']:.4f} nats per note  (accuracy {s['accuracy_flags']:.4f})")
     return "\n".join(lines)
 
 

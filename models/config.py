@@ -74,6 +74,21 @@ class WaveNetConfig:
         return 1 + (self.kernel_size - 1) * sum(self.dilations)
 
 
+@dataclass(frozen=True)
+class TextbookConfig:
+    """The textbook's chorale model (see :mod:`models.textbook`), for comparisons."""
+
+    vocab_size: int = 2  # from the codec
+    period: int = 1  # kept for the common interface; the textbook model does not use it
+    embedding_dim: int = 5  # as published
+    filters: tuple = (32, 48, 64, 96)  # causal Conv1D widths, dilations 1, 2, 4, 8
+    units: int = 256  # LSTM units
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "vocab_size", "period", "embedding_dim", "units")
+        object.__setattr__(self, "filters", tuple(self.filters))
+
+
 # Named presets per family: keyword overrides of the defaults above.
 PRESETS: dict[str, dict[str, dict]] = {
     "lstm": {
@@ -91,9 +106,11 @@ PRESETS: dict[str, dict[str, dict]] = {
         "small": dict(embedding_dim=32, channels=64, skip_channels=128, layers_per_block=8, blocks=2, dropout=0.1),
         "medium": dict(embedding_dim=64, channels=128, skip_channels=256, layers_per_block=9, blocks=3, dropout=0.2),
     },
+    "textbook": {"textbook": {}},  # benchmarks only: not offered by the CLI
 }
 
-ModelConfig = RNNConfig | WaveNetConfig
+ModelConfig = RNNConfig | WaveNetConfig | TextbookConfig
+_CLASSES = {"wavenet": WaveNetConfig, "textbook": TextbookConfig, "lstm": RNNConfig, "gru": RNNConfig}
 
 
 def make_config(family: str, preset: str, vocab_size: int, period: int = 1, **overrides) -> ModelConfig:
@@ -103,13 +120,15 @@ def make_config(family: str, preset: str, vocab_size: int, period: int = 1, **ov
     if preset not in PRESETS[family]:
         raise SeqgenError(f"unknown preset {preset!r} for {family}; choose one of {', '.join(PRESETS[family])}")
     values = {**PRESETS[family][preset], **overrides, "vocab_size": vocab_size, "period": period}
-    if family == "wavenet":
-        return WaveNetConfig(**values)
-    return RNNConfig(cell=family, **values)
+    if _CLASSES[family] is RNNConfig:
+        values["cell"] = family
+    return _CLASSES[family](**values)
 
 
 def family_of(config: ModelConfig) -> str:
-    return "wavenet" if isinstance(config, WaveNetConfig) else config.cell
+    if isinstance(config, RNNConfig):
+        return config.cell
+    return "wavenet" if isinstance(config, WaveNetConfig) else "textbook"
 
 
 def config_to_dict(config: ModelConfig) -> dict:
@@ -119,7 +138,9 @@ def config_to_dict(config: ModelConfig) -> dict:
 def config_from_dict(values: dict) -> ModelConfig:
     values = dict(values)
     family = values.pop("family")
-    cls = WaveNetConfig if family == "wavenet" else RNNConfig
+    if family not in _CLASSES:
+        raise SeqgenError(f"unknown model family {family!r} in a saved run; this seqgen knows {', '.join(_CLASSES)}")
+    cls = _CLASSES[family]
     known = {f.name for f in fields(cls)}
     unknown = set(values) - known
     if unknown:
@@ -127,5 +148,5 @@ def config_from_dict(values: dict) -> ModelConfig:
     return cls(**values)
 
 
-__all__ = ["RNNConfig", "WaveNetConfig", "ModelConfig", "PRESETS", "FAMILIES", "make_config",
+__all__ = ["RNNConfig", "WaveNetConfig", "TextbookConfig", "ModelConfig", "PRESETS", "FAMILIES", "make_config",
            "family_of", "config_to_dict", "config_from_dict", "replace"]

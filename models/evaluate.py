@@ -35,7 +35,13 @@ class Score:
         return self.correct / max(self.count, 1)
 
 
-@tf.function(reduce_retracing=True)
+def _scorer(model):
+    """A compiled scorer for ``model`` that accepts any batch and width without retracing."""
+    spec = tf.TensorSpec([None, None], tf.int32)
+    signature = [spec, spec, tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None, None], tf.float32)]
+    return tf.function(lambda *args: _batch_scores(model, *args), input_signature=signature)
+
+
 def _batch_scores(model, inputs, targets, mask, group_matrix):
     logits = tf.cast(model(inputs, training=False), tf.float32)  # (batch, time, vocab)
     log_probs = tf.nn.log_softmax(logits)
@@ -60,6 +66,7 @@ def score_sequences(model, sequences: list[np.ndarray], groups: np.ndarray | Non
     groups = np.arange(vocab) if groups is None else np.asarray(groups)
     group_matrix = tf.constant(np.eye(groups.max() + 1, dtype=np.float32)[groups])  # (vocab, groups)
     token_score, group_score = Score(), Score()
+    scorer = _scorer(model)
     order = np.argsort([len(s) for s in sequences])  # similar lengths together: less padding
     for start in range(0, len(order), batch_size):
         batch = [sequences[i] for i in order[start : start + batch_size]]
@@ -70,7 +77,7 @@ def score_sequences(model, sequences: list[np.ndarray], groups: np.ndarray | Non
         for row, seq in enumerate(batch):
             inputs[row, : len(seq) - 1], targets[row, : len(seq) - 1] = seq[:-1], seq[1:]
             mask[row, : len(seq) - 1] = 1.0
-        t_nats, t_hits, g_nats, g_hits = (float(v) for v in _batch_scores(model, inputs, targets, mask, group_matrix))
+        t_nats, t_hits, g_nats, g_hits = (float(v) for v in scorer(inputs, targets, mask, group_matrix))
         n = int(mask.sum())
         for score, nats, hits in ((token_score, t_nats, t_hits), (group_score, g_nats, g_hits)):
             score.nats += nats

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.base import AutoregressiveModel
-from models.config import ModelConfig, WaveNetConfig
+from models.config import ModelConfig, TextbookConfig, WaveNetConfig
 
 
 def build_model(config: ModelConfig) -> AutoregressiveModel:
@@ -12,6 +12,10 @@ def build_model(config: ModelConfig) -> AutoregressiveModel:
         from models.wavenet import WaveNetModel
 
         return WaveNetModel(config, name="wavenet")
+    if isinstance(config, TextbookConfig):
+        from models.textbook import TextbookModel
+
+        return TextbookModel(config, name="textbook")
     from models.rnn import RNNModel
 
     return RNNModel(config, name=config.cell)

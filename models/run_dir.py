@@ -87,6 +87,7 @@ def save_model(model: keras.Model, path: Path) -> None:
 def load_run(path: str | Path, *, best: bool = False) -> tuple[keras.Model, Codec, dict]:
     """The model, codec and ``run.json`` of a run (``best``: the latest best checkpoint instead)."""
     import models.rnn  # noqa: F401 - registers the classes Keras needs to deserialise
+    import models.textbook  # noqa: F401
     import models.wavenet  # noqa: F401
 
     path = Path(path)

@@ -81,7 +81,8 @@ class SketchClassifierConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise SeqgenError(f"unknown sketch classifier setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+            raise SeqgenError(f"unknown sketch classifier setting {unknown[0]!r}; "
+                              f"known: {', '.join(sorted(known))}")
         return cls(**data)
 
 

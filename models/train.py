@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -17,6 +18,9 @@ import tensorflow as tf
 
 from data_prep.errors import SeqgenError
 from models import run_dir as rd
+
+
+_OPTIMIZERS = {"adam": keras.optimizers.Adam, "nadam": keras.optimizers.Nadam}
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,17 @@ class TrainConfig:
     seed: int = 0  # weight initialisation and dropout
     mixed_precision: bool = False  # float16 on GPU, bfloat16 on CPU; logits stay float32
     steps_per_execution: int = 1  # >1 runs several batches per call: less Python overhead on GPUs
+    optimizer: str = "adam"  # "adam" or "nadam" (the textbook's)
+    time_budget_s: float | None = None  # stop after the epoch that passes this many seconds
 
     def __post_init__(self) -> None:
         for name in ("epochs", "patience", "steps_per_execution"):
             if getattr(self, name) < 1:
                 raise SeqgenError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.optimizer not in _OPTIMIZERS:
+            raise SeqgenError(f"TrainConfig.optimizer must be one of {', '.join(_OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.time_budget_s is not None and not self.time_budget_s > 0:
+            raise SeqgenError(f"TrainConfig.time_budget_s must be > 0, got {self.time_budget_s!r}")
         if not self.learning_rate > 0:
             raise SeqgenError(f"TrainConfig.learning_rate must be > 0, got {self.learning_rate!r}")
 
@@ -70,9 +80,25 @@ class AtomicCheckpoint(keras.callbacks.Callback):
             rd.save_model(self.model, self.path)
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training at the end of the first epoch that ends past ``seconds`` of training."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_begin(self, logs=None):
+        self.start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.monotonic() - self.start > self.seconds:
+            self.model.stop_training = True
+
+
 def _callbacks(run: Path, config: TrainConfig, resume: bool, has_validation: bool) -> list:
     monitor = "val_loss" if has_validation else "loss"
-    return [
+    budget = [TimeBudget(config.time_budget_s)] if config.time_budget_s else []
+    return budget + [
         # Backup first: on resume it restores weights, optimizer and epoch before anything else runs.
         keras.callbacks.BackupAndRestore(str(run / rd.BACKUP_DIR), delete_checkpoint=True),
         AtomicCheckpoint(run / rd.BEST_FILE, monitor),
@@ -113,7 +139,7 @@ def fit(
         with strategy.scope():
             model = build()
             model.compile(
-                optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
+                optimizer=_OPTIMIZERS[config.optimizer](config.learning_rate, clipnorm=config.clipnorm),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                 metrics=["accuracy"],
                 steps_per_execution=config.steps_per_execution,

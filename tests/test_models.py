@@ -10,17 +10,19 @@ from models.config import FAMILIES, RNNConfig, WaveNetConfig, config_from_dict, 
 from models.registry import build_model
 
 VOCAB, PERIOD = 23, 4
+ALL = (*FAMILIES, "textbook")
 
 
 def tiny(family, **overrides):
-    return build_model(make_config(family, "tiny", VOCAB, PERIOD, **overrides))
+    preset = "textbook" if family == "textbook" else "tiny"
+    return build_model(make_config(family, preset, VOCAB, PERIOD, **overrides))
 
 
 def tokens(batch=3, length=37, seed=0):
     return np.random.default_rng(seed).integers(0, VOCAB, (batch, length)).astype(np.int32)
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", ALL)
 def test_step_by_step_equals_full_pass(family):
     """Every position's logits from the stateful step equal those of ``call`` over the whole sequence."""
     model = tiny(family)
@@ -47,7 +49,7 @@ def test_wavenet_receptive_field_and_causality():
     np.testing.assert_allclose(a[0, 18:], b[0, 18:], atol=1e-6)  # beyond the receptive field
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", ALL)
 def test_save_then_load_gives_identical_logits(family, tmp_path):
     model = tiny(family)
     path = tmp_path / "m.keras"
