@@ -19,6 +19,8 @@ from models.config import TextbookConfig
 class TextbookModel(AutoregressiveModel):
     """Tokens ``(batch, time)`` -> logits ``(batch, time, vocab)``; see :mod:`models.base`."""
 
+    xla_sampling = True  # convolution caches: many small ops per step, which XLA fuses
+
     def __init__(self, config: TextbookConfig, **kwargs):
         super().__init__(config, **kwargs)
         self.embed = layers.Embedding(config.vocab_size, config.embedding_dim, name="embed")

@@ -73,6 +73,8 @@ class GatedResidualLayer(layers.Layer):
 class WaveNetModel(AutoregressiveModel):
     """Tokens ``(batch, time)`` -> logits ``(batch, time, vocab)``; see :mod:`models.base`."""
 
+    xla_sampling = True  # its step is many small ops: XLA fuses them (see generate.sampler)
+
     def __init__(self, config: WaveNetConfig, **kwargs):
         super().__init__(config, **kwargs)
         c = config

@@ -26,12 +26,12 @@ def rerun_greedy(model, primer: np.ndarray, steps: int) -> np.ndarray:
     return seq[:, primer.shape[1]:]
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_greedy_sampler_equals_rerunning_the_model(family):
+@pytest.mark.parametrize("family, jit", [(f, False) for f in FAMILIES] + [("wavenet", True)])
+def test_greedy_sampler_equals_rerunning_the_model(family, jit):
     model = build_model(make_config(family, "tiny", VOCAB, 4))
     primer = np.array([[0, 5, 9, 3, 7, 2], [0, 1, 1, 4, 4, 8]], np.int32)
-    sampler = Sampler(model, make_strategy(forbidden=(0,)), greedy=True)
-    np.testing.assert_array_equal(sampler.generate(primer, 14), rerun_greedy(model, primer, 14))
+    sampler = Sampler(model, make_strategy(forbidden=(0,)), greedy=True, jit=jit)
+    np.testing.assert_array_equal(sampler.generate(primer, 70), rerun_greedy(model, primer, 70))
 
 
 def test_seeded_sampling_is_reproducible_and_streams_in_chunks():
@@ -43,9 +43,11 @@ def test_seeded_sampling_is_reproducible_and_streams_in_chunks():
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     assert not np.array_equal(a[0], a[1])  # each row of a batch is its own draw
-    chunks = list(Sampler(model, make_strategy(temperature=1.5), seed=7).stream(primer, 40, chunk=16))
-    assert [c.shape[1] for c in chunks] == [16, 16, 8]
-    np.testing.assert_array_equal(np.concatenate(chunks, axis=1), a)  # chunking does not change the draw
+    long = Sampler(model, make_strategy(temperature=1.5), seed=7).generate(primer, 150)
+    np.testing.assert_array_equal(long[:, :40], a)  # a longer run starts with the same draw
+    chunks = list(Sampler(model, make_strategy(temperature=1.5), seed=7).stream(primer, 150))
+    assert [c.shape[1] for c in chunks] == [64, 64, 22]
+    np.testing.assert_array_equal(np.concatenate(chunks, axis=1), long)
 
 
 def test_top_k_one_is_greedy():
