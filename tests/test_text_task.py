@@ -97,7 +97,7 @@ def test_windowed_scoring_is_exact_for_wavenet():
     expected = -log_probs[np.arange(60), targets][keep].sum()
     windowed = score_tokens(model, tokens, 0, context=7, span=5, batch_size=3)
     assert windowed.count == 59
-    assert windowed.nats == pytest.approx(expected, rel=1e-5)
+    assert windowed.nats == pytest.approx(expected, rel=1e-6)  # context 3 would be off by 7e-5
     assert windowed.correct == int((logits.argmax(-1) == targets)[keep].sum())
 
 
@@ -112,9 +112,9 @@ def test_generation_begins_with_the_prompt_and_is_reproducible(char_run):
     text_gen.write_text(char_run, None, prompt="to be", length=40, num=2, echo=lambda s="", nl=True:
                         streamed.append(s + ("\n" if nl else "")),
                         sampling=SamplingConfig(temperature=1.5, seed=3))
-    # Chunks of 32 tokens give the same draw as one chunk; the first text streams piece by piece.
+    # Streamed chunk by chunk, the draw is the same; the first text comes piece by piece.
     assert "".join(streamed) == f"===== text 1 of 2 =====\n{a[0]}\n===== text 2 of 2 =====\n{a[1]}\n"
-    assert len(streamed) > 4
+    assert streamed[:2] == ["===== text 1 of 2 =====\n", "to be"]
 
 
 def test_cli_generate_to_terminal_and_files(char_run, tmp_path):

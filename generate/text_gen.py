@@ -1,0 +1,123 @@
+"""Text generation: a run (or the shipped Shakespeare model), a prompt, the sampler, the terminal or files.
+
+The prompt is read through the model's vocabulary first (unknown characters or words are refused,
+or dropped with ``skip_unknown``), then BOS + prompt primes the state-carrying sampler, which
+produces the text in chunks: the terminal sees it as it is written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+import numpy as np
+
+from data_prep.errors import SeqgenError
+from data_prep.files import atomic_path, check_writable
+from data_prep.text_codec import CharCodec, WordCodec
+from data_prep.text_corpus import iter_file_chunks
+from generate.chorale_gen import SamplingConfig
+from generate.sampler import Sampler
+from generate.sampling import make_strategy
+
+SHIPPED_TEXT_MODEL = Path(__file__).parent / "pretrained" / "shakespeare"
+
+Echo = Callable[..., None]  # click.echo's signature: (text, nl=True)
+
+
+def load_text_model(run: str | os.PathLike | None):
+    """``(model, codec, info)`` of a text run; the shipped Shakespeare model when ``run`` is None."""
+    from models.run_dir import load_run
+
+    if run is None and not (SHIPPED_TEXT_MODEL / "run.json").is_file():
+        raise SeqgenError(f"no --model given and the shipped Shakespeare model is not installed ({SHIPPED_TEXT_MODEL}); "
+                          "train one with 'seqgen train text' and pass --model RUN_DIR")
+    model, codec, info = load_run(run or SHIPPED_TEXT_MODEL)
+    if not isinstance(codec, (CharCodec, WordCodec)):
+        raise SeqgenError(f"{run} is a {info.get('task')!r} model, not a text model; give a run of 'seqgen train text'")
+    return model, codec, info
+
+
+def read_prompt(prompt: str | None, prompt_file: str | os.PathLike | None, encoding: str = "utf-8") -> str:
+    """The prompt text from ``--prompt`` or ``--prompt-file`` (newlines normalised as in corpora)."""
+    if prompt is not None and prompt_file is not None:
+        raise SeqgenError("give either --prompt or --prompt-file, not both")
+    if prompt_file is not None:
+        return "".join(iter_file_chunks(prompt_file, encoding))  # refuses binary or undecodable files
+    return (prompt or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def output_paths(out: str | os.PathLike, num: int, force: bool) -> list[Path]:
+    """Where each text goes (``OUT-1.txt``... when ``num > 1``), all checked before any work."""
+    out = Path(out)
+    names = [out] if num == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, num + 1)]
+    return [check_writable(name, force) for name in names]
+
+
+def stream_texts(model, codec, prompt_tokens: np.ndarray, length: int, num: int,
+                 sampling: SamplingConfig) -> Iterator[list[str]]:
+    """The ``num`` texts' new pieces, one per sampler chunk: ``length`` tokens after BOS + prompt in all."""
+    strategy = make_strategy(sampling.temperature, sampling.top_k, sampling.top_p, codec.forbidden_ids)
+    sampler = Sampler(model, strategy, seed=sampling.seed, greedy=sampling.greedy)
+    primer = np.tile(np.concatenate([[codec.bos_id], prompt_tokens]).astype(np.int32), (num, 1))  # (num, 1 + P)
+    for tokens in sampler.stream(primer, length):  # (num, <= the sampler's chunk)
+        yield [codec.decode(row) for row in tokens]
+
+
+def generate_texts(model, codec, prompt_tokens: np.ndarray, length: int, num: int,
+                   sampling: SamplingConfig) -> list[str]:
+    """``num`` texts, each the prompt followed by ``length`` generated tokens."""
+    start = codec.decode(prompt_tokens)
+    pieces = list(stream_texts(model, codec, prompt_tokens, length, num, sampling))
+    return [start + "".join(chunk[i] for chunk in pieces) for i in range(num)]
+
+
+def header(index: int, num: int) -> str:
+    """The line before each text when several go to the terminal."""
+    return f"===== text {index} of {num} ====="
+
+
+def echo_texts(pieces: Iterator[list[str]], start: str, num: int, echo: Echo) -> None:
+    """Write the first text as it is produced, then the others (each after a header when ``num > 1``)."""
+    rest: list[list[str]] = [[] for _ in range(num)]
+    if num > 1:
+        echo(header(1, num))
+    echo(start, nl=False)
+    for chunk in pieces:
+        echo(chunk[0], nl=False)  # click.echo flushes: the user reads the text as it comes
+        for i in range(1, num):
+            rest[i].append(chunk[i])
+    echo("")
+    for i in range(1, num):
+        echo(header(i + 1, num))
+        echo(start + "".join(rest[i]))
+
+
+def write_text(run: str | os.PathLike | None, out: str | os.PathLike | None, *, prompt: str | None = None,
+               prompt_file: str | os.PathLike | None = None, length: int = 500, num: int = 1,
+               sampling: SamplingConfig = SamplingConfig(), skip_unknown: bool = False, force: bool = False,
+               echo: Echo = click.echo) -> list[str]:
+    """Everything ``seqgen generate text`` does; returns the lines to print after the texts.
+
+    Without ``out`` the texts stream through ``echo``; with it each is written atomically.
+    Options, output paths and the prompt are all checked before any sampling.
+    """
+    if length < 1:
+        raise SeqgenError(f"--length must be >= 1 generated tokens, got {length}")
+    make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
+    paths = output_paths(out, num, force) if out is not None else None
+    model, codec, info = load_text_model(run)
+    text = read_prompt(prompt, prompt_file, info.get("data", {}).get("encoding", "utf-8"))
+    prompt_tokens = codec.encode_prompt(text, skip_unknown=skip_unknown)
+    if paths is None:
+        echo_texts(stream_texts(model, codec, prompt_tokens, length, num, sampling), codec.decode(prompt_tokens),
+                   num, echo)
+        return []
+    lines = []
+    for path, body in zip(paths, generate_texts(model, codec, prompt_tokens, length, num, sampling)):
+        with atomic_path(path) as tmp:
+            tmp.write_text(body, encoding="utf-8")
+        lines.append(f"wrote {path} ({len(body):,} characters)")
+    return lines
