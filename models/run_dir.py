@@ -25,7 +25,7 @@ from data_prep.files import atomic_path
 
 RUN_FILE, MODEL_FILE, BEST_FILE = "run.json", "model.keras", "best.keras"
 LOG_FILE, TENSORBOARD_DIR, BACKUP_DIR = "log.csv", "tensorboard", "backup"
-_RUN_ENTRIES = (RUN_FILE, MODEL_FILE, BEST_FILE, LOG_FILE, TENSORBOARD_DIR, BACKUP_DIR)
+_RUN_ENTRIES = (RUN_FILE, MODEL_FILE, BEST_FILE, LOG_FILE, TENSORBOARD_DIR, BACKUP_DIR, "samples.txt")
 
 
 def prepare_run_dir(path: str | Path, *, resume: bool = False, force: bool = False) -> Path:

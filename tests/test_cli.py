@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from generate.cli import main
+from tests.cli_helpers import assert_one_line_error, run
 from tests.chorale_factory import write_csv_chorales
 
 
@@ -23,17 +24,6 @@ def run_dir(tmp_path_factory, csv_data):
     return out
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
-    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
-    assert len(error_lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in error_lines[0]
 
 
 def test_data_chorales_prints_statistics(csv_data):

@@ -13,6 +13,7 @@ from data_prep.errors import SeqgenError
 from generate import text_gen
 from generate.chorale_gen import SamplingConfig
 from generate.cli import main
+from tests.cli_helpers import assert_one_line_error, run
 from models import run_dir as rd
 from models.config import make_config
 from models.registry import build_model
@@ -42,17 +43,6 @@ def char_run(tmp_path_factory, corpus):
     return out
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.exit_code != 0
-    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
-    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
-    assert len(error_lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in error_lines[0], error_lines[0]
 
 
 def test_training_writes_a_text_run_whose_loss_falls(char_run, corpus):
@@ -65,7 +55,9 @@ def test_training_writes_a_text_run_whose_loss_falls(char_run, corpus):
     losses = [float(row.split(",")[header.index("loss")]) for row in log[1:]]
     assert len(losses) == 3 and losses[-1] < losses[0]
     # The epoch callback: one sample of 20 characters per epoch, appended.
-    entries = re.findall(r"=== epoch (\d+) ===\n(.*?)\n\n", (char_run / "samples.txt").read_text(), re.S)
+    # split on the headers: a sample may itself contain blank lines
+    parts = re.split(r"=== epoch (\d+) ===\n", (char_run / "samples.txt").read_text())[1:]
+    entries = [(parts[i], parts[i + 1][:-2]) for i in range(0, len(parts), 2)]  # each ends with "\n\n"
     assert [e for e, _ in entries] == ["1", "2", "3"]
     assert all(len(text) == 20 and set(text) <= set(info["codec"]["chars"]) for _, text in entries)
 
