@@ -144,8 +144,8 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
     model, codec, info = load_chorale_model(run)
     primer_grid = None
     if primer is not None:
-        source = info.get("data", {}).get("source", "music21")
-        primer_grid = resolve_primer(primer, codec.voices, source if source == "music21" else source, data_dir)
+        source = info.get("data", {}).get("source", "music21")  # primers by name come from the run's data
+        primer_grid = resolve_primer(primer, codec.voices, source, data_dir)
     grids, lines = generate_grids(model, codec, primer_grid, steps, num, sampling, primer_steps)
     for grid, (path, png) in zip(grids, paths):
         if fmt == "midi":
