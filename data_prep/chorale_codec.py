@@ -125,7 +125,7 @@ class ChoraleCodec:
         pitches = np.where(sounding, self.low + (windows - FIRST_PITCH) // 2, 0)
         lo = np.where(sounding, pitches, 1000).min(axis=1)
         hi = np.where(sounding, pitches, -1000).max(axis=1)
-        down = np.clip(self.low - lo, -max_shift, 0)  # windows without notes get (0, 0)
+        down = np.clip(self.low - lo, -max_shift, 0)  # windows without notes get the full range: harmless
         up = np.clip(self.high - hi, 0, max_shift)
         return np.stack([down, up], axis=1).astype(np.int32)
 

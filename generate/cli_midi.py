@@ -1,9 +1,104 @@
-"""``seqgen`` commands for MIDI corpora."""
+"""``seqgen`` commands for MIDI corpora: ``data midi``, ``train midi`` and ``generate midi``."""
 
 from __future__ import annotations
 
 import click
 
+from generate.cli_common import sampling_options
+
+ENCODINGS = ("grid", "events")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
+
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
     """Add this domain's commands to the CLI's groups."""
+    data.add_command(data_midi)
+    train.add_command(_train_command())
+    generate.add_command(generate_midi)
+
+
+@click.command("midi")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--include-drums", is_flag=True, help="Count notes on the drum channel (10) too.")
+def data_midi(paths: tuple[str, ...], include_drums: bool) -> None:
+    """Read MIDI files, folders or globs and print what a training would use.
+
+    Files read and skipped (with the reason), notes, duration, pitch range and polyphony.
+
+    Example: seqgen data midi my_midi/ extra/*.mid
+    """
+    from data_prep.midi_read import describe_corpus
+
+    click.echo(describe_corpus(paths, include_drums=include_drums))
+
+
+def _train_command() -> click.Command:
+    # The shared training options live in generate.cli, which imports this module: import them late.
+    from generate.cli import train_config, training_options
+
+    @click.command("midi")
+    @training_options
+    @click.option("--corpus", multiple=True, metavar="PATH",
+                  help="MIDI file, folder or quoted glob; repeat for several [from run.json with --resume].")
+    @click.option("--encoding", type=click.Choice(ENCODINGS), default=None,
+                  help="grid: voices on a 16th-note grid; events: note-on/off, time-shift, velocity tokens.")
+    @click.option("--voices", type=click.IntRange(1, 15), default=4, show_default=True,
+                  help="grid: at most this many voices.")
+    @click.option("--window", type=click.IntRange(min=2), default=None,
+                  help="Steps (grid) or events per training window [default: 64 steps, 256 events].")
+    @click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
+                  help="Random transposition range in semitones (0 = off).")
+    def train_midi_cmd(family, preset, epochs, batch_size, learning_rate, patience, out, resume, force, seed,
+                       mixed_precision, corpus, encoding, voices, window, transpose) -> None:
+        """Train LSTM, GRU or WaveNet on your own MIDI files.
+
+        Broken files are skipped and listed; about 10% of the files (chosen by name) are held out.
+
+        Example: seqgen train midi --corpus my_midi/ --encoding events --model lstm --out runs/mine
+        """
+        from data_prep.errors import SeqgenError
+        from models.midi_task import MidiDataConfig, train_midi
+
+        if encoding is None and not resume:
+            raise SeqgenError("--encoding is required for a new run: grid or events")
+        data = None if encoding is None else MidiDataConfig(encoding=encoding, voices=voices, window=window,
+                                                            batch_size=batch_size, max_transpose=transpose)
+        result = train_midi(out, corpus, family=family, preset=preset, data=data, resume=resume, force=force,
+                            train=train_config(epochs, learning_rate, patience, seed, mixed_precision))
+        for line in result.report:
+            click.echo(line)
+        click.echo(f"trained {family}/{preset}; run saved in {result.run}. Next: seqgen evaluate {result.run}")
+
+    return train_midi_cmd
+
+
+@click.command("midi")
+@click.option("--model", "run_dir", type=click.Path(exists=True, file_okay=False), required=True,
+              help="Run directory of 'seqgen train midi'.")
+@click.option("--primer", type=click.Path(dir_okay=False), default=None, help="Start from this MIDI file.")
+@click.option("--primer-beats", type=click.FloatRange(min=0, min_open=True), default=4, show_default=True,
+              help="How many quarter notes of the primer to keep.")
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Length in steps (grid: 16th notes; events: events), primer included [default: 128 / 512].")
+@click.option("--seconds", type=click.FloatRange(min=0, max=3600, min_open=True), default=None,
+              help="Length in seconds instead of --steps, primer included.")
+@sampling_options
+@click.option("--bpm", type=click.FloatRange(min=1, max=1000), default=None,
+              help="Tempo of the file [default: the corpus's median tempo].")
+@click.option("--instrument", type=click.IntRange(0, 127), default=0, show_default=True,
+              help="General MIDI program (0 = piano).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def generate_midi(run_dir, primer, primer_beats, steps, seconds, temperature, top_k, top_p, greedy, num, seed,
+                  bpm, instrument, out, force) -> None:
+    """Write new MIDI from a run trained on your own corpus.
+
+    Example: seqgen generate midi --model runs/mine --primer start.mid --seconds 30 --num 3 -o new.mid
+    """
+    from generate.chorale_gen import SamplingConfig
+    from generate.midi_gen import write_midi_pieces
+
+    sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
+    for line in write_midi_pieces(run_dir, out, primer=primer, primer_beats=primer_beats, steps=steps,
+                                  seconds=seconds, num=num, sampling=sampling, bpm=bpm, instrument=instrument,
+                                  force=force):
+        click.echo(line)

@@ -16,6 +16,7 @@ Training windows are transposed at random in ``tf.data`` for both encodings.
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 import zlib
@@ -128,16 +129,17 @@ def split_corpus(performances: Sequence[Performance], valid_fraction: float = 0.
                      tuple(p for p, h in zip(performances, held) if h))
 
 
-def _split_from_info(info: dict, which: str) -> tuple[Performance, ...]:
-    """The ``which`` ("train"/"valid") performances of a run, re-read from the files run.json names."""
-    recorded = info["split"]
-    if recorded["tail"]:
-        head, tail = split_tail(read_corpus(recorded["valid_files"]).performances[0], info["data"]["valid_fraction"])
-        return (head,) if which == "train" else ((tail,) if tail is not None else ())
-    if which == "valid":
-        return read_corpus(recorded["valid_files"]).performances
-    valid = set(recorded["valid_files"])
-    return tuple(p for p in read_corpus(info["corpus"]).performances if p.name not in valid)
+def recorded_split(performances: Sequence[Performance], split_info: dict, valid_fraction: float) -> MidiSplit:
+    """The split a run recorded in run.json (held-out file names), applied to freshly read files."""
+    valid_names = set(split_info["valid_files"])
+    if split_info["tail"]:
+        match = [p for p in performances if p.name in valid_names]
+        if not match:
+            raise SeqgenError(f"the run's only file {sorted(valid_names)[0]!r} is not in the corpus any more; restore it")
+        head, tail = split_tail(match[0], valid_fraction)
+        return MidiSplit((head,), (tail,) if tail is not None else (), tail=True)
+    return MidiSplit(tuple(p for p in performances if p.name not in valid_names),
+                     tuple(p for p in performances if p.name in valid_names))
 
 
 # --------------------------------------------------------------------------- encoding and windows
@@ -157,9 +159,8 @@ def event_shift_ranges(windows: np.ndarray, max_shift: int) -> np.ndarray:
     pitches = (windows - NOTE_ON) % 128
     lo = np.where(pitched, pitches, 1000).min(axis=1)
     hi = np.where(pitched, pitches, -1000).max(axis=1)
-    down = np.clip(-lo, -max_shift, 0)  # windows without notes get (0, 0)
-    up = np.clip(127 - hi, 0, max_shift)
-    return np.stack([down, up], axis=1).astype(np.int32)
+    ranges = np.stack([np.clip(-lo, -max_shift, 0), np.clip(127 - hi, 0, max_shift)], axis=1)
+    return np.where(pitched.any(axis=1, keepdims=True), ranges, 0).astype(np.int32)  # no notes: (0, 0)
 
 
 def fit_codec(performances: Sequence[Performance], data: MidiDataConfig) -> ChoraleCodec | EventCodec:
@@ -205,19 +206,6 @@ def midi_datasets(split: MidiSplit, codec, data: MidiDataConfig, seed: int = 0):
     return train, valid
 
 
-def recorded_split(performances: Sequence[Performance], split_info: dict, valid_fraction: float) -> MidiSplit:
-    """The split a run recorded in run.json (held-out file names), applied to freshly read files."""
-    valid_names = set(split_info["valid_files"])
-    if split_info["tail"]:
-        match = [p for p in performances if p.name in valid_names]
-        if not match:
-            raise SeqgenError(f"the run's only file {sorted(valid_names)[0]!r} is not in the corpus any more; restore it")
-        head, tail = split_tail(match[0], valid_fraction)
-        return MidiSplit((head,), (tail,) if tail is not None else (), tail=True)
-    return MidiSplit(tuple(p for p in performances if p.name not in valid_names),
-                     tuple(p for p in performances if p.name in valid_names))
-
-
 # ------------------------------------------------------------------------------------- training
 
 
@@ -237,8 +225,6 @@ def corpus_report(corpus: Corpus, split: MidiSplit, codec) -> list[str]:
 
 
 def _absolute(paths: Sequence[str]) -> list[str]:
-    import os
-
     return [os.path.abspath(os.fspath(p)) for p in paths]
 
 
@@ -277,6 +263,8 @@ def train_midi(out: str | Path, corpus: Sequence[str] | None = None, *, family: 
     Unusable files are skipped and listed in the report; no usable file raises :class:`SeqgenError`.
     With ``resume`` the corpus, encoding and data settings come from the run's ``run.json``.
     """
+    if isinstance(corpus, (str, os.PathLike)):
+        corpus = [corpus]
     if resume:
         run, info, data = _resume_state(out, corpus, family, data)
         read = read_corpus(info["corpus"])

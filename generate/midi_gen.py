@@ -1,0 +1,201 @@
+"""Generation from a MIDI-corpus run: a primer file, the sampler, and the MIDI writers.
+
+Grid runs reuse the chorale machinery (the same codec, any number of voices) and write with
+:func:`generate.midi_writer.grid_to_midi`; events runs write with
+:func:`data_prep.midi_events.notes_to_midi`. The length is given in steps (grid: 16th notes;
+events: event tokens; the primer included) or in seconds: for grid runs seconds become steps at
+the tempo, for events runs tokens are drawn chunk by chunk until every piece's time shifts reach
+the length, and the last shift is shortened so each piece ends exactly there.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from data_prep.chorale_codec import ChoraleCodec
+from data_prep.errors import SeqgenError
+from data_prep.midi_events import TIME_SHIFT, EventCodec, notes_to_midi
+from data_prep.pipeline import with_bos
+from generate.chorale_gen import SamplingConfig, generate_grids, output_paths, read_primer_file
+from generate.sampler import Sampler
+from generate.sampling import make_strategy
+
+DEFAULT_STEPS = {"grid": 128, "events": 512}  # when neither steps nor seconds is given
+MAX_EVENTS_PER_SECOND = 200  # cap for --seconds: a model that rarely moves time still stops
+SLACK_EVENTS = 256  # added to that cap, for short pieces
+MAX_SECONDS = 3600.0
+
+
+def load_midi_model(run: str | os.PathLike):
+    """``(model, codec, info)`` of a run of ``seqgen train midi``."""
+    from models.run_dir import load_run
+
+    model, codec, info = load_run(run)
+    if info.get("task") != "midi":
+        raise SeqgenError(f"{run} is a {info.get('task')!r} model, not a midi model; give a run of 'seqgen train midi'")
+    return model, codec, info
+
+
+def check_length(steps: int | None, seconds: float | None) -> None:
+    """Steps and seconds are alternatives; each must be positive."""
+    if steps is not None and seconds is not None:
+        raise SeqgenError("give --steps or --seconds, not both")
+    if steps is not None and steps < 1:
+        raise SeqgenError(f"--steps must be >= 1, got {steps}")
+    if seconds is not None and not 0 < seconds <= MAX_SECONDS:
+        raise SeqgenError(f"--seconds must be in (0, {MAX_SECONDS:.0f}], got {seconds}")
+
+
+def _check_primer_path(primer: str | os.PathLike) -> Path:
+    path = Path(primer)
+    if not path.is_file():
+        raise SeqgenError(f"primer file {str(primer)!r} does not exist")
+    if path.suffix.lower() not in (".mid", ".midi"):
+        raise SeqgenError(f"primer {str(primer)!r} is not a MIDI file (.mid, .midi): give a MIDI file")
+    return path
+
+
+# ------------------------------------------------------------------------------------- events
+
+
+def shift_steps(tokens: np.ndarray, codec: EventCodec) -> np.ndarray:
+    """Time steps each token moves the clock by (0 for anything but a time shift), same shape."""
+    tokens = np.asarray(tokens)
+    is_shift = (tokens >= TIME_SHIFT) & (tokens < codec.first_velocity)
+    return np.where(is_shift, tokens - TIME_SHIFT + 1, 0)
+
+
+def trim_to_steps(tokens: np.ndarray, codec: EventCodec, steps: int) -> np.ndarray:
+    """``tokens (n,)`` cut where the clock reaches ``steps`` time steps, the last shift shortened to land
+    exactly there. Tokens that never reach it come back whole."""
+    tokens = np.asarray(tokens, np.int32)
+    clock = np.cumsum(shift_steps(tokens, codec))  # (n,) time after each token
+    reached = np.flatnonzero(clock >= steps)
+    if reached.size == 0:
+        return tokens
+    end = int(reached[0])
+    out = tokens[: end + 1].copy()
+    before = int(clock[end - 1]) if end > 0 else 0
+    out[end] = TIME_SHIFT + (steps - before) - 1  # a shift of exactly the remaining steps
+    return out
+
+
+def event_primer(path: str | os.PathLike, codec: EventCodec, beats: float) -> np.ndarray:
+    """The notes of a MIDI file starting in its first ``beats`` quarter notes, from time 0, as tokens."""
+    from data_prep.midi_read import read_midi
+
+    notes = read_midi(_check_primer_path(path)).notes
+    first_beat, first_second = notes[0].start_beat, notes[0].start
+    kept = [n._replace(start=n.start - first_second, end=n.end - first_second)
+            for n in notes if n.start_beat < first_beat + beats]
+    return codec.encode(kept)
+
+
+def generate_events(model, codec: EventCodec, prime: np.ndarray, num: int, sampling: SamplingConfig,
+                    steps: int | None = None, seconds: float | None = None) -> tuple[list[np.ndarray], list[str]]:
+    """``num`` token rows (primer included) of ``steps`` tokens or ``seconds`` of music; and notes for the user."""
+    strategy = make_strategy(sampling.temperature, sampling.top_k, sampling.top_p, codec.forbidden_ids)
+    sampler = Sampler(model, strategy, seed=sampling.seed, greedy=sampling.greedy)
+    batch = np.tile(with_bos(prime, codec.bos_id), (num, 1))  # (num, 1 + primer tokens)
+    if seconds is None:
+        steps = steps or DEFAULT_STEPS["events"]
+        if steps <= len(prime):
+            raise SeqgenError(f"--steps {steps} must exceed the primer's {len(prime)} events")
+        new = sampler.generate(batch, steps - len(prime))  # (num, new tokens)
+        return [np.concatenate([prime, row]) for row in new], []
+    target = round(seconds * 1000 / codec.config.time_step_ms)  # time steps
+    primed = int(shift_steps(prime, codec).sum())
+    if primed >= target:
+        raise SeqgenError(f"--seconds {seconds:g} must exceed the primer's {primed * codec.config.time_step_ms / 1000:g} s")
+    cap = math.ceil(seconds * MAX_EVENTS_PER_SECOND) + SLACK_EVENTS
+    chunks, clock = [], np.full(num, primed)
+    for chunk in sampler.stream(batch, cap):  # (num, chunk): the sampler's chunks, so time is checked as it goes
+        chunks.append(chunk)
+        clock += shift_steps(chunk, codec).sum(axis=1)
+        if (clock >= target).all():
+            break
+    rows = [trim_to_steps(np.concatenate([prime, row]), codec, target) for row in np.concatenate(chunks, axis=1)]
+    notes = [f"piece {i + 1} stopped at {c * codec.config.time_step_ms / 1000:.1f} s after {cap} events "
+             "(the model moves time slowly; try a lower --temperature)" for i, c in enumerate(clock) if c < target]
+    return rows, notes
+
+
+# --------------------------------------------------------------------------------------- grid
+
+
+def grid_primer(path: str | os.PathLike, codec: ChoraleCodec):
+    """A MIDI primer on the run's grid: its lines folded into the run's voices; and notes for the user."""
+    grid = read_primer_file(_check_primer_path(path), codec.voices)
+    dropped = int(grid.meta.get("dropped_notes", 0))
+    notes = [f"primer: {dropped} notes dropped to fit the model's {codec.voices} voices"] if dropped else []
+    return grid, notes
+
+
+def grid_steps(steps: int | None, seconds: float | None, bpm: float, steps_per_quarter: int = 4) -> int:
+    """Grid steps for ``steps`` or for ``seconds`` at ``bpm``."""
+    if seconds is not None:
+        return max(1, round(seconds * bpm / 60 * steps_per_quarter))
+    return steps or DEFAULT_STEPS["grid"]
+
+
+# ------------------------------------------------------------------------------------ the lot
+
+
+def _write_events(model, codec: EventCodec, paths: list[Path], primer: str | None, primer_beats: float,
+                  steps: int | None, seconds: float | None, sampling: SamplingConfig, bpm: float,
+                  instrument: int, force: bool) -> list[str]:
+    prime = event_primer(primer, codec, primer_beats) if primer else np.array([], np.int32)
+    rows, lines = generate_events(model, codec, prime, len(paths), sampling, steps, seconds)
+    for row, path in zip(rows, paths):
+        notes = [n._replace(program=instrument) for n in codec.decode(row, bpm=bpm)]
+        notes_to_midi(notes, path, bpm=bpm, force=force)
+        length = shift_steps(row, codec).sum() * codec.config.time_step_ms / 1000
+        lines.append(f"wrote {path} ({len(row)} events, {len(notes)} notes, {length:.1f} s)")
+    return lines
+
+
+def _write_grids(model, codec: ChoraleCodec, paths: list[Path], primer: str | None, primer_beats: float,
+                 steps: int | None, seconds: float | None, sampling: SamplingConfig, bpm: float,
+                 instrument: int, force: bool) -> list[str]:
+    from generate.midi_writer import grid_to_midi
+
+    primer_grid, lines = grid_primer(primer, codec) if primer else (None, [])
+    total = grid_steps(steps, seconds, bpm)
+    primer_steps = max(1, round(primer_beats * 4))  # 16th notes
+    kept = min(primer_grid.steps, primer_steps) if primer_grid is not None else 0
+    if total <= kept:
+        asked = f"--seconds {seconds:g} ({total} steps at {bpm:g} bpm)" if seconds is not None else f"--steps {total}"
+        raise SeqgenError(f"{asked} must exceed the primer's {kept} steps; ask for more or give --primer-beats less")
+    grids, notes = generate_grids(model, codec, primer_grid, total, len(paths), sampling, primer_steps)
+    for grid, path in zip(grids, paths):
+        grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
+        notes.append(f"wrote {path} ({grid.steps} steps, {grid.voices} voices, {len(grid.notes())} notes)")
+    return lines + notes
+
+
+def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer: str | None = None,
+                      primer_beats: float = 4.0, steps: int | None = None, seconds: float | None = None,
+                      num: int = 1, sampling: SamplingConfig = SamplingConfig(), bpm: float | None = None,
+                      instrument: int = 0, force: bool = False) -> list[str]:
+    """Everything ``seqgen generate midi`` does; returns the lines to print.
+
+    Options, output paths, the run and the primer are all checked before any sampling, so bad input
+    writes nothing. ``bpm`` defaults to the median first tempo of the run's corpus.
+    """
+    from generate.midi_writer import check_bpm
+
+    check_length(steps, seconds)
+    if bpm is not None:
+        check_bpm(bpm)
+    if not primer_beats > 0:
+        raise SeqgenError(f"--primer-beats must be > 0, got {primer_beats}")
+    make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
+    paths = [path for path, _ in output_paths(out, num, "midi", False, force)]
+    model, codec, info = load_midi_model(run)
+    write = _write_events if isinstance(codec, EventCodec) else _write_grids
+    return write(model, codec, paths, primer, primer_beats, steps, seconds, sampling,
+                 bpm or float(info.get("bpm", 120.0)), instrument, force)
