@@ -148,3 +148,21 @@ def test_windows_are_aligned_and_shifted_by_one():
     np.testing.assert_array_equal(x.numpy()[:, 1:], y.numpy()[:, :-1])
     with pytest.raises(SeqgenError, match="longer than one training window"):
         token_windows(seqs, window=64, stride=4)
+
+
+def test_atomic_writes_follow_the_umask_and_leave_nothing_on_failure(tmp_path):
+    import os
+
+    from data_prep.files import atomic_path
+
+    target = tmp_path / "out.txt"
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash midway")
+    assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
