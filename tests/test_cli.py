@@ -87,3 +87,16 @@ def test_generate_refuses_a_run_of_another_task(tmp_path):
     (tmp_path / "run.json").write_text('{"task": "text", "codec": {"type": "char", "chars": "ab"}}')
     result = run("generate", "chorale", "--model", tmp_path, "-o", tmp_path / "x.mid")
     assert result.exit_code != 0
+
+
+def test_quick_start_uses_the_shipped_model(tmp_path):
+    """The README's first command: no training, no --model, a chorale comes out."""
+    out = tmp_path / "chorale.mid"
+    result = run("generate", "chorale", "--seed", "1", "--steps", "32", "-o", out)
+    assert result.exit_code == 0, result.output
+    midi = mido.MidiFile(out)
+    names = [t.name for t in midi.tracks]
+    assert {"soprano", "alto", "tenor", "bass"} <= set(names)
+    notes = [m for t in midi.tracks for m in t if m.type == "note_on" and m.velocity > 0]
+    assert len(notes) >= 8
+    assert all(36 <= m.note <= 81 for m in notes)  # inside the shipped vocabulary
