@@ -1,9 +1,203 @@
-"""``seqgen`` commands for sketches."""
+"""``seqgen`` commands for sketches: ``data sketches`` and the ``sketch`` group
+(``train``, ``evaluate``, ``classify``, ``show``, ``experiment``)."""
 
 from __future__ import annotations
 
 import click
 
+from generate.cli_common import RUN_DIR, SeqgenGroup
+
+SHOWN_BY_DEFAULT = 16  # drawings ``sketch show`` draws when no --index is given
+
+DATA = click.option("--data", multiple=True, metavar="PATH",
+                    help="A sketch file or folder: sketch-rnn .npz, QuickDraw .ndjson or .tfrecord (repeat for more).")
+INDEX = click.option("--index", "indices", type=int, multiple=True,
+                     help="A drawing of the file, counted from 0 (repeat for more) [default: all].")
+
+
+def selection_options(f):
+    """--synthetic, --categories, --max-categories, --per-class, --split-seed: which drawings to use."""
+    options = [
+        click.option("--synthetic", is_flag=True, help="Use built-in synthetic shapes (offline, no files)."),
+        click.option("--categories", default=None, help="Comma-separated categories to keep, e.g. cat,dog,tree."),
+        click.option("--max-categories", type=click.IntRange(min=1), default=None,
+                     help="Keep only the first N categories by name."),
+        click.option("--per-class", type=click.IntRange(min=1), default=None,
+                     help="Training drawings per category (valid/test in proportion) [default: all; synthetic: 80]."),
+        click.option("--split-seed", type=int, default=0, show_default=True,
+                     help="Seed of the train/valid/test split and of the --per-class sampling."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def prep_options(f):
+    """--max-length, --rdp: how drawings are prepared for a model (saved with the run)."""
+    f = click.option("--rdp", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                     help="Simplify strokes (Ramer-Douglas-Peucker tolerance in pixels; 0 = off).")(f)
+    return click.option("--max-length", type=click.IntRange(min=1), default=250, show_default=True,
+                        help="Points kept per drawing (longer ones are cropped).")(f)
+
+
+def make_source(paths, synthetic, categories, max_categories, per_class, split_seed):
+    """The :class:`SketchSource` the options name, or None when they name no data."""
+    from models.sketch_task import SketchSource
+
+    if not paths and not synthetic:
+        return None
+    names = None if categories is None else tuple(c.strip() for c in categories.split(",") if c.strip())
+    return SketchSource(paths=tuple(paths), synthetic=synthetic, categories=names, max_categories=max_categories,
+                        per_class=per_class, seed=split_seed)
+
+
+def make_prep(max_length, rdp):
+    from data_prep.stroke_ops import StrokePrep
+
+    return StrokePrep(rdp_epsilon=rdp, max_length=max_length)
+
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
     """Add this domain's commands to the CLI's groups."""
+    from generate.cli import train_config, training_options  # defined before cli.py calls register
+
+    def sketch_training_options(f):
+        """The shared training options, less the token models' --model/--preset (sketches name a preset)."""
+        before = list(getattr(f, "__click_params__", []))
+        f = training_options(f)
+        f.__click_params__ = [p for p in f.__click_params__
+                              if any(p is q for q in before) or p.name not in ("family", "preset")]
+        return f
+
+    @data.command("sketches")
+    @click.argument("paths", nargs=-1)
+    @selection_options
+    def data_sketches(paths, synthetic, categories, max_categories, per_class, split_seed) -> None:
+        """Read sketch files (or --synthetic) and print categories, drawings per split and lengths.
+
+        Example: seqgen data sketches quickdraw/ --max-categories 20
+        """
+        from data_prep.errors import SeqgenError
+        from models.sketch_task import data_summary
+
+        source = make_source(paths, synthetic, categories, max_categories, per_class, split_seed)
+        if source is None:
+            raise SeqgenError("no drawings given: name sketch files or folders, or pass --synthetic")
+        click.echo(data_summary(source))
+
+    @main.group(cls=SeqgenGroup)
+    def sketch() -> None:
+        """Classify hand-drawn sketches (QuickDraw, sketch-rnn): train, evaluate, classify, show, compare."""
+
+    @sketch.command("train")
+    @sketch_training_options
+    @click.option("--model", "preset", default=None,
+                  help="Classifier preset: textbook, default or tiny [default: default; on --resume: the run's].")
+    @DATA
+    @selection_options
+    @prep_options
+    def sketch_train(epochs, batch_size, learning_rate, patience, out, resume, force, seed, mixed_precision,
+                     preset, data, synthetic, categories, max_categories, per_class, split_seed, max_length,
+                     rdp) -> None:
+        """Train a sketch classifier; on --resume the run's own data and settings are used.
+
+        Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
+        """
+        from models.sketch_task import train_sketches
+
+        run = train_sketches(out, source=make_source(data, synthetic, categories, max_categories, per_class,
+                                                     split_seed),
+                             preset=preset, prep=make_prep(max_length, rdp), batch_size=batch_size,
+                             train=train_config(epochs, learning_rate, patience, seed, mixed_precision),
+                             resume=resume, force=force)
+        click.echo(f"trained a sketch classifier; run saved in {run}. Next: seqgen sketch evaluate {run}")
+
+    @sketch.command("evaluate")
+    @RUN_DIR
+    @click.option("--split", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
+    @click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
+                  help="Confusion matrix PNG [default: RUN_DIR/confusion_<split>.png, replaced].")
+    @click.option("--force", is_flag=True, help="Overwrite an existing -o file.")
+    def sketch_evaluate(run_dir, split, out, force) -> None:
+        """Top-1/3/5 and per-category accuracy on held-out drawings, and a confusion matrix PNG.
+
+        Example: seqgen sketch evaluate runs/sketch -o confusion.png
+        """
+        from models.sketch_task import evaluate_sketch
+
+        click.echo(evaluate_sketch(run_dir, split, out=out, force=force))
+
+    @sketch.command("classify")
+    @RUN_DIR
+    @click.argument("file")
+    @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Labels shown per drawing.")
+    @INDEX
+    def sketch_classify(run_dir, file, top, indices) -> None:
+        """The most likely categories, with probabilities, for each drawing of FILE (any layout).
+
+        Example: seqgen sketch classify runs/sketch cat.ndjson --index 0 --index 5
+        """
+        from models.sketch_task import classify_file
+
+        for line in classify_file(run_dir, file, top, indices):
+            click.echo(line)
+
+    @sketch.command("show")
+    @click.argument("file")
+    @INDEX
+    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="PNG to write.")
+    @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+    def sketch_show(file, indices, out, force) -> None:
+        """Draw drawings of FILE (any layout) into a PNG [default: the first 16].
+
+        Example: seqgen sketch show cat.ndjson --index 3 -o cat.png
+        """
+        from data_prep.files import check_writable
+        from generate.sketch_render import check_indices, sketches_png
+        from models.sketch_task import read_drawings
+
+        check_writable(out, force)  # refused before reading anything
+        sketches = read_drawings(file)
+        first = list(range(min(len(sketches), SHOWN_BY_DEFAULT)))
+        chosen = check_indices(indices, len(sketches), file) if indices else first
+        click.echo(f"drew {len(chosen)} drawing(s) of {file} into {sketches_png(sketches, chosen, out, force)}")
+
+    @sketch.command("experiment")
+    @DATA
+    @selection_options
+    @click.option("--models", "presets", default="textbook,default", show_default=True,
+                  help="Comma-separated classifier presets to compare.")
+    @click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Training seeds per model.")
+    @click.option("--seed", type=int, default=0, show_default=True, help="The first training seed.")
+    @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+    @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+    @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+    @click.option("--patience", type=click.IntRange(min=1), default=None,
+                  help="Early stopping patience [default: --epochs, so every model trains the same epochs].")
+    @click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=None,
+                  help="Time budget per training run (stops after the epoch that passes it).")
+    @prep_options
+    @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for runs, tables and plot.")
+    @click.option("--force", is_flag=True, help="Replace an earlier experiment in --out.")
+    def sketch_experiment(data, synthetic, categories, max_categories, per_class, split_seed, presets, seeds, seed,
+                          epochs, batch_size, learning_rate, patience, seconds, max_length, rdp, out, force) -> None:
+        """Train each preset with each seed on one split; write a comparison table and learning curves.
+
+        Example: seqgen sketch experiment --data quickdraw/ --max-categories 20 --models textbook,default --out exp
+        """
+        from pathlib import Path
+
+        from data_prep.errors import SeqgenError
+        from models.sketch_experiment import (CURVES_PNG, TABLE_CSV, TABLE_MD, markdown_table, run_experiment,
+                                              summary_rows)
+        from models.train import TrainConfig
+
+        source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
+        if source is None:
+            raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
+        train = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience or epochs, seed=seed,
+                            time_budget_s=seconds)
+        results = run_experiment(out, source=source, presets=presets, seeds=seeds, prep=make_prep(max_length, rdp),
+                                 batch_size=batch_size, train=train, force=force, log=click.echo)
+        click.echo(markdown_table(summary_rows(results)))
+        click.echo(f"written: {', '.join(str(Path(out) / n) for n in (TABLE_MD, TABLE_CSV, CURVES_PNG))}")

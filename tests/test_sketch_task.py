@@ -1,0 +1,217 @@
+"""Sketch classification end to end on synthetic files: train, evaluate, classify, show, resume,
+experiment, and one clear line for every bad input."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from data_prep.sketch_formats import write_npz
+from data_prep.sketch_pipeline import pad_strokes
+from data_prep.sketch_sources import load_sketches
+from data_prep.stroke_ops import StrokePrep
+from data_prep.synthetic_sketches import synthetic_drawing, write_synthetic
+from models import sketch_task
+from models.sketch_classifier import SketchClassifierConfig, sketch_classifier_config
+from models.sketch_experiment import TrialResult, markdown_table, prepare_experiment_dir, summary_rows
+from models.sketch_task import SketchSource, load_sketch_run, train_sketches
+from models.train import TrainConfig
+from tests.cli_helpers import assert_one_line_error, run
+
+CLASSES = ["circle", "cross", "line", "square"]  # sorted, as every loader returns them
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TRAIN = ["--model", "tiny", "--batch-size", "16", "--learning-rate", "0.01"]
+
+
+@pytest.fixture(scope="module")
+def drawings(tmp_path_factory):
+    """A folder of QuickDraw-style .ndjson files, 20 drawings per class (split 16/2/2 with a seed)."""
+    folder = tmp_path_factory.mktemp("sketches") / "nd"
+    write_synthetic(folder, "ndjson", n_per_class=20, classes=CLASSES, seed=4)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sketch_run(tmp_path_factory, drawings):
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    result = run("sketch", "train", "--data", drawings, *TRAIN, "--epochs", "3", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert f"seqgen sketch evaluate {out}" in result.output
+    return out
+
+
+def test_data_sketches_prints_categories_counts_and_lengths(drawings):
+    result = run("data", "sketches", drawings)
+    assert result.exit_code == 0, result.output
+    assert "4 categories: circle, cross, line, square" in result.output
+    rows = {line.split()[0]: line.split()[1:3] for line in result.output.splitlines()[3:]}
+    assert rows == {"train": ["64", "16-16"], "valid": ["8", "2-2"], "test": ["8", "2-2"]}
+    synthetic = run("data", "sketches", "--synthetic", "--categories", "star,wave", "--per-class", "8")
+    assert synthetic.exit_code == 0, synthetic.output
+    assert "2 categories: star, wave" in synthetic.output and "train         16         8-8" in synthetic.output
+
+
+def test_training_writes_a_sketch_run(sketch_run, drawings):
+    info = json.loads((sketch_run / "run.json").read_text())
+    assert info["task"] == "sketch" and info["preset"] == "tiny" and info["classes"] == CLASSES
+    assert SketchClassifierConfig.from_dict(info["model"]) == sketch_classifier_config("tiny")
+    assert info["prep"] == StrokePrep().to_dict()
+    assert info["data"]["source"]["paths"] == [str(drawings.resolve())] and info["data"]["batch_size"] == 16
+    assert info["data"]["counts"] == {"train": 64, "valid": 8, "test": 8}
+    # The scale is the std of every training offset once each drawing starts at the origin.
+    train = load_sketches(drawings, seed=0)["train"]
+    offsets = np.concatenate([np.vstack([[0, 0], s[1:, :2]]) for s in train.strokes])
+    assert info["scale"] == pytest.approx(float(np.std(offsets)), rel=1e-6)
+    log = list(csv.DictReader((sketch_run / "log.csv").open()))
+    assert [int(row["epoch"]) for row in log] == [0, 1, 2]
+    assert float(log[-1]["loss"]) < float(log[0]["loss"])
+
+
+def test_evaluate_prints_top_k_and_per_class_and_writes_confusion_png(sketch_run, tmp_path):
+    result = run("sketch", "evaluate", sketch_run)
+    assert result.exit_code == 0, result.output
+    accuracy = next(line for line in result.output.splitlines() if line.startswith("accuracy:")).split()
+    top1, top3, top5 = float(accuracy[2]), float(accuracy[4]), float(accuracy[6])
+    assert top1 <= top3 <= top5 == 1.0  # 4 classes: the true one is always among the top 5
+    # Top-1 recomputed another way: one padded batch in file order (no length sorting).
+    model, info = load_sketch_run(sketch_run)
+    test = sketch_task.run_split(info, "test")
+    predicted = model(pad_strokes(test.strokes), training=False).numpy().argmax(axis=1)
+    assert top1 == pytest.approx(np.mean(predicted == test.labels), abs=1e-4)
+    per_class = [line.split() for line in result.output.splitlines() if line.startswith("  ")]
+    assert [row[0] for row in per_class] == CLASSES and all(row[2].endswith("/2)") for row in per_class)
+    assert sum(int(row[2][1]) for row in per_class) == round(top1 * 8)
+    assert (sketch_run / "confusion_test.png").read_bytes()[:8] == PNG_MAGIC
+    out = tmp_path / "cm.png"
+    assert run("sketch", "evaluate", sketch_run, "--split", "valid", "-o", out).exit_code == 0
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert_one_line_error(run("sketch", "evaluate", sketch_run, "-o", out), "already exists", "--force")
+
+
+@pytest.mark.parametrize("layout", ["ndjson", "npz", "tfrecord"])
+def test_classify_prints_top_3_with_probabilities(sketch_run, drawings, tmp_path, layout):
+    if layout == "ndjson":
+        path = drawings / "square.ndjson"
+    else:
+        write_synthetic(tmp_path, layout, n_per_class=5, classes=["square", "star"], seed=9)
+        path = tmp_path / ("square.npz" if layout == "npz" else "test.tfrecord")
+    result = run("sketch", "classify", sketch_run, path, "--index", "0", "--index", "-1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("#0 (square): ") and "top-1 matches the file's label" in lines[-1]
+    for line in lines[:2]:
+        guesses = line.split(": ", 1)[1].split()
+        names, probs = guesses[0::2], [float(p) for p in guesses[1::2]]
+        assert len(names) == 3 and set(names) <= set(CLASSES) and len(set(names)) == 3
+        assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.001
+
+
+def test_show_renders_drawings_and_never_overwrites(drawings, tmp_path):
+    out = tmp_path / "circles.png"
+    result = run("sketch", "show", drawings / "circle.ndjson", "--index", "2", "--index", "5", "-o", out)
+    assert result.exit_code == 0 and "drew 2 drawing(s)" in result.output
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    before = out.read_bytes()
+    assert_one_line_error(run("sketch", "show", drawings / "circle.ndjson", "-o", out), "already exists")
+    assert out.read_bytes() == before
+    assert run("sketch", "show", drawings / "circle.ndjson", "-o", out, "--force").exit_code == 0
+    assert out.read_bytes() != before  # 16 drawings now, not 2
+    assert_one_line_error(run("sketch", "show", drawings / "circle.ndjson", "--index", "20", "-o", tmp_path / "x.png"),
+                          "no drawing 20", "holds 20")
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_interrupted_run_resumes_and_refuses_other_settings(tmp_path, monkeypatch):
+    import keras
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise KeyboardInterrupt
+
+    out, source = tmp_path / "run", SketchSource(synthetic=True, max_categories=3, per_class=8)
+    with pytest.raises(KeyboardInterrupt):
+        train_sketches(out, source=source, preset="tiny", batch_size=8, train=TrainConfig(epochs=2),
+                       extra_callbacks=[Interrupt()], verbose=0)
+    assert (out / "backup").exists() and not (out / "model.keras").exists()
+    assert_one_line_error(run("sketch", "train", "--resume", "--model", "textbook", "--out", out),
+                          "trains the 'tiny' model")
+    assert_one_line_error(run("sketch", "train", "--resume", "--synthetic", "--out", out), "other data")
+    same_data = ["--synthetic", "--max-categories", "3", "--per-class", "8"]
+    result = run("sketch", "train", "--resume", *same_data, "--epochs", "2", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert [int(row["epoch"]) for row in csv.DictReader((out / "log.csv").open())] == [0, 1]
+    assert (out / "model.keras").exists() and not (out / "backup").exists()
+
+
+def test_experiment_writes_tables_and_learning_curves(drawings, tmp_path):
+    out = tmp_path / "exp"
+    result = run("sketch", "experiment", "--data", drawings, "--per-class", "6", "--models", "tiny,textbook",
+                 "--seeds", "2", "--epochs", "1", "--batch-size", "8", "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert [(r["model"], r["seeds"], r["epochs"]) for r in rows] == [("tiny", "2", "1.0"), ("textbook", "2", "1.0")]
+    assert int(rows[1]["params"]) > int(rows[0]["params"]) > 0
+    assert all(0 <= float(r["top1_mean"]) <= float(r["top5_mean"]) == 1.0 for r in rows)
+    table = (out / "results.md").read_text().splitlines()
+    assert table[0].startswith("| model | seeds | top1_mean | top1_std |") and len(table[2:4]) == 2
+    assert (out / "learning_curves.png").read_bytes()[:8] == PNG_MAGIC
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+        "textbook-seed0", "textbook-seed1", "tiny-seed0", "tiny-seed1"]
+    trials = json.loads((out / "experiment.json").read_text())["trials"]
+    assert [len(t["val_accuracy"]) for t in trials] == [1, 1, 1, 1]
+    again = run("sketch", "experiment", "--data", drawings, "--models", "tiny", "--out", out)
+    assert_one_line_error(again, "is not empty", "--force")
+
+
+def test_summary_rows_mean_and_sample_spread():
+    def trial(preset, seed, top1):
+        return TrialResult(preset, seed, top1, 1.0, 10, 2, 4.0, 50.0, 100.0, (0.5, top1))
+
+    rows = summary_rows([trial("a", 0, 0.5), trial("a", 1, 0.7), trial("b", 0, 0.9)])
+    assert [r["model"] for r in rows] == ["a", "b"]
+    assert rows[0]["top1_mean"] == pytest.approx(0.6) and rows[0]["top1_std"] == pytest.approx(np.sqrt(0.02))
+    assert rows[1]["top1_std"] == 0.0 and rows[1]["seeds"] == 1
+    assert "| a | 2 | 0.6000 | 0.1414 |" in markdown_table(rows)
+
+
+def test_experiment_force_replaces_only_experiments(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(Exception, match="not a seqgen experiment"):
+        prepare_experiment_dir(tmp_path / "mine", force=True)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["sketch", "train", "--data", "{data}", "--categories", "circle,heart", "--out", "{tmp}/r"],
+     ["category 'heart' is not in the data"]),
+    (["sketch", "train", "--synthetic", "--categories", "circle,heart", "--out", "{tmp}/r"],
+     ["'heart' is not a synthetic shape"]),
+    (["sketch", "train", "--data", "{tmp}/missing.ndjson", "--out", "{tmp}/r"], ["missing.ndjson: no such file"]),
+    (["sketch", "train", "--data", "{tmp}/table.csv", "--out", "{tmp}/r"], ["table.csv: CSV, not sketch data"]),
+    (["sketch", "train", "--data", "{tmp}/npz", "--out", "{tmp}/r"], ["category 'hollow' has no training drawings"]),
+    (["sketch", "train", "--synthetic", "--max-categories", "1", "--out", "{tmp}/r"], ["at least two"]),
+    (["sketch", "train", "--synthetic", "--model", "huge", "--out", "{tmp}/r"], ["unknown sketch classifier preset"]),
+    (["sketch", "train", "--out", "{tmp}/r"], ["no drawings given"]),
+    (["sketch", "experiment", "--synthetic", "--models", "tiny,huge", "--out", "{tmp}/r"], ["'huge'"]),
+    (["sketch", "experiment", "--synthetic", "--models", "tiny,tiny", "--out", "{tmp}/r"], ["listed twice"]),
+    (["sketch", "evaluate", "{text_run}"], ["is a 'text' run, not a sketch run"]),
+    (["sketch", "classify", "{text_run}", "{data}/line.ndjson"], ["is a 'text' run, not a sketch run"]),
+    (["sketch", "classify", "{run}", "{tmp}/table.csv"], ["table.csv: CSV, not sketch data"]),
+    (["sketch", "show", "{tmp}/missing.ndjson", "-o", "{tmp}/r.png"], ["missing.ndjson: no such file"]),
+    (["data", "sketches", "{data}", "--categories", "heart"], ["category 'heart' is not in the data"]),
+    (["data", "sketches"], ["no drawings given"]),
+])
+def test_bad_input_gives_one_line_and_writes_nothing(args, fragments, drawings, sketch_run, tmp_path):
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "npz").mkdir()
+    write_npz(tmp_path / "npz" / "full.npz", {"train": [synthetic_drawing("line", np.random.default_rng(0))]})
+    write_npz(tmp_path / "npz" / "hollow.npz", {"test": [synthetic_drawing("star", np.random.default_rng(1))]})
+    (tmp_path / "text_run").mkdir()
+    (tmp_path / "text_run" / "run.json").write_text('{"task": "text"}')
+    before = sorted(tmp_path.rglob("*"))
+    values = {"tmp": tmp_path, "data": drawings, "run": sketch_run, "text_run": tmp_path / "text_run"}
+    assert_one_line_error(run(*[a.format(**values) for a in args]), *fragments)
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written: no run folder, no PNG
