@@ -6,6 +6,8 @@ Heavy imports (TensorFlow, music21) happen inside the commands, so ``seqgen --he
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from data_prep.errors import SeqgenError
@@ -52,33 +54,50 @@ def data_chorales(source: str, data_dir: str | None) -> None:
     click.echo(data_summary(source, data_dir))
 
 
-def training_options(f):
-    """Options every ``train`` command shares."""
+_TRAIN_FLAGS = ("epochs", "learning_rate", "patience", "seed", "mixed_precision", "max_minutes")
+
+
+def training_options(f=None, *, model_choice: bool = True):
+    """The options every ``train`` command shares, handed to the command as one ``train`` TrainConfig.
+
+    ``model_choice`` adds ``--model {lstm,gru,wavenet}`` and ``--preset`` (as ``family``, ``preset``);
+    commands whose models are named otherwise (sketch classifiers) leave it out.
+    """
+    if f is None:
+        return functools.partial(training_options, model_choice=model_choice)
+
+    @functools.wraps(f)
+    def command(*args, **kwargs):
+        from models.train import TrainConfig
+
+        flags = {name: kwargs.pop(name) for name in _TRAIN_FLAGS}
+        minutes = flags.pop("max_minutes")
+        kwargs["train"] = TrainConfig(**flags, time_budget_s=minutes * 60 if minutes else None)
+        return f(*args, **kwargs)
+
     options = [
-        click.option("--model", "family", type=click.Choice(["lstm", "gru", "wavenet"]), required=True,
-                     help="Model family."),
-        click.option("--preset", default="small", show_default=True, help="Named size: tiny, small, medium."),
         click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True),
         click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True),
         click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True),
         click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True,
                      help="Epochs without validation improvement before stopping."),
+        click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Stop after the epoch that passes this much training time."),
         click.option("--out", type=click.Path(file_okay=False), required=True, help="Run directory to write."),
         click.option("--resume", is_flag=True, help="Continue an interrupted run in --out."),
         click.option("--force", is_flag=True, help="Replace an existing run in --out."),
-        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--seed", type=int, default=0, show_default=True, help="Weights and dropout."),
         click.option("--mixed-precision", is_flag=True, help="float16 on GPU (bfloat16 on CPU)."),
     ]
+    if model_choice:
+        options[:0] = [
+            click.option("--model", "family", type=click.Choice(["lstm", "gru", "wavenet"]), required=True,
+                         help="Model family."),
+            click.option("--preset", default="small", show_default=True, help="Named size: tiny, small, medium."),
+        ]
     for option in reversed(options):
-        f = option(f)
-    return f
-
-
-def train_config(epochs, learning_rate, patience, seed, mixed_precision):
-    from models.train import TrainConfig
-
-    return TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience, seed=seed,
-                       mixed_precision=mixed_precision)
+        command = option(command)
+    return command
 
 
 @train.command("chorales")
@@ -88,8 +107,8 @@ def train_config(epochs, learning_rate, patience, seed, mixed_precision):
 @click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
               help="Random transposition range in semitones (0 = off).")
 @DATA_DIR
-def train_chorales_cmd(family, preset, epochs, batch_size, learning_rate, patience, out, resume, force, seed,
-                       mixed_precision, source, window, transpose, data_dir) -> None:
+def train_chorales_cmd(family, preset, batch_size, out, resume, force, train, source, window, transpose,
+                       data_dir) -> None:
     """Train LSTM, GRU or WaveNet on Bach chorales.
 
     Example: seqgen train chorales --model wavenet --preset small --out runs/wavenet
@@ -99,8 +118,7 @@ def train_chorales_cmd(family, preset, epochs, batch_size, learning_rate, patien
     data = ChoraleDataConfig(window_steps=window, stride_steps=max(window // 4, 1), batch_size=batch_size,
                              max_transpose=transpose)
     run = train_chorales(out, family=family, preset=preset, source=source, data_dir=data_dir, data=data,
-                         train=train_config(epochs, learning_rate, patience, seed, mixed_precision),
-                         resume=resume, force=force)
+                         train=train, resume=resume, force=force)
     click.echo(f"trained {family}/{preset}; run saved in {run}. Next: seqgen evaluate {run}")
 
 
@@ -109,6 +127,7 @@ EVALUATORS = {
     "chorale": "models.chorale_task:evaluate_chorales",
     "text": "models.text_task:evaluate_text",
     "midi": "models.midi_task:evaluate_midi",
+    "sketch": "models.sketch_task:evaluate_sketch",
 }
 
 

@@ -33,7 +33,7 @@ def data_midi(paths: tuple[str, ...], include_drums: bool) -> None:
 
 def _train_command() -> click.Command:
     # The shared training options live in generate.cli, which imports this module: import them late.
-    from generate.cli import train_config, training_options
+    from generate.cli import training_options
 
     @click.command("midi")
     @training_options
@@ -47,8 +47,8 @@ def _train_command() -> click.Command:
                   help="Steps (grid) or events per training window [default: 64 steps, 256 events].")
     @click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
                   help="Random transposition range in semitones (0 = off).")
-    def train_midi_cmd(family, preset, epochs, batch_size, learning_rate, patience, out, resume, force, seed,
-                       mixed_precision, corpus, encoding, voices, window, transpose) -> None:
+    def train_midi_cmd(family, preset, batch_size, out, resume, force, train,
+                       corpus, encoding, voices, window, transpose) -> None:
         """Train LSTM, GRU or WaveNet on your own MIDI files.
 
         Broken files are skipped and listed; about 10% of the files (chosen by name) are held out.
@@ -63,7 +63,7 @@ def _train_command() -> click.Command:
         data = None if encoding is None else MidiDataConfig(encoding=encoding, voices=voices, window=window,
                                                             batch_size=batch_size, max_transpose=transpose)
         result = train_midi(out, corpus, family=family, preset=preset, data=data, resume=resume, force=force,
-                            train=train_config(epochs, learning_rate, patience, seed, mixed_precision))
+                            train=train)
         for line in result.report:
             click.echo(line)
         click.echo(f"trained {family}/{preset}; run saved in {result.run}. Next: seqgen evaluate {result.run}")

@@ -59,15 +59,7 @@ def make_prep(max_length, rdp):
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
     """Add this domain's commands to the CLI's groups."""
-    from generate.cli import train_config, training_options  # defined before cli.py calls register
-
-    def sketch_training_options(f):
-        """The shared training options, less the token models' --model/--preset (sketches name a preset)."""
-        before = list(getattr(f, "__click_params__", []))
-        f = training_options(f)
-        f.__click_params__ = [p for p in f.__click_params__
-                              if any(p is q for q in before) or p.name not in ("family", "preset")]
-        return f
+    from generate.cli import training_options  # defined before cli.py calls register
 
     @data.command("sketches")
     @click.argument("paths", nargs=-1)
@@ -90,15 +82,14 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         """Classify hand-drawn sketches (QuickDraw, sketch-rnn): train, evaluate, classify, show, compare."""
 
     @sketch.command("train")
-    @sketch_training_options
+    @training_options(model_choice=False)
     @click.option("--model", "preset", default=None,
                   help="Classifier preset: textbook, default or tiny [default: default; on --resume: the run's].")
     @DATA
     @selection_options
     @prep_options
-    def sketch_train(epochs, batch_size, learning_rate, patience, out, resume, force, seed, mixed_precision,
-                     preset, data, synthetic, categories, max_categories, per_class, split_seed, max_length,
-                     rdp) -> None:
+    def sketch_train(batch_size, out, resume, force, train, preset, data, synthetic, categories, max_categories,
+                     per_class, split_seed, max_length, rdp) -> None:
         """Train a sketch classifier; on --resume the run's own data and settings are used.
 
         Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
@@ -108,8 +99,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         run = train_sketches(out, source=make_source(data, synthetic, categories, max_categories, per_class,
                                                      split_seed),
                              preset=preset, prep=make_prep(max_length, rdp), batch_size=batch_size,
-                             train=train_config(epochs, learning_rate, patience, seed, mixed_precision),
-                             resume=resume, force=force)
+                             train=train, resume=resume, force=force)
         click.echo(f"trained a sketch classifier; run saved in {run}. Next: seqgen sketch evaluate {run}")
 
     @sketch.command("evaluate")

@@ -14,7 +14,7 @@ SHAKESPEARE = click.option("--shakespeare", is_flag=True,
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
     """Add this domain's commands to the CLI's groups."""
-    from generate.cli import train_config, training_options  # defined before cli.py calls register
+    from generate.cli import training_options  # defined before cli.py calls register
 
     @data.command("text")
     @click.argument("paths", nargs=-1)
@@ -42,8 +42,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
                   help="Tokens per training window.")
     @ENCODING
     @DATA_DIR
-    def train_text_cmd(family, preset, epochs, batch_size, learning_rate, patience, out, resume, force, seed,
-                       mixed_precision, corpus, shakespeare, level, max_vocab, window, encoding, data_dir) -> None:
+    def train_text_cmd(family, preset, batch_size, out, resume, force, train,
+                       corpus, shakespeare, level, max_vocab, window, encoding, data_dir) -> None:
         """Train LSTM, GRU or WaveNet on text; a sample is appended to RUN_DIR/samples.txt every epoch.
 
         Example: seqgen train text --shakespeare --model lstm --out runs/shakespeare
@@ -53,7 +53,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         data_config = TextDataConfig(window=window, batch_size=batch_size, max_vocab=max_vocab, encoding=encoding)
         run = train_text(out, family=family, preset=preset, corpus=corpus, shakespeare=shakespeare,
                          data_dir=data_dir, level=level, data=data_config,
-                         train=train_config(epochs, learning_rate, patience, seed, mixed_precision),
+                         train=train,
                          resume=resume, force=force)
         click.echo(f"trained {family}/{preset}; run saved in {run}. Next: seqgen evaluate {run}")
 

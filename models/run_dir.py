@@ -84,21 +84,31 @@ def save_model(model: keras.Model, path: Path) -> None:
         model.save(tmp)
 
 
-def load_run(path: str | Path, *, best: bool = False) -> tuple[keras.Model, Codec, dict]:
-    """The model, codec and ``run.json`` of a run (``best``: the latest best checkpoint instead)."""
+def load_model_file(path: str | Path, *, best: bool = False) -> keras.Model:
+    """The trained model of a run, whatever its task (``best``: the latest best checkpoint).
+
+    When training stopped before writing ``model.keras``, the best checkpoint stands in for it.
+    """
     import models.rnn  # noqa: F401 - registers the classes Keras needs to deserialise
+    import models.sketch_layers  # noqa: F401
     import models.textbook  # noqa: F401
     import models.wavenet  # noqa: F401
 
     path = Path(path)
-    info = read_run_info(path)
     model_path = path / (BEST_FILE if best else MODEL_FILE)
     if not model_path.exists() and not best and (path / BEST_FILE).exists():
-        model_path = path / BEST_FILE  # training stopped early: the best checkpoint is the model
+        model_path = path / BEST_FILE
     if not model_path.exists():
         raise SeqgenError(f"{str(path)!r} has no trained model yet ({MODEL_FILE}); train or resume it first")
     try:
-        model = keras.models.load_model(model_path, compile=False)
+        return keras.models.load_model(model_path, compile=False)
     except Exception as e:  # a damaged file: say which, do not dump Keras internals
         raise SeqgenError(f"cannot load {model_path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
-    return model, codec_from_config(info["codec"]), info
+
+
+def load_run(path: str | Path, *, best: bool = False) -> tuple[keras.Model, Codec, dict]:
+    """The model, token codec and ``run.json`` of an autoregressive run."""
+    info = read_run_info(path)
+    if "codec" not in info:
+        raise SeqgenError(f"{path} is a {info.get('task')!r} run without a token codec; it cannot generate")
+    return load_model_file(path, best=best), codec_from_config(info["codec"]), info

@@ -182,19 +182,11 @@ def train_sketches(out: str | Path, *, source: SketchSource | None = None, prese
 
 def load_sketch_run(run: str | Path) -> tuple[keras.Model, dict]:
     """The classifier and ``run.json`` of a sketch run (the best checkpoint if training stopped early)."""
-    import models.sketch_layers  # noqa: F401 - registers the layers Keras needs to deserialise
-
     run = Path(run)
     info = rd.read_run_info(run)
     if info.get("task") != TASK:
         raise SeqgenError(f"{run} is a {info.get('task')!r} run, not a sketch run; use 'seqgen evaluate' for it")
-    path = run / rd.MODEL_FILE if (run / rd.MODEL_FILE).exists() else run / rd.BEST_FILE
-    if not path.exists():
-        raise SeqgenError(f"{str(run)!r} has no trained model yet ({rd.MODEL_FILE}); train or resume it first")
-    try:
-        model = keras.models.load_model(path, compile=False)
-    except Exception as e:  # a damaged file: say which, do not dump Keras internals
-        raise SeqgenError(f"cannot load {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+    model = rd.load_model_file(run)
     return model, info
 
 

@@ -114,3 +114,12 @@ def test_repeat_baseline():
 
     grid = Grid.from_pitches(np.array([[60, 55, 52, 48], [60, 55, 52, 48], [62, 55, 50, 47]]))
     assert repeat_baseline_accuracy([grid]) == pytest.approx(5 / 12)  # step 0 has no previous chord
+
+
+def test_time_budget_stops_after_the_epoch_that_passes_it(tmp_path, csv_data):
+    out = tmp_path / "run"
+    train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA,
+                   train=TrainConfig(epochs=5, time_budget_s=1e-3), verbose=0)
+    assert len((out / "log.csv").read_text().splitlines()) == 2  # header + one epoch
+    with pytest.raises(SeqgenError, match="time_budget_s must be > 0"):
+        TrainConfig(time_budget_s=0)
