@@ -5,6 +5,9 @@ for every note.
 Goals on a 2-core CPU: at least 100x faster than re-running at 512 steps; the time per step at
 2048 steps within 1.3x that at 64 steps (the state-carrying step costs the same at any length).
 
+Text: characters per second for one stream and for 32 at once (goal: 3,000 per second for one
+stream with a 512-unit GRU).
+
     python benchmarks/sampling.py --presets lstm:small,gru:small,wavenet:small
 """
 
@@ -44,6 +47,26 @@ def sampler_ms_per_step(model, steps: int, batch: int) -> float:
     return t.seconds * 1000 / steps
 
 
+TEXT_MODELS = {"gru 1x512": dict(units=512, layers=1), "gru 2x512": dict(units=512, layers=2),
+               "gru small (2x256)": {}}
+
+
+def text_rows(characters: int = 4096) -> list[dict]:
+    """Characters per second of the text sampler, for a character vocabulary of 80."""
+    from models.config import make_config
+    from models.registry import build_model
+
+    rows = []
+    for name, overrides in TEXT_MODELS.items():
+        model = build_model(make_config("gru", "small", 80, 1, **overrides))
+        row = {"text model": name}
+        for batch in (1, 32):
+            ms_per_token = sampler_ms_per_step(model, characters // VOICES, batch) / VOICES
+            row[f"chars/s x{batch}"] = round(batch * 1000 / ms_per_token)
+        rows.append(row)
+    return rows
+
+
 def main() -> None:
     from models.config import make_config
     from models.registry import build_model
@@ -51,7 +74,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default="lstm:small,gru:small,wavenet:small")
     parser.add_argument("--rerun-steps", default="64,512", help="lengths to time the re-running method at")
+    parser.add_argument("--text-only", action="store_true", help="only the characters-per-second rows")
     args = parser.parse_args()
+    if args.text_only:
+        print(table(text_rows()))
+        return
     rows = []
     for spec in args.presets.split(","):
         family, _, preset = spec.partition(":")
@@ -69,6 +96,8 @@ def main() -> None:
             rows.append(row)
     keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k) if k in rows[0] else 99)
     print(table([{k: r.get(k, "") for k in keys} for r in rows]))
+    print()
+    print(table(text_rows()))
 
 
 if __name__ == "__main__":
