@@ -123,3 +123,22 @@ def test_output_paths_are_numbered_and_checked(tmp_path):
     with pytest.raises(SeqgenError, match="already exists"):
         output_paths(tmp_path / "c.mid", 3, "midi", plot=False, force=False)
     assert output_paths(tmp_path / "x", 1, "musicxml", False, False)[0][0].suffix == ".musicxml"
+
+
+def test_primer_from_musicxml_and_by_name(tmp_path):
+    from generate.score_writer import grid_to_musicxml
+    from tests.chorale_factory import write_csv_chorales
+
+    grid = toy_grid(16)
+    path = grid_to_musicxml(grid, tmp_path / "primer.musicxml")
+    read = resolve_primer(str(path), voices=4)
+    np.testing.assert_array_equal(read.pitches, grid.pitches)
+    np.testing.assert_array_equal(read.struck, grid.struck)
+    with pytest.raises(SeqgenError, match="has 4 parts; the model writes 3 voices"):
+        resolve_primer(str(path), voices=3)
+    source = str(write_csv_chorales(tmp_path / "jsb", counts=(2, 1, 1), steps=12))
+    by_name = resolve_primer("chorale_001", voices=4, source=source)
+    by_index = resolve_primer("train:1", voices=4, source=source)
+    assert by_name.name == by_index.name == "chorale_001"
+    with pytest.raises(SeqgenError, match="not a file, SPLIT:INDEX, or a chorale name"):
+        resolve_primer("bwv9999", voices=4, source=source)
