@@ -7,7 +7,7 @@ saved as JSON in every run directory (``config_to_dict`` / ``config_from_dict``)
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 from data_prep.errors import SeqgenError
 
@@ -149,4 +149,4 @@ def config_from_dict(values: dict) -> ModelConfig:
 
 
 __all__ = ["RNNConfig", "WaveNetConfig", "TextbookConfig", "ModelConfig", "PRESETS", "FAMILIES", "make_config",
-           "family_of", "config_to_dict", "config_from_dict", "replace"]
+           "family_of", "config_to_dict", "config_from_dict"]
