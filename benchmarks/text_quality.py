@@ -17,28 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import keras
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from data_prep.errors import SeqgenError  # noqa: E402
 from models.text_task import TextDataConfig, evaluate_text, train_text  # noqa: E402
-from models.train import TrainConfig  # noqa: E402
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stop training once ``seconds`` of wall time have passed since training began."""
-
-    def __init__(self, seconds: float):
-        super().__init__()
-        self.seconds, self.start = seconds, None
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.start >= self.seconds:
-            self.model.stop_training = True
+from models.train import TimeBudget, TrainConfig  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,7 +48,7 @@ def run(args: argparse.Namespace, out: Path) -> None:
     start = time.perf_counter()
     train_text(out, family=args.model, preset=args.preset, corpus=args.corpus, shakespeare=not args.corpus,
                data_dir=args.data_dir, level=args.level, data=data, train=train, force=args.force, verbose=2,
-               extra_callbacks=[TimeBudget(args.seconds)])
+               extra_callbacks=[TimeBudget(args.seconds, per_batch=True)])
     trained = time.perf_counter() - start
     report = evaluate_text(out, "valid", args.data_dir)
     total = time.perf_counter() - start

@@ -113,7 +113,7 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, 
     notes = []
     prime_tokens = np.array([], np.int32)
     if primer is not None:
-        primer, moved = codec.fit_into_range(primer.transposed(0))
+        primer, moved = codec.fit_into_range(primer)
         if moved:
             notes.append(f"primer: {moved} notes outside the model's range {codec.low}-{codec.high} moved by octaves")
         primer = Grid(primer.pitches[:primer_steps], primer.struck[:primer_steps], primer.name)

@@ -81,18 +81,26 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training at the end of the first epoch that ends past ``seconds`` of training."""
+    """Stop training once ``seconds`` have passed: at the end of that epoch, or of that batch
+    with ``per_batch`` (benchmarks with strict budgets shorter than an epoch)."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, per_batch: bool = False):
         super().__init__()
-        self.seconds = seconds
+        self.seconds, self.per_batch = seconds, per_batch
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def _check(self):
         if time.monotonic() - self.start > self.seconds:
             self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.per_batch:
+            self._check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check()
 
 
 def _callbacks(run: Path, config: TrainConfig, resume: bool, has_validation: bool) -> list:
