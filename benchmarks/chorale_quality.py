@@ -22,8 +22,8 @@ TEXTBOOK = (dict(window_steps=32, stride_steps=16, batch_size=32, max_transpose=
 
 
 def run_preset(spec: str, source: str, minutes: float, epochs: int, workdir: str) -> dict:
-    from models.chorale_task import ChoraleDataConfig, chorale_scores, train_chorales
-    from models.train import TrainConfig
+    from seqgen.models.chorale_task import ChoraleDataConfig, chorale_scores, train_chorales
+    from seqgen.models.train import TrainConfig
 
     family, _, preset = spec.partition(":")
     data_kw, train_kw = TEXTBOOK if family == "textbook" else ({}, dict(epochs=epochs))

@@ -42,9 +42,9 @@ def generation_speed(run: Path, tokens: int) -> float:
     """Tokens per second drawn by the compiled sampler (one piece; compile time excluded)."""
     import numpy as np
 
-    from generate.midi_gen import load_midi_model
-    from generate.sampler import Sampler
-    from generate.sampling import make_strategy
+    from seqgen.generate.midi_gen import load_midi_model
+    from seqgen.generate.sampler import Sampler
+    from seqgen.generate.sampling import make_strategy
 
     model, codec, _ = load_midi_model(run)
     sampler = Sampler(model, make_strategy(forbidden=codec.forbidden_ids), seed=0)
@@ -57,8 +57,8 @@ def generation_speed(run: Path, tokens: int) -> float:
 
 def bench_encoding(paths: list[str], encoding: str, args, workdir: Path) -> str:
     """Train, score and sample one encoding; one line of results."""
-    from models.midi_task import MidiDataConfig, score_midi, train_midi
-    from models.train import TrainConfig
+    from seqgen.models.midi_task import MidiDataConfig, score_midi, train_midi
+    from seqgen.models.train import TrainConfig
 
     data = MidiDataConfig(encoding=encoding, window=args.window, batch_size=args.batch_size, voices=args.voices)
     start = time.perf_counter()
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.paths and not args.from_music21:
         parser.error("give MIDI paths or --from-music21 N")
 
-    from data_prep.midi_read import read_corpus
+    from seqgen.data_prep.midi_read import read_corpus
 
     with tempfile.TemporaryDirectory(prefix="seqgen-midi-bench-") as tmp:
         workdir, paths = Path(tmp), list(args.paths)

@@ -36,8 +36,8 @@ def rerun_ms_per_step(model, steps: int, batch: int) -> float:
 
 
 def sampler_ms_per_step(model, steps: int, batch: int) -> float:
-    from generate.sampler import Sampler
-    from generate.sampling import make_strategy
+    from seqgen.generate.sampler import Sampler
+    from seqgen.generate.sampling import make_strategy
 
     sampler = Sampler(model, make_strategy(forbidden=(0,)), seed=0)
     primer = np.zeros((batch, 1), np.int32)
@@ -53,8 +53,8 @@ TEXT_MODELS = {"gru 1x512": dict(units=512, layers=1), "gru 2x512": dict(units=5
 
 def text_rows(characters: int = 4096) -> list[dict]:
     """Characters per second of the text sampler, for a character vocabulary of 80."""
-    from models.config import make_config
-    from models.registry import build_model
+    from seqgen.models.config import make_config
+    from seqgen.models.registry import build_model
 
     rows = []
     for name, overrides in TEXT_MODELS.items():
@@ -68,8 +68,8 @@ def text_rows(characters: int = 4096) -> list[dict]:
 
 
 def main() -> None:
-    from models.config import make_config
-    from models.registry import build_model
+    from seqgen.models.config import make_config
+    from seqgen.models.registry import build_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default="lstm:small,gru:small,wavenet:small")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from common import Timer, shared_file, table
 
-from generate.cli_common import import_tensorflow_quietly
+from seqgen.generate.cli_common import import_tensorflow_quietly
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,9 +46,9 @@ def category_counts(text: str) -> list[int | None]:
 
 
 def run_size(args: argparse.Namespace, count: int | None, out: Path) -> list[dict]:
-    from models.sketch_experiment import run_experiment, summary_rows
-    from models.sketch_task import SketchSource
-    from models.train import TrainConfig
+    from seqgen.models.sketch_experiment import run_experiment, summary_rows
+    from seqgen.models.sketch_task import SketchSource
+    from seqgen.models.train import TrainConfig
 
     data = args.data or shared_file("quickdraw_simplified")
     source = SketchSource(paths=(data,), max_categories=count) if data else SketchSource(
@@ -84,7 +84,7 @@ def run_all(args: argparse.Namespace, out: Path) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     import_tensorflow_quietly()  # TensorFlow's start-up notices are noise here
-    from data_prep.errors import SeqgenError
+    from seqgen.data_prep.errors import SeqgenError
 
     with contextlib.ExitStack() as stack:  # a temporary folder unless --out keeps the runs
         out = Path(args.out) if args.out else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sketch-")))

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from data_prep.errors import SeqgenError  # noqa: E402
-from models.text_task import TextDataConfig, evaluate_text, train_text  # noqa: E402
-from models.train import TimeBudget, TrainConfig  # noqa: E402
+from seqgen.data_prep.errors import SeqgenError  # noqa: E402
+from seqgen.models.text_task import TextDataConfig, evaluate_text, train_text  # noqa: E402
+from seqgen.models.train import TimeBudget, TrainConfig  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

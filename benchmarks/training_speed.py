@@ -18,11 +18,11 @@ def measure(spec: str, steps: int) -> dict:
     import keras
     import tensorflow as tf
 
-    from data_prep.chorale_cache import load_chorales
-    from data_prep.chorale_codec import ChoraleCodec
-    from models.chorale_task import ChoraleDataConfig, chorale_datasets
-    from models.config import make_config
-    from models.registry import build_model
+    from seqgen.data_prep.chorale_cache import load_chorales
+    from seqgen.data_prep.chorale_codec import ChoraleCodec
+    from seqgen.models.chorale_task import ChoraleDataConfig, chorale_datasets
+    from seqgen.models.config import make_config
+    from seqgen.models.registry import build_model
 
     family, _, preset = spec.partition(":")
     dataset = load_chorales("music21", progress=False)

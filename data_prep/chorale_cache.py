@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from data_prep.chorales import SPLITS, Dataset, build_from_music21, parse_csv_chorale, read_csv_folder
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path
-from data_prep.grid import Grid
+from seqgen.data_prep.chorales import SPLITS, Dataset, build_from_music21, parse_csv_chorale, read_csv_folder
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path
+from seqgen.data_prep.grid import Grid
 
 CACHE_VERSION = 1  # bump when the grid format or the split rule changes
 ENV_DATA_DIR = "SEQGEN_DATA_DIR"

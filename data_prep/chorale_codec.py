@@ -15,8 +15,8 @@ from typing import Iterable
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.grid import Grid
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.grid import Grid
 
 BOS, SILENCE, FIRST_PITCH = 0, 1, 2
 

@@ -4,7 +4,7 @@ It builds from the same data as the rest of seqgen (music21's corpus through the
 a jsb_chorales folder/archive given as ``source``), keeping the split. Each example is one whole
 chorale: ``pitches (steps, 4)`` (MIDI, 0 = silence), ``struck (steps, 4)`` and its ``name``.
 
-    import data_prep.chorale_tfds  # registers the builder
+    import seqgen.data_prep.chorale_tfds  # registers the builder
     ds = tfds.load("bach_chorales", split="train", data_dir="~/tfds")
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data_prep.chorale_cache import load_chorales
+from seqgen.data_prep.chorale_cache import load_chorales
 
 _SPLITS = {"train": "train", "validation": "valid", "test": "test"}
 

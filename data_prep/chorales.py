@@ -18,8 +18,8 @@ from typing import Iterable
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.grid import Grid, infer_struck
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.grid import Grid, infer_struck
 
 SPLITS = ("train", "valid", "test")
 CSV_COLUMNS = ("note0", "note1", "note2", "note3")

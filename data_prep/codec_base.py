@@ -20,14 +20,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
+from seqgen.data_prep.errors import SeqgenError
 
 # type name in config -> "module:Class". Lazy, so importing one codec never imports the others.
 CODEC_TYPES: dict[str, str] = {
-    "chorale": "data_prep.chorale_codec:ChoraleCodec",
-    "char": "data_prep.text_codec:CharCodec",
-    "word": "data_prep.text_codec:WordCodec",
-    "midi_events": "data_prep.midi_events:EventCodec",
+    "chorale": "seqgen.data_prep.chorale_codec:ChoraleCodec",
+    "char": "seqgen.data_prep.text_codec:CharCodec",
+    "word": "seqgen.data_prep.text_codec:WordCodec",
+    "midi_events": "seqgen.data_prep.midi_events:EventCodec",
 }
 
 

@@ -26,9 +26,9 @@ from typing import Iterable, Sequence
 import mido
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path, check_writable
-from data_prep.midi_read import DRUM_CHANNEL, Note, Performance, allowed_shifts
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.midi_read import DRUM_CHANNEL, Note, Performance, allowed_shifts
 
 BOS = 0
 NOTE_ON = 1  # first note-on id

@@ -26,9 +26,9 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.grid import Grid
-from data_prep.midi_read import Note, Performance, allowed_shifts
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.grid import Grid
+from seqgen.data_prep.midi_read import Note, Performance, allowed_shifts
 
 STEPS_PER_QUARTER = 4  # sixteenth-note grid, as for the chorales
 

@@ -29,7 +29,7 @@ from typing import Iterable, NamedTuple, Sequence
 import mido
 import numpy as np
 
-from data_prep.errors import SeqgenError
+from seqgen.data_prep.errors import SeqgenError
 
 DRUM_CHANNEL = 9  # General MIDI "channel 10": percussion, pitches name instruments
 MIDI_SUFFIXES = (".mid", ".midi")

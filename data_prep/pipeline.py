@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
+from seqgen.data_prep.errors import SeqgenError
 
 AUTOTUNE = tf.data.AUTOTUNE
 

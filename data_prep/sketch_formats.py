@@ -22,9 +22,9 @@ from typing import Mapping
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path, check_writable
-from data_prep.strokes import SPLITS, SketchSet, canonical_stroke3, lines_to_stroke3, stroke3_to_lines
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.strokes import SPLITS, SketchSet, canonical_stroke3, lines_to_stroke3, stroke3_to_lines
 
 log = logging.getLogger(__name__)
 NDJSON_FLAVOURS = ("simplified", "raw")

@@ -17,8 +17,8 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
-from data_prep.strokes import SketchSet
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.strokes import SketchSet
 
 
 def pad_strokes(strokes: Sequence[np.ndarray], length: int | None = None) -> np.ndarray:

@@ -16,9 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.sketch_formats import ReadStats, read_ndjson, read_npz
-from data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.sketch_formats import ReadStats, read_ndjson, read_npz
+from seqgen.data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
 
 LAYOUTS = ("npz", "ndjson", "tfrecord")
 _TFRECORD_NAME = re.compile(r"\.tfrecords?(-\d+-of-\d+)?$", re.IGNORECASE)
@@ -114,7 +114,7 @@ def _load_npz(files: list[Path], wanted: set[str]) -> dict[str, SketchSet]:
 
 def _load_tfrecord(files: list[Path], fractions: Sequence[float], seed: int) -> dict[str, SketchSet]:
     """Split from the names (train/valid|eval/test); unnamed files are split with ``fractions``."""
-    from data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow only when needed
+    from seqgen.data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow only when needed
 
     hints = {f: _split_hint(f) for f in files}
     if all(h is None for h in hints.values()):

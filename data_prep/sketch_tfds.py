@@ -17,7 +17,7 @@ config's fractions and seed), read with :func:`data_prep.sketch_sources.load_ske
 Different sources or categories are different datasets: give each its own config name (see
 :func:`sketch_tfds_config`) or ``data_dir``, or TFDS will reuse what it prepared first.
 
-    import data_prep.sketch_tfds  # registers the builder
+    import seqgen.data_prep.sketch_tfds  # registers the builder
     ds = tfds.load("quickdraw_sketch_rnn", split="train", data_dir="~/tfds",
                    builder_kwargs={"source_dir": "~/quickdraw/sketchrnn"})
 """
@@ -33,10 +33,10 @@ from typing import Sequence
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data_prep.errors import SeqgenError
-from data_prep.sketch_formats import read_npz
-from data_prep.sketch_sources import cap_splits, load_sketches
-from data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.sketch_formats import read_npz
+from seqgen.data_prep.sketch_sources import cap_splits, load_sketches
+from seqgen.data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
 
 SKETCHRNN_URL = "https://storage.googleapis.com/quickdraw_dataset/sketchrnn/{}.npz"
 _TFDS_SPLITS = {"train": "train", "valid": "validation", "test": "test"}

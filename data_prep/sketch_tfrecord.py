@@ -26,9 +26,9 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path, check_writable
-from data_prep.strokes import SketchSet, canonical_stroke3
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.strokes import SketchSet, canonical_stroke3
 
 _SHARD = re.compile(r"-\d+-of-\d+$")
 _FEATURES = {

@@ -15,8 +15,8 @@ from typing import Mapping
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.strokes import SketchSet, canonical_stroke3, lines_to_stroke3, stroke3_to_lines
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.strokes import SketchSet, canonical_stroke3, lines_to_stroke3, stroke3_to_lines
 
 LONG_MODES = ("crop", "drop")
 

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
+from seqgen.data_prep.errors import SeqgenError
 
 SPLITS = ("train", "valid", "test")
 

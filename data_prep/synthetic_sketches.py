@@ -14,8 +14,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets, lines_to_stroke3
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets, lines_to_stroke3
 
 CANVAS = 255  # QuickDraw simplified drawings live in 0..255
 Lines = list[np.ndarray]
@@ -149,7 +149,7 @@ def write_synthetic(folder: str | os.PathLike, layout: str, *, n_per_class: int 
     npz: one file per shape with its splits; ndjson: one file per shape (no splits, ``flavour``
     simplified or raw); tfrecord: ``train``/``valid``/``test`` files with ``.classes`` sidecars.
     """
-    from data_prep.sketch_formats import write_ndjson_folder, write_npz_folder
+    from seqgen.data_prep.sketch_formats import write_ndjson_folder, write_npz_folder
 
     folder = Path(folder)
     splits = synthetic_splits(n_per_class, classes=classes, seed=seed)
@@ -158,7 +158,7 @@ def write_synthetic(folder: str | os.PathLike, layout: str, *, n_per_class: int 
     if layout == "ndjson":
         return write_ndjson_folder(folder, concat_sketch_sets(list(splits.values())), flavour, force)
     if layout == "tfrecord":
-        from data_prep.sketch_tfrecord import write_tfrecord_splits  # TensorFlow only when needed
+        from seqgen.data_prep.sketch_tfrecord import write_tfrecord_splits  # TensorFlow only when needed
 
         return write_tfrecord_splits(folder, splits, force)
     raise SeqgenError(f"unknown sketch layout {layout!r}; choose npz, ndjson or tfrecord")

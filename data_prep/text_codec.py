@@ -23,8 +23,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.text_corpus import PathLike, TextCorpus, as_corpus, iter_split_chunks
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.text_corpus import PathLike, TextCorpus, as_corpus, iter_split_chunks
 
 BOS_ID = 0
 UNK_ID = 1

@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from data_prep.errors import SeqgenError
+from seqgen.data_prep.errors import SeqgenError
 
 CHUNK_CHARS = 1 << 18  # characters read per step: bounds memory whatever the corpus size
 _MAX_CARRY = 1 << 20  # characters without whitespace kept whole before a chunk is cut anyway

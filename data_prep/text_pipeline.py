@@ -28,9 +28,9 @@ from typing import Iterator, Sequence
 import numpy as np
 import tensorflow as tf
 
-from data_prep.codec_base import Codec
-from data_prep.errors import SeqgenError
-from data_prep.text_corpus import PathLike, TextCorpus, as_corpus, iter_split_chunks
+from seqgen.data_prep.codec_base import Codec
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.text_corpus import PathLike, TextCorpus, as_corpus, iter_split_chunks
 
 CorpusSource = TextCorpus | Sequence[PathLike] | PathLike
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from data_prep.chorale_codec import ChoraleCodec
-from data_prep.errors import SeqgenError
-from data_prep.files import check_writable
-from data_prep.grid import Grid
-from data_prep.pipeline import with_bos
-from generate.sampler import Sampler
-from generate.sampling import make_strategy
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import check_writable
+from seqgen.data_prep.grid import Grid
+from seqgen.data_prep.pipeline import with_bos
+from seqgen.generate.sampler import Sampler
+from seqgen.generate.sampling import make_strategy
 
 SHIPPED_CHORALE_MODEL = Path(__file__).parent / "pretrained" / "chorale"
 FORMATS = {"midi": ".mid", "musicxml": ".musicxml"}
@@ -33,7 +33,7 @@ class SamplingConfig:
 
 def load_chorale_model(run: str | os.PathLike | None):
     """``(model, codec, info)`` of a chorale run; the shipped model when ``run`` is None."""
-    from models.run_dir import load_run
+    from seqgen.models.run_dir import load_run
 
     model, codec, info = load_run(run or SHIPPED_CHORALE_MODEL)
     if not isinstance(codec, ChoraleCodec):
@@ -44,8 +44,8 @@ def load_chorale_model(run: str | os.PathLike | None):
 def read_primer_file(path: Path, voices: int) -> Grid:
     """A user's MIDI or MusicXML file -> Grid of ``voices`` voices (top voice first)."""
     if path.suffix.lower() in (".mid", ".midi"):
-        from data_prep.midi_grid import performance_to_grid
-        from data_prep.midi_read import read_midi
+        from seqgen.data_prep.midi_grid import performance_to_grid
+        from seqgen.data_prep.midi_read import read_midi
 
         grid = performance_to_grid(read_midi(path), voices=voices)
     else:
@@ -58,7 +58,7 @@ def read_primer_file(path: Path, voices: int) -> Grid:
 def _read_musicxml(path: Path, voices: int) -> Grid:
     from music21 import converter
 
-    from data_prep.chorales import score_to_grid
+    from seqgen.data_prep.chorales import score_to_grid
 
     try:
         score = converter.parse(str(path))
@@ -79,7 +79,7 @@ def resolve_primer(spec: str, voices: int, source: str = "music21", data_dir: st
         if not path.is_file():
             raise SeqgenError(f"primer file {spec!r} does not exist")
         return read_primer_file(path, voices)
-    from data_prep.chorale_cache import load_chorales
+    from seqgen.data_prep.chorale_cache import load_chorales
 
     dataset = load_chorales(source, data_dir, progress=False)
     if ":" in spec:
@@ -135,8 +135,8 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
 
     Options and output paths are all checked before any sampling, so bad input writes nothing.
     """
-    from generate.midi_writer import check_bpm, grid_to_midi
-    from generate.score_writer import grid_to_musicxml, piano_roll_png
+    from seqgen.generate.midi_writer import check_bpm, grid_to_midi
+    from seqgen.generate.score_writer import grid_to_musicxml, piano_roll_png
 
     check_bpm(bpm)
     make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything

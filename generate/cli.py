@@ -10,9 +10,9 @@ import functools
 
 import click
 
-from data_prep.errors import SeqgenError
-from generate.cli_common import DATA_DIR, RUN_DIR, SeqgenGroup, import_tensorflow_quietly
-from generate.cli_generate import generate
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.generate.cli_common import DATA_DIR, RUN_DIR, SeqgenGroup, import_tensorflow_quietly
+from seqgen.generate.cli_generate import generate
 
 
 @click.group(cls=SeqgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,7 +49,7 @@ def data_chorales(source: str, data_dir: str | None) -> None:
 
     Example: seqgen data chorales --source jsb_chorales.tgz
     """
-    from models.chorale_task import data_summary
+    from seqgen.models.chorale_task import data_summary
 
     click.echo(data_summary(source, data_dir))
 
@@ -68,7 +68,7 @@ def training_options(f=None, *, model_choice: bool = True):
 
     @functools.wraps(f)
     def command(*args, **kwargs):
-        from models.train import TrainConfig
+        from seqgen.models.train import TrainConfig
 
         flags = {name: kwargs.pop(name) for name in _TRAIN_FLAGS}
         minutes = flags.pop("max_minutes")
@@ -113,7 +113,7 @@ def train_chorales_cmd(family, preset, batch_size, out, resume, force, train, so
 
     Example: seqgen train chorales --model wavenet --preset small --out runs/wavenet
     """
-    from models.chorale_task import ChoraleDataConfig, train_chorales
+    from seqgen.models.chorale_task import ChoraleDataConfig, train_chorales
 
     data = ChoraleDataConfig(window_steps=window, stride_steps=max(window // 4, 1), batch_size=batch_size,
                              max_transpose=transpose)
@@ -124,10 +124,10 @@ def train_chorales_cmd(family, preset, batch_size, out, resume, force, train, so
 
 # task in run.json -> "module:function(run_dir, split, data_dir) -> report"
 EVALUATORS = {
-    "chorale": "models.chorale_task:evaluate_chorales",
-    "text": "models.text_task:evaluate_text",
-    "midi": "models.midi_task:evaluate_midi",
-    "sketch": "models.sketch_task:evaluate_sketch",
+    "chorale": "seqgen.models.chorale_task:evaluate_chorales",
+    "text": "seqgen.models.text_task:evaluate_text",
+    "midi": "seqgen.models.midi_task:evaluate_midi",
+    "sketch": "seqgen.models.sketch_task:evaluate_sketch",
 }
 
 
@@ -143,7 +143,7 @@ def evaluate(run_dir: str, split: str | None, data_dir: str | None) -> None:
     """
     import importlib
 
-    from models.run_dir import read_run_info
+    from seqgen.models.run_dir import read_run_info
 
     task = read_run_info(run_dir).get("task")
     if task not in EVALUATORS:
@@ -153,7 +153,7 @@ def evaluate(run_dir: str, split: str | None, data_dir: str | None) -> None:
 
 
 main.add_command(generate)
-for _domain in ("generate.cli_text", "generate.cli_midi", "generate.cli_sketch"):
+for _domain in ("seqgen.generate.cli_text", "seqgen.generate.cli_midi", "seqgen.generate.cli_sketch"):
     # Each domain adds its commands to the shared groups (data, train, generate) or its own group.
     __import__(_domain, fromlist=["register"]).register(main=main, data=data, train=train, generate=generate)
 

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from data_prep.errors import SeqgenError
+from seqgen.data_prep.errors import SeqgenError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow C++ notices (oneDNN, CUDA) are not for users; Python errors still show
 

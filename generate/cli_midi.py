@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from generate.cli_common import sampling_options
+from seqgen.generate.cli_common import sampling_options
 
 ENCODINGS = ("grid", "events")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
 
@@ -26,14 +26,14 @@ def data_midi(paths: tuple[str, ...], include_drums: bool) -> None:
 
     Example: seqgen data midi my_midi/ extra/*.mid
     """
-    from data_prep.midi_read import describe_corpus
+    from seqgen.data_prep.midi_read import describe_corpus
 
     click.echo(describe_corpus(paths, include_drums=include_drums))
 
 
 def _train_command() -> click.Command:
     # The shared training options live in generate.cli, which imports this module: import them late.
-    from generate.cli import training_options
+    from seqgen.generate.cli import training_options
 
     @click.command("midi")
     @training_options
@@ -55,8 +55,8 @@ def _train_command() -> click.Command:
 
         Example: seqgen train midi --corpus my_midi/ --encoding events --model lstm --out runs/mine
         """
-        from data_prep.errors import SeqgenError
-        from models.midi_task import MidiDataConfig, train_midi
+        from seqgen.data_prep.errors import SeqgenError
+        from seqgen.models.midi_task import MidiDataConfig, train_midi
 
         if encoding is None and not resume:
             raise SeqgenError("--encoding is required for a new run: grid or events")
@@ -94,8 +94,8 @@ def generate_midi(run_dir, primer, primer_beats, steps, seconds, temperature, to
 
     Example: seqgen generate midi --model runs/mine --primer start.mid --seconds 30 --num 3 -o new.mid
     """
-    from generate.chorale_gen import SamplingConfig
-    from generate.midi_gen import write_midi_pieces
+    from seqgen.generate.chorale_gen import SamplingConfig
+    from seqgen.generate.midi_gen import write_midi_pieces
 
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
     for line in write_midi_pieces(run_dir, out, primer=primer, primer_beats=primer_beats, steps=steps,

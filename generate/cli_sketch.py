@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from generate.cli_common import RUN_DIR, SeqgenGroup
+from seqgen.generate.cli_common import RUN_DIR, SeqgenGroup
 
 SHOWN_BY_DEFAULT = 16  # drawings ``sketch show`` draws when no --index is given
 
@@ -42,7 +42,7 @@ def prep_options(f):
 
 def make_source(paths, synthetic, categories, max_categories, per_class, split_seed):
     """The :class:`SketchSource` the options name, or None when they name no data."""
-    from models.sketch_task import SketchSource
+    from seqgen.models.sketch_task import SketchSource
 
     if not paths and not synthetic:
         return None
@@ -52,14 +52,14 @@ def make_source(paths, synthetic, categories, max_categories, per_class, split_s
 
 
 def make_prep(max_length, rdp):
-    from data_prep.stroke_ops import StrokePrep
+    from seqgen.data_prep.stroke_ops import StrokePrep
 
     return StrokePrep(rdp_epsilon=rdp, max_length=max_length)
 
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
     """Add this domain's commands to the CLI's groups."""
-    from generate.cli import training_options  # defined before cli.py calls register
+    from seqgen.generate.cli import training_options  # defined before cli.py calls register
 
     @data.command("sketches")
     @click.argument("paths", nargs=-1)
@@ -69,8 +69,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen data sketches quickdraw/ --max-categories 20
         """
-        from data_prep.errors import SeqgenError
-        from models.sketch_task import data_summary
+        from seqgen.data_prep.errors import SeqgenError
+        from seqgen.models.sketch_task import data_summary
 
         source = make_source(paths, synthetic, categories, max_categories, per_class, split_seed)
         if source is None:
@@ -94,7 +94,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
         """
-        from models.sketch_task import train_sketches
+        from seqgen.models.sketch_task import train_sketches
 
         run = train_sketches(out, source=make_source(data, synthetic, categories, max_categories, per_class,
                                                      split_seed),
@@ -113,7 +113,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen sketch evaluate runs/sketch -o confusion.png
         """
-        from models.sketch_task import evaluate_sketch
+        from seqgen.models.sketch_task import evaluate_sketch
 
         click.echo(evaluate_sketch(run_dir, split, out=out, force=force))
 
@@ -127,7 +127,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen sketch classify runs/sketch cat.ndjson --index 0 --index 5
         """
-        from models.sketch_task import classify_file
+        from seqgen.models.sketch_task import classify_file
 
         for line in classify_file(run_dir, file, top, indices):
             click.echo(line)
@@ -142,9 +142,9 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen sketch show cat.ndjson --index 3 -o cat.png
         """
-        from data_prep.files import check_writable
-        from generate.sketch_render import check_indices, sketches_png
-        from models.sketch_task import read_drawings
+        from seqgen.data_prep.files import check_writable
+        from seqgen.generate.sketch_render import check_indices, sketches_png
+        from seqgen.models.sketch_task import read_drawings
 
         check_writable(out, force)  # refused before reading anything
         sketches = read_drawings(file)
@@ -177,10 +177,10 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         """
         from pathlib import Path
 
-        from data_prep.errors import SeqgenError
-        from models.sketch_experiment import (CURVES_PNG, TABLE_CSV, TABLE_MD, markdown_table, run_experiment,
+        from seqgen.data_prep.errors import SeqgenError
+        from seqgen.models.sketch_experiment import (CURVES_PNG, TABLE_CSV, TABLE_MD, markdown_table, run_experiment,
                                               summary_rows)
-        from models.train import TrainConfig
+        from seqgen.models.train import TrainConfig
 
         source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
         if source is None:

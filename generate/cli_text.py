@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from generate.cli_common import DATA_DIR, sampling_options
+from seqgen.generate.cli_common import DATA_DIR, sampling_options
 
 ENCODING = click.option("--encoding", default="utf-8", show_default=True,
                         help="Encoding of the corpus files (e.g. latin-1, utf-16).")
@@ -14,7 +14,7 @@ SHAKESPEARE = click.option("--shakespeare", is_flag=True,
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
     """Add this domain's commands to the CLI's groups."""
-    from generate.cli import training_options  # defined before cli.py calls register
+    from seqgen.generate.cli import training_options  # defined before cli.py calls register
 
     @data.command("text")
     @click.argument("paths", nargs=-1)
@@ -26,7 +26,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen data text my_books/ --encoding latin-1
         """
-        from models.text_task import data_summary
+        from seqgen.models.text_task import data_summary
 
         click.echo(data_summary(paths, encoding, shakespeare, data_dir))
 
@@ -48,7 +48,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen train text --shakespeare --model lstm --out runs/shakespeare
         """
-        from models.text_task import TextDataConfig, train_text
+        from seqgen.models.text_task import TextDataConfig, train_text
 
         data_config = TextDataConfig(window=window, batch_size=batch_size, max_vocab=max_vocab, encoding=encoding)
         run = train_text(out, family=family, preset=preset, corpus=corpus, shakespeare=shakespeare,
@@ -76,8 +76,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen generate text --prompt "ROMEO:" --length 400 --temperature 0.8
         """
-        from generate.chorale_gen import SamplingConfig
-        from generate.text_gen import write_text
+        from seqgen.generate.chorale_gen import SamplingConfig
+        from seqgen.generate.text_gen import write_text
 
         sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
         for line in write_text(run_dir, out, prompt=prompt, prompt_file=prompt_file, length=length, num=num,

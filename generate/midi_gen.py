@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from data_prep.chorale_codec import ChoraleCodec
-from data_prep.errors import SeqgenError
-from data_prep.midi_events import TIME_SHIFT, EventCodec, notes_to_midi
-from data_prep.pipeline import with_bos
-from generate.chorale_gen import SamplingConfig, generate_grids, output_paths, read_primer_file
-from generate.sampler import Sampler
-from generate.sampling import make_strategy
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.midi_events import TIME_SHIFT, EventCodec, notes_to_midi
+from seqgen.data_prep.pipeline import with_bos
+from seqgen.generate.chorale_gen import SamplingConfig, generate_grids, output_paths, read_primer_file
+from seqgen.generate.sampler import Sampler
+from seqgen.generate.sampling import make_strategy
 
 DEFAULT_STEPS = {"grid": 128, "events": 512}  # when neither steps nor seconds is given
 MAX_EVENTS_PER_SECOND = 200  # cap for --seconds: a model that rarely moves time still stops
@@ -32,7 +32,7 @@ MAX_SECONDS = 3600.0
 
 def load_midi_model(run: str | os.PathLike):
     """``(model, codec, info)`` of a run of ``seqgen train midi``."""
-    from models.run_dir import load_run
+    from seqgen.models.run_dir import load_run
 
     model, codec, info = load_run(run)
     if info.get("task") != "midi":
@@ -86,7 +86,7 @@ def trim_to_steps(tokens: np.ndarray, codec: EventCodec, steps: int) -> np.ndarr
 
 def event_primer(path: str | os.PathLike, codec: EventCodec, beats: float) -> np.ndarray:
     """The notes of a MIDI file starting in its first ``beats`` quarter notes, from time 0, as tokens."""
-    from data_prep.midi_read import read_midi
+    from seqgen.data_prep.midi_read import read_midi
 
     notes = read_midi(_check_primer_path(path)).notes
     first_beat, first_second = notes[0].start_beat, notes[0].start
@@ -161,7 +161,7 @@ def _write_events(model, codec: EventCodec, paths: list[Path], primer: str | Non
 def _write_grids(model, codec: ChoraleCodec, paths: list[Path], primer: str | None, primer_beats: float,
                  steps: int | None, seconds: float | None, sampling: SamplingConfig, bpm: float,
                  instrument: int, force: bool) -> list[str]:
-    from generate.midi_writer import grid_to_midi
+    from seqgen.generate.midi_writer import grid_to_midi
 
     primer_grid, lines = grid_primer(primer, codec) if primer else (None, [])
     total = grid_steps(steps, seconds, bpm)
@@ -186,7 +186,7 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
     Options, output paths, the run and the primer are all checked before any sampling, so bad input
     writes nothing. ``bpm`` defaults to the median first tempo of the run's corpus.
     """
-    from generate.midi_writer import check_bpm
+    from seqgen.generate.midi_writer import check_bpm
 
     check_length(steps, seconds)
     if bpm is not None:

@@ -19,9 +19,9 @@ from typing import Sequence
 import mido
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path, check_writable
-from data_prep.grid import VOICE_NAMES, Grid
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.grid import VOICE_NAMES, Grid
 
 TICKS_PER_BEAT = 480  # divisible by 4 (16ths), 3 and 5: exact for any grid seqgen uses
 DRUM_CHANNEL = 9  # General MIDI channel 10: percussion, never a pitched voice

@@ -16,8 +16,8 @@ from typing import Callable, Iterator
 import numpy as np
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
-from generate.sampling import fold_seed, select
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.generate.sampling import fold_seed, select
 
 Strategy = Callable[[tf.Tensor], tf.Tensor]
 

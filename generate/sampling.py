@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
+from seqgen.data_prep.errors import SeqgenError
 
 Strategy = Callable[[tf.Tensor], tf.Tensor]  # (batch, vocab) float logits -> same shape
 

@@ -19,10 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from music21 import metadata, meter, note, stream, tempo
 
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path, check_writable
-from data_prep.grid import Grid
-from generate.midi_writer import check_bpm, voice_names
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.grid import Grid
+from seqgen.generate.midi_writer import check_bpm, voice_names
 
 SCORE_SUFFIXES = (".musicxml", ".xml", ".mxl")  # .mxl: compressed MusicXML
 QUARTERS_PER_BAR = 4  # 4/4, as in the MIDI writer

@@ -17,9 +17,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path, check_writable
-from data_prep.strokes import SketchSet, stroke3_to_lines
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.strokes import SketchSet, stroke3_to_lines
 
 MAX_TICK_LABELS = 40  # a confusion matrix with more classes shows no class names (they would overlap)
 

@@ -14,13 +14,13 @@ from typing import Callable, Iterator
 import click
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path, check_writable
-from data_prep.text_codec import CharCodec, WordCodec
-from data_prep.text_corpus import iter_file_chunks
-from generate.chorale_gen import SamplingConfig
-from generate.sampler import Sampler
-from generate.sampling import make_strategy
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.text_codec import CharCodec, WordCodec
+from seqgen.data_prep.text_corpus import iter_file_chunks
+from seqgen.generate.chorale_gen import SamplingConfig
+from seqgen.generate.sampler import Sampler
+from seqgen.generate.sampling import make_strategy
 
 SHIPPED_TEXT_MODEL = Path(__file__).parent / "pretrained" / "shakespeare"
 
@@ -29,7 +29,7 @@ Echo = Callable[..., None]  # click.echo's signature: (text, nl=True)
 
 def load_text_model(run: str | os.PathLike | None):
     """``(model, codec, info)`` of a text run; the shipped Shakespeare model when ``run`` is None."""
-    from models.run_dir import load_run
+    from seqgen.models.run_dir import load_run
 
     if run is None and not (SHIPPED_TEXT_MODEL / "run.json").is_file():
         raise SeqgenError(f"no --model given and the shipped Shakespeare model is not installed ({SHIPPED_TEXT_MODEL}); "

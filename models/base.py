@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from models.config import ModelConfig, config_from_dict, config_to_dict
+from seqgen.models.config import ModelConfig, config_from_dict, config_to_dict
 
 
 @keras.saving.register_keras_serializable(package="seqgen")

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from data_prep.chorale_cache import load_chorales
-from data_prep.chorale_codec import ChoraleCodec
-from data_prep.chorales import Dataset, describe
-from data_prep.errors import SeqgenError
-from data_prep.pipeline import token_windows, windows_dataset, with_bos
-from models import run_dir as rd
-from models.config import config_from_dict, config_to_dict, make_config
-from models.evaluate import score_sequences
-from models.registry import build_model
-from models.train import TrainConfig, fit, train_config_dict
+from seqgen.data_prep.chorale_cache import load_chorales
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.chorales import Dataset, describe
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
+from seqgen.models import run_dir as rd
+from seqgen.models.config import config_from_dict, config_to_dict, make_config
+from seqgen.models.evaluate import score_sequences
+from seqgen.models.registry import build_model
+from seqgen.models.train import TrainConfig, fit, train_config_dict
 
 
 @dataclass(frozen=True)

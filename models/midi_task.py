@@ -26,18 +26,18 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from data_prep.chorale_codec import ChoraleCodec
-from data_prep.codec_base import codec_from_config
-from data_prep.errors import SeqgenError
-from data_prep.midi_events import NOTE_ON, TIME_SHIFT, EventCodec
-from data_prep.midi_grid import grid_voices, performance_to_grid
-from data_prep.midi_read import Corpus, Performance, read_corpus
-from data_prep.pipeline import token_windows, windows_dataset, with_bos
-from models import run_dir as rd
-from models.config import config_from_dict, config_to_dict, make_config
-from models.evaluate import Score, score_sequences
-from models.registry import build_model
-from models.train import TrainConfig, fit, train_config_dict
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.codec_base import codec_from_config
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.midi_events import NOTE_ON, TIME_SHIFT, EventCodec
+from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
+from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
+from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
+from seqgen.models import run_dir as rd
+from seqgen.models.config import config_from_dict, config_to_dict, make_config
+from seqgen.models.evaluate import Score, score_sequences
+from seqgen.models.registry import build_model
+from seqgen.models.train import TrainConfig, fit, train_config_dict
 
 ENCODINGS = ("grid", "events")
 DEFAULT_WINDOW = {"grid": 64, "events": 256}  # grid: time steps (x voices tokens); events: tokens

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from models.base import AutoregressiveModel
-from models.config import ModelConfig, TextbookConfig, WaveNetConfig
+from seqgen.models.base import AutoregressiveModel
+from seqgen.models.config import ModelConfig, TextbookConfig, WaveNetConfig
 
 
 def build_model(config: ModelConfig) -> AutoregressiveModel:
     """A freshly initialised model for ``config`` (weights created eagerly)."""
     if isinstance(config, WaveNetConfig):
-        from models.wavenet import WaveNetModel
+        from seqgen.models.wavenet import WaveNetModel
 
         return WaveNetModel(config, name="wavenet")
     if isinstance(config, TextbookConfig):
-        from models.textbook import TextbookModel
+        from seqgen.models.textbook import TextbookModel
 
         return TextbookModel(config, name="textbook")
-    from models.rnn import RNNModel
+    from seqgen.models.rnn import RNNModel
 
     return RNNModel(config, name=config.cell)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import keras
 
-from data_prep.codec_base import Codec, codec_from_config
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path
+from seqgen.data_prep.codec_base import Codec, codec_from_config
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path
 
 RUN_FILE, MODEL_FILE, BEST_FILE = "run.json", "model.keras", "best.keras"
 LOG_FILE, TENSORBOARD_DIR, BACKUP_DIR = "log.csv", "tensorboard", "backup"
@@ -89,10 +89,10 @@ def load_model_file(path: str | Path, *, best: bool = False) -> keras.Model:
 
     When training stopped before writing ``model.keras``, the best checkpoint stands in for it.
     """
-    import models.rnn  # noqa: F401 - registers the classes Keras needs to deserialise
-    import models.sketch_layers  # noqa: F401
-    import models.textbook  # noqa: F401
-    import models.wavenet  # noqa: F401
+    import seqgen.models.rnn  # noqa: F401 - registers the classes Keras needs to deserialise
+    import seqgen.models.sketch_layers  # noqa: F401
+    import seqgen.models.textbook  # noqa: F401
+    import seqgen.models.wavenet  # noqa: F401
 
     path = Path(path)
     model_path = path / (BEST_FILE if best else MODEL_FILE)

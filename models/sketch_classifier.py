@@ -25,8 +25,8 @@ import dataclasses
 import keras
 from keras import layers
 
-from data_prep.errors import SeqgenError
-from models.sketch_layers import LengthMask, MaskedConv1D, MaskedPooling, StrokeLengths
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.models.sketch_layers import LengthMask, MaskedConv1D, MaskedPooling, StrokeLengths
 
 RNN_CELLS = ("lstm", "gru")
 POOLINGS = ("last", "mean", "max", "mean_max")

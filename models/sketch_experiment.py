@@ -25,15 +25,15 @@ from typing import Callable, Sequence
 import keras
 import numpy as np
 
-from data_prep.errors import SeqgenError
-from data_prep.files import atomic_path
-from data_prep.stroke_ops import StrokePrep, prepare_splits
-from data_prep.strokes import SketchSet
-from models import run_dir as rd
-from models.sketch_classifier import build_sketch_classifier, sketch_classifier_config
-from models.sketch_task import (SketchSource, check_classes, new_run_info, prepare_for_model, score_sketches,
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import atomic_path
+from seqgen.data_prep.stroke_ops import StrokePrep, prepare_splits
+from seqgen.data_prep.strokes import SketchSet
+from seqgen.models import run_dir as rd
+from seqgen.models.sketch_classifier import build_sketch_classifier, sketch_classifier_config
+from seqgen.models.sketch_task import (SketchSource, check_classes, new_run_info, prepare_for_model, score_sketches,
                                 sketch_datasets)
-from models.train import TrainConfig, fit
+from seqgen.models.train import TrainConfig, fit
 
 EXPERIMENT_FILE, TABLE_MD, TABLE_CSV, CURVES_PNG = "experiment.json", "results.md", "results.csv", "learning_curves.png"
 _OUTPUTS = (EXPERIMENT_FILE, TABLE_MD, TABLE_CSV, CURVES_PNG)
@@ -219,7 +219,7 @@ def markdown_table(rows: Sequence[dict]) -> str:
 
 def write_report(out: Path, results: Sequence[TrialResult]) -> None:
     """``results.md``, ``results.csv`` and ``learning_curves.png`` in ``out`` (each written atomically)."""
-    from generate.sketch_render import learning_curves_png  # drawing is generate's job; imported when needed
+    from seqgen.generate.sketch_render import learning_curves_png  # drawing is generate's job; imported when needed
 
     rows = summary_rows(results)
     with atomic_path(out / TABLE_MD) as tmp:

@@ -20,17 +20,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
-from data_prep.files import check_writable
-from data_prep.sketch_formats import ReadStats, read_ndjson, read_npz
-from data_prep.sketch_pipeline import pad_strokes, sketch_dataset
-from data_prep.sketch_sources import describe, file_layout, load_sketches
-from data_prep.stroke_ops import StrokePrep, prepare_drawing, prepare_splits
-from data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
-from data_prep.synthetic_sketches import SHAPES, synthetic_splits
-from models import run_dir as rd
-from models.sketch_classifier import SketchClassifierConfig, build_sketch_classifier, sketch_classifier_config
-from models.train import TrainConfig, fit, train_config_dict
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import check_writable
+from seqgen.data_prep.sketch_formats import ReadStats, read_ndjson, read_npz
+from seqgen.data_prep.sketch_pipeline import pad_strokes, sketch_dataset
+from seqgen.data_prep.sketch_sources import describe, file_layout, load_sketches
+from seqgen.data_prep.stroke_ops import StrokePrep, prepare_drawing, prepare_splits
+from seqgen.data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
+from seqgen.data_prep.synthetic_sketches import SHAPES, synthetic_splits
+from seqgen.models import run_dir as rd
+from seqgen.models.sketch_classifier import SketchClassifierConfig, build_sketch_classifier, sketch_classifier_config
+from seqgen.models.train import TrainConfig, fit, train_config_dict
 
 TASK = "sketch"
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train/valid/test for sources without a published split
@@ -285,7 +285,7 @@ def evaluate_sketch(run: str | Path, split: str | None = None, data_dir: str | N
     The PNG goes to ``out`` (an existing file needs ``force``) or replaces
     ``RUN_DIR/confusion_<split>.png``. ``data_dir`` is unused (the signature of ``seqgen evaluate``).
     """
-    from generate.sketch_render import confusion_png  # drawing is generate's job; imported when needed
+    from seqgen.generate.sketch_render import confusion_png  # drawing is generate's job; imported when needed
 
     split = split or "test"
     model, info = load_sketch_run(run)
@@ -306,7 +306,7 @@ def read_drawings(path: str | os.PathLike) -> SketchSet:
         return concat_sketch_sets(list(read_npz(path).values()))
     if layout == "ndjson":
         return read_ndjson(path)
-    from data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow readers only when needed
+    from seqgen.data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow readers only when needed
 
     return read_tfrecord(path)
 
@@ -314,7 +314,7 @@ def read_drawings(path: str | os.PathLike) -> SketchSet:
 def classify_file(run: str | Path, path: str | os.PathLike, top: int = 3,
                   indices: Sequence[int] | None = None) -> list[str]:
     """One line per drawing of ``path``: its index, the file's label, the ``top`` classes with probabilities."""
-    from generate.sketch_render import check_indices
+    from seqgen.generate.sketch_render import check_indices
 
     model, info = load_sketch_run(run)
     sketches = read_drawings(path)

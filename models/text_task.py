@@ -25,17 +25,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from data_prep.codec_base import codec_from_config
-from data_prep.errors import SeqgenError
-from data_prep.shakespeare import shakespeare_corpus
-from data_prep.text_codec import CharCodec, WordCodec
-from data_prep.text_corpus import PathLike, TextCorpus, describe_corpus, load_corpus
-from data_prep.text_pipeline import count_tokens, text_dataset, token_stream, validation_tokens
-from models import run_dir as rd
-from models.config import config_from_dict, config_to_dict, make_config
-from models.evaluate import Score
-from models.registry import build_model
-from models.train import TrainConfig, fit, train_config_dict
+from seqgen.data_prep.codec_base import codec_from_config
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.shakespeare import shakespeare_corpus
+from seqgen.data_prep.text_codec import CharCodec, WordCodec
+from seqgen.data_prep.text_corpus import PathLike, TextCorpus, describe_corpus, load_corpus
+from seqgen.data_prep.text_pipeline import count_tokens, text_dataset, token_stream, validation_tokens
+from seqgen.models import run_dir as rd
+from seqgen.models.config import config_from_dict, config_to_dict, make_config
+from seqgen.models.evaluate import Score
+from seqgen.models.registry import build_model
+from seqgen.models.train import TrainConfig, fit, train_config_dict
 
 LEVELS = ("char", "word")
 VAL_FRACTION = 0.1  # the last 10% of each file is held out
@@ -97,8 +97,8 @@ class EpochSamples(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         # generate.sampler knows only the step contract of models.base: no import cycle.
-        from generate.sampler import Sampler
-        from generate.sampling import make_strategy
+        from seqgen.generate.sampler import Sampler
+        from seqgen.generate.sampling import make_strategy
 
         if self._sampler is None:  # one sampler: its compiled loop reads the current weights
             strategy = make_strategy(self.temperature, forbidden=self.codec.forbidden_ids)

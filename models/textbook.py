@@ -11,8 +11,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from models.base import AutoregressiveModel
-from models.config import TextbookConfig
+from seqgen.models.base import AutoregressiveModel
+from seqgen.models.config import TextbookConfig
 
 
 @keras.saving.register_keras_serializable(package="seqgen")

@@ -16,8 +16,8 @@ from typing import Callable, Sequence
 import keras
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
-from models import run_dir as rd
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.models import run_dir as rd
 
 
 _OPTIMIZERS = {"adam": keras.optimizers.Adam, "nadam": keras.optimizers.Nadam}

@@ -14,8 +14,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from models.base import AutoregressiveModel, InputEmbedding
-from models.config import WaveNetConfig
+from seqgen.models.base import AutoregressiveModel, InputEmbedding
+from seqgen.models.config import WaveNetConfig
 
 
 @keras.saving.register_keras_serializable(package="seqgen")

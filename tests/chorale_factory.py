@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_prep.grid import Grid
+from seqgen.data_prep.grid import Grid
 
 
 def toy_pitches(steps: int, seed: int) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from click.testing import CliRunner
 
-from generate.cli import main
+from seqgen.generate.cli import main
 
 
 def run(*args):

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_prep import chorale_cache
-from data_prep.chorale_codec import ChoraleCodec
-from data_prep.chorales import assign_splits, build_from_music21, read_csv_folder
-from data_prep.errors import SeqgenError
-from data_prep.grid import Grid
-from data_prep.pipeline import token_windows, windows_dataset, with_bos
+from seqgen.data_prep import chorale_cache
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.chorales import assign_splits, build_from_music21, read_csv_folder
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.grid import Grid
+from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
 from tests.chorale_factory import toy_grid, write_csv_chorales
 
 FEW = ["bach/bwv269", "bach/bwv347", "bach/bwv153.1", "bach/bwv86.6"]
@@ -153,7 +153,7 @@ def test_windows_are_aligned_and_shifted_by_one():
 def test_atomic_writes_follow_the_umask_and_leave_nothing_on_failure(tmp_path):
     import os
 
-    from data_prep.files import atomic_path
+    from seqgen.data_prep.files import atomic_path
 
     target = tmp_path / "out.txt"
     with atomic_path(target) as tmp:

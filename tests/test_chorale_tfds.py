@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from data_prep.chorale_cache import load_chorales
-from data_prep.chorale_tfds import BachChorales
+from seqgen.data_prep.chorale_cache import load_chorales
+from seqgen.data_prep.chorale_tfds import BachChorales
 from tests.chorale_factory import write_csv_chorales
 
 

@@ -4,7 +4,7 @@ import mido
 import pytest
 from click.testing import CliRunner
 
-from generate.cli import main
+from seqgen.generate.cli import main
 from tests.cli_helpers import assert_one_line_error, run
 from tests.chorale_factory import write_csv_chorales
 

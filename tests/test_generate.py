@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_prep.chorale_codec import ChoraleCodec
-from data_prep.errors import SeqgenError
-from generate.chorale_gen import SamplingConfig, generate_grids, output_paths, resolve_primer
-from generate.sampler import Sampler
-from generate.sampling import make_strategy
-from models.config import FAMILIES, make_config
-from models.registry import build_model
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.generate.chorale_gen import SamplingConfig, generate_grids, output_paths, resolve_primer
+from seqgen.generate.sampler import Sampler
+from seqgen.generate.sampling import make_strategy
+from seqgen.models.config import FAMILIES, make_config
+from seqgen.models.registry import build_model
 from tests.chorale_factory import toy_grid
 
 VOCAB = 23
@@ -102,7 +102,7 @@ def test_primer_outside_range_is_moved_and_said(chorale_model):
 
 
 def test_primer_from_a_midi_file(tmp_path):
-    from generate.midi_writer import grid_to_midi
+    from seqgen.generate.midi_writer import grid_to_midi
 
     grid = toy_grid(16)
     path = grid_to_midi(grid, tmp_path / "primer.mid")
@@ -126,7 +126,7 @@ def test_output_paths_are_numbered_and_checked(tmp_path):
 
 
 def test_primer_from_musicxml_and_by_name(tmp_path):
-    from generate.score_writer import grid_to_musicxml
+    from seqgen.generate.score_writer import grid_to_musicxml
     from tests.chorale_factory import write_csv_chorales
 
     grid = toy_grid(16)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import midi_factory as mf
-from data_prep.codec_base import Codec, codec_from_config
-from data_prep.errors import SeqgenError
-from data_prep.midi_events import (
+from seqgen.data_prep.codec_base import Codec, codec_from_config
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.midi_events import (
     EventCodec,
     EventConfig,
     note_shifts,
@@ -17,7 +17,7 @@ from data_prep.midi_events import (
     random_transpose_notes,
     transpose_notes,
 )
-from data_prep.midi_grid import (
+from seqgen.data_prep.midi_grid import (
     grid_shifts,
     grid_to_notes,
     grid_voices,
@@ -25,7 +25,7 @@ from data_prep.midi_grid import (
     performances_to_grids,
     random_transpose_grid,
 )
-from data_prep.midi_read import Note, describe_corpus, find_midi_files, polyphony, read_corpus, read_midi
+from seqgen.data_prep.midi_read import Note, describe_corpus, find_midi_files, polyphony, read_corpus, read_midi
 
 MELODY = [(60, 0, 1), (62, 2, 1), (64, 3, 1)]
 

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import midi_factory as mf
-from data_prep.errors import SeqgenError
-from data_prep.midi_events import NOTE_OFF, NOTE_ON, TIME_SHIFT, EventCodec
-from data_prep.midi_read import read_midi
-from generate.chorale_gen import SamplingConfig
-from generate.midi_gen import event_primer, generate_events, shift_steps, trim_to_steps
-from models.config import make_config
-from models.midi_task import (
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.midi_events import NOTE_OFF, NOTE_ON, TIME_SHIFT, EventCodec
+from seqgen.data_prep.midi_read import read_midi
+from seqgen.generate.chorale_gen import SamplingConfig
+from seqgen.generate.midi_gen import event_primer, generate_events, shift_steps, trim_to_steps
+from seqgen.models.config import make_config
+from seqgen.models.midi_task import (
     MidiDataConfig,
     evaluate_midi,
     event_shift_ranges,
@@ -25,8 +25,8 @@ from models.midi_task import (
     train_midi,
     transpose_event_tokens,
 )
-from models.registry import build_model
-from models.train import TrainConfig
+from seqgen.models.registry import build_model
+from seqgen.models.train import TrainConfig
 from tests.cli_helpers import assert_one_line_error, run
 
 CODEC = EventCodec()

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
-from models.config import FAMILIES, RNNConfig, WaveNetConfig, config_from_dict, config_to_dict, make_config
-from models.registry import build_model
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.models.config import FAMILIES, RNNConfig, WaveNetConfig, config_from_dict, config_to_dict, make_config
+from seqgen.models.registry import build_model
 
 VOCAB, PERIOD = 23, 4
 ALL = (*FAMILIES, "textbook")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
-from generate.sampling import compose, forbid, fold_seed, greedy, make_strategy, select, temperature, top_k, top_p
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.generate.sampling import compose, forbid, fold_seed, greedy, make_strategy, select, temperature, top_k, top_p
 
 INF = math.inf
 

@@ -8,16 +8,16 @@ import zipfile
 import numpy as np
 import pytest
 
-from data_prep.errors import SeqgenError
-from data_prep.sketch_formats import (ReadStats, read_ndjson, read_npz, write_ndjson, write_ndjson_folder,
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.sketch_formats import (ReadStats, read_ndjson, read_npz, write_ndjson, write_ndjson_folder,
                                       write_npz, write_npz_folder)
-from data_prep.sketch_pipeline import auto_bucket_boundaries, pad_strokes, padded_lengths, sketch_dataset
-from data_prep.sketch_sources import describe, detect_layout, file_layout, load_sketches
-from data_prep.sketch_tfrecord import classes_path, read_tfrecord, write_tfrecord, write_tfrecord_splits
-from data_prep.stroke_ops import (StrokePrep, limit_length, normalizing_scale, prepare_drawing, prepare_splits,
+from seqgen.data_prep.sketch_pipeline import auto_bucket_boundaries, pad_strokes, padded_lengths, sketch_dataset
+from seqgen.data_prep.sketch_sources import describe, detect_layout, file_layout, load_sketches
+from seqgen.data_prep.sketch_tfrecord import classes_path, read_tfrecord, write_tfrecord, write_tfrecord_splits
+from seqgen.data_prep.stroke_ops import (StrokePrep, limit_length, normalizing_scale, prepare_drawing, prepare_splits,
                                   rdp, rdp_mask, simplify_stroke3)
-from data_prep.strokes import SketchSet, canonical_stroke3, concat_sketch_sets, lines_to_stroke3, stroke3_to_lines
-from data_prep.synthetic_sketches import SHAPES, synthetic_drawing, synthetic_splits, write_synthetic
+from seqgen.data_prep.strokes import SketchSet, canonical_stroke3, concat_sketch_sets, lines_to_stroke3, stroke3_to_lines
+from seqgen.data_prep.synthetic_sketches import SHAPES, synthetic_drawing, synthetic_splits, write_synthetic
 
 CLASSES = ["circle", "square", "star", "zigzag"]
 
@@ -305,7 +305,7 @@ def test_synthetic_generator_is_seeded_and_whole_pixels():
 def test_tfds_builder_from_local_files(tmp_path, splits):
     import tensorflow_datasets as tfds
 
-    from data_prep.sketch_tfds import QuickdrawSketchRnn, load_tfds_sketches, sketch_tfds_config
+    from seqgen.data_prep.sketch_tfds import QuickdrawSketchRnn, load_tfds_sketches, sketch_tfds_config
 
     write_npz_folder(tmp_path / "src", splits)
     builder = QuickdrawSketchRnn(data_dir=tmp_path / "tfds", source_dir=tmp_path / "src")

@@ -8,13 +8,13 @@ import keras
 import numpy as np
 import pytest
 
-from data_prep.errors import SeqgenError
-from data_prep.sketch_pipeline import pad_strokes, sketch_dataset
-from data_prep.stroke_ops import StrokePrep, prepare_splits
-from data_prep.synthetic_sketches import synthetic_splits
-from models.sketch_classifier import (PRESETS, SketchClassifierConfig, build_sketch_classifier,
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.sketch_pipeline import pad_strokes, sketch_dataset
+from seqgen.data_prep.stroke_ops import StrokePrep, prepare_splits
+from seqgen.data_prep.synthetic_sketches import synthetic_splits
+from seqgen.models.sketch_classifier import (PRESETS, SketchClassifierConfig, build_sketch_classifier,
                                       sketch_classifier_config)
-from models.sketch_layers import MaskedConv1D, StrokeLengths
+from seqgen.models.sketch_layers import MaskedConv1D, StrokeLengths
 
 
 def small(preset: str, **overrides) -> SketchClassifierConfig:

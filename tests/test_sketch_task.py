@@ -7,16 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from data_prep.sketch_formats import write_npz
-from data_prep.sketch_pipeline import pad_strokes
-from data_prep.sketch_sources import load_sketches
-from data_prep.stroke_ops import StrokePrep
-from data_prep.synthetic_sketches import synthetic_drawing, write_synthetic
-from models import sketch_task
-from models.sketch_classifier import SketchClassifierConfig, sketch_classifier_config
-from models.sketch_experiment import TrialResult, markdown_table, prepare_experiment_dir, summary_rows
-from models.sketch_task import SketchSource, load_sketch_run, train_sketches
-from models.train import TrainConfig
+from seqgen.data_prep.sketch_formats import write_npz
+from seqgen.data_prep.sketch_pipeline import pad_strokes
+from seqgen.data_prep.sketch_sources import load_sketches
+from seqgen.data_prep.stroke_ops import StrokePrep
+from seqgen.data_prep.synthetic_sketches import synthetic_drawing, write_synthetic
+from seqgen.models import sketch_task
+from seqgen.models.sketch_classifier import SketchClassifierConfig, sketch_classifier_config
+from seqgen.models.sketch_experiment import TrialResult, markdown_table, prepare_experiment_dir, summary_rows
+from seqgen.models.sketch_task import SketchSource, load_sketch_run, train_sketches
+from seqgen.models.train import TrainConfig
 from tests.cli_helpers import assert_one_line_error, run
 
 CLASSES = ["circle", "cross", "line", "square"]  # sorted, as every loader returns them

@@ -10,18 +10,19 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from data_prep.codec_base import codec_from_config
-from data_prep.errors import SeqgenError
-from data_prep.shakespeare import convert_play, play_files, shakespeare_corpus, tiny_shakespeare_corpus
-from data_prep.text_codec import CharCodec, WordCodec, tokenize_words
-from data_prep.text_corpus import (
+from seqgen.data_prep.codec_base import codec_from_config
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.shakespeare import shakespeare_corpus, tiny_shakespeare_corpus
+from seqgen.data_prep.shakespeare_convert import convert_play
+from seqgen.data_prep.text_codec import CharCodec, WordCodec, tokenize_words
+from seqgen.data_prep.text_corpus import (
     CHUNK_CHARS,
     describe_corpus,
     iter_split_chunks,
     load_corpus,
     resolve_files,
 )
-from data_prep.text_pipeline import count_windows, steps_per_epoch, text_dataset, validation_tokens
+from seqgen.data_prep.text_pipeline import count_windows, steps_per_epoch, text_dataset, validation_tokens
 
 
 def _write(path, text, encoding="utf-8"):
@@ -123,16 +124,21 @@ def test_convert_rules_on_a_snippet():
     )
 
 
-def test_convert_one_installed_play():
-    hamlet = next(p for p in play_files() if p.stem == "hamlet").read_text(encoding="utf-8")
-    text = convert_play(hamlet)
-    assert text.startswith("BERNARDO:\nWho's there?\n\nFRANCISCO:\nNay, answer me: stand, and unfold yourself.\n\n")
-    assert convert_play(hamlet) == text  # deterministic
+def test_shipped_corpus_is_clean_speech(tmp_path):
+    text = shakespeare_corpus(tmp_path).read_text(encoding="utf-8")
+    assert text.count("\nHAMLET:\n") > 300  # all plays, Hamlet among them
+    start = text.index("BERNARDO:\nWho's there?\n\nFRANCISCO:\nNay, answer me: stand, and unfold yourself.\n\n")
+    assert "HAMLET:\nTo be, or not to be: that is the question:\n" in text[start:]
     assert not re.search(r"[_*#\\\[\]]", text) and "Enter Ghost" not in text
     speeches = text.rstrip("\n").split("\n\n")
-    assert len(speeches) > 1000
-    assert all(re.fullmatch(r"[A-Z][^a-z\n]*:\n[^\n]+(\n[^\n]+)*", s) for s in speeches)
-    assert "HAMLET:\nTo be, or not to be: that is the question:\n" in text
+    assert len(speeches) > 30_000
+    assert all(re.fullmatch(r"[A-Z][^a-z\n]*:\n[^\n]+(\n[^\n]+)*", s) for s in speeches[:5000])
+
+
+def test_unknown_codec_still_raises():
+    # A dependency once installed a .pth hook that made every codec name "exist" in the environment.
+    with pytest.raises(LookupError):
+        b"x".decode("no-such-codec")
 
 
 def test_shakespeare_corpus_cached(tmp_path, monkeypatch):

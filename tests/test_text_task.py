@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from data_prep.errors import SeqgenError
-from generate import text_gen
-from generate.chorale_gen import SamplingConfig
-from generate.cli import main
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.generate import text_gen
+from seqgen.generate.chorale_gen import SamplingConfig
+from seqgen.generate.cli import main
 from tests.cli_helpers import assert_one_line_error, run
-from models import run_dir as rd
-from models.config import make_config
-from models.registry import build_model
-from models.text_task import TextDataConfig, evaluate_text, score_tokens, train_text
-from models.train import TrainConfig
+from seqgen.models import run_dir as rd
+from seqgen.models.config import make_config
+from seqgen.models.registry import build_model
+from seqgen.models.text_task import TextDataConfig, evaluate_text, score_tokens, train_text
+from seqgen.models.train import TrainConfig
 
 LINES = ["to be or not to be", "that is the question", "whether tis nobler in the mind", "to suffer the slings"]
 DATA = TextDataConfig(window=16, batch_size=8)

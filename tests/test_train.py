@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_prep.errors import SeqgenError
-from models import run_dir as rd
-from models.chorale_task import ChoraleDataConfig, evaluate_chorales, repeat_baseline_accuracy, train_chorales
-from models.train import TrainConfig, choose_strategy
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.models import run_dir as rd
+from seqgen.models.chorale_task import ChoraleDataConfig, evaluate_chorales, repeat_baseline_accuracy, train_chorales
+from seqgen.models.train import TrainConfig, choose_strategy
 from tests.chorale_factory import write_csv_chorales
 
 DATA = ChoraleDataConfig(window_steps=8, stride_steps=4, batch_size=8, max_transpose=2)
@@ -70,7 +70,7 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, csv_data):
                 raise KeyboardInterrupt
 
     out = tmp_path / "run"
-    from models import chorale_task, train as trainer
+    from seqgen.models import chorale_task, train as trainer
 
     original_fit = trainer.fit
 
@@ -110,7 +110,7 @@ def test_default_strategy_without_gpus_or_workers(monkeypatch):
 
 
 def test_repeat_baseline():
-    from data_prep.grid import Grid
+    from seqgen.data_prep.grid import Grid
 
     grid = Grid.from_pitches(np.array([[60, 55, 52, 48], [60, 55, 52, 48], [62, 55, 50, 47]]))
     assert repeat_baseline_accuracy([grid]) == pytest.approx(5 / 12)  # step 0 has no previous chord

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from music21 import converter
 
-from data_prep.errors import SeqgenError
-from data_prep.grid import Grid
-from generate.midi_writer import CHANNELS, grid_to_midi, midi_to_grid, voice_names
-from generate.score_writer import _voice_events, grid_to_musicxml, piano_roll_figure, piano_roll_png, pitch_name
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.grid import Grid
+from seqgen.generate.midi_writer import CHANNELS, grid_to_midi, midi_to_grid, voice_names
+from seqgen.generate.score_writer import _voice_events, grid_to_musicxml, piano_roll_figure, piano_roll_png, pitch_name
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
