@@ -13,10 +13,10 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import check_writable
 from seqgen.data_prep.grid import Grid
 from seqgen.data_prep.pipeline import with_bos
+from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import Sampler
 from seqgen.generate.sampling import make_strategy
 
-SHIPPED_CHORALE_MODEL = Path(__file__).parent / "pretrained" / "chorale"
 FORMATS = {"midi": ".mid", "musicxml": ".musicxml"}
 
 
@@ -29,16 +29,6 @@ class SamplingConfig:
     top_p: float | None = None  # keep the smallest set reaching probability p
     seed: int = 0  # same seed, same music
     greedy: bool = False  # always the most likely token (deterministic)
-
-
-def load_chorale_model(run: str | os.PathLike | None):
-    """``(model, codec, info)`` of a chorale run; the shipped model when ``run`` is None."""
-    from seqgen.models.run_dir import load_run
-
-    model, codec, info = load_run(run or SHIPPED_CHORALE_MODEL)
-    if not isinstance(codec, ChoraleCodec):
-        raise SeqgenError(f"{run} is a {info.get('task')!r} model, not a chorale model; give a run of 'seqgen train chorales'")
-    return model, codec, info
 
 
 def read_primer_file(path: Path, voices: int) -> Grid:
@@ -141,10 +131,11 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
     check_bpm(bpm)
     make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
     paths = output_paths(out, num, fmt, plot, force)
-    model, codec, info = load_chorale_model(run)
+    loaded = open_run(run, "chorale")
+    model, codec, info = loaded.model, loaded.codec, loaded.info
     primer_grid = None
     if primer is not None:
-        source = info.get("data", {}).get("source", "music21")  # primers by name come from the run's data
+        source = info.source.get("source", "music21")  # primers by name come from the run's data
         primer_grid = resolve_primer(primer, codec.voices, source, data_dir)
     grids, lines = generate_grids(model, codec, primer_grid, steps, num, sampling, primer_steps)
     for grid, (path, png) in zip(grids, paths):

@@ -1,10 +1,18 @@
-"""What every ``seqgen`` command shares: error handling, quiet TensorFlow start-up, common options."""
+"""What every ``seqgen`` command shares: error handling, quiet TensorFlow start-up, and the option
+decorators (one vocabulary across commands: ``--model`` is always a model family or classifier name,
+``--run`` a run directory, and ``--epochs``, ``--batch-size``, ``--max-minutes`` mean the same everywhere).
+
+Nothing here imports TensorFlow: ``seqgen CMD --help`` and usage errors stay fast. A command's
+TensorFlow is imported (quietly) when it runs, unless it is marked :func:`no_tensorflow`.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 
 import click
+from click.core import ParameterSource
 
 from seqgen.data_prep.errors import SeqgenError
 
@@ -40,8 +48,29 @@ def import_tensorflow_quietly() -> None:
             os.close(saved)
 
 
+def no_tensorflow(f):
+    """Mark a command that never needs TensorFlow (reading MIDI or text, drawing): it is not imported."""
+    f.__seqgen_no_tensorflow__ = True
+    return f
+
+
+class SeqgenCommand(click.Command):
+    """A command that imports TensorFlow quietly before running (unless marked :func:`no_tensorflow`)
+    and turns :class:`SeqgenError` into ``Error: <one line>`` and exit code 1."""
+
+    def invoke(self, ctx):
+        if not getattr(self.callback, "__seqgen_no_tensorflow__", False):
+            import_tensorflow_quietly()
+        try:
+            return super().invoke(ctx)
+        except SeqgenError as e:
+            raise click.ClickException(str(e)) from None
+
+
 class SeqgenGroup(click.Group):
-    """A click group that turns :class:`SeqgenError` into ``Error: <one line>`` and exit code 1."""
+    """A click group whose commands and sub-groups are :class:`SeqgenCommand` and :class:`SeqgenGroup`."""
+
+    command_class = SeqgenCommand
 
     def invoke(self, ctx):
         try:
@@ -50,10 +79,12 @@ class SeqgenGroup(click.Group):
             raise click.ClickException(str(e)) from None
 
 
+SeqgenGroup.group_class = SeqgenGroup
+
 
 DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False), envvar="SEQGEN_DATA_DIR",
                         help="Cache folder for built datasets [default: the user cache dir; env SEQGEN_DATA_DIR].")
-RUN_DIR = click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+RUN_DIR = click.argument("run_dir", type=click.Path(exists=True, file_okay=False))  # evaluate RUN_DIR
 
 
 def sampling_options(f):
@@ -71,3 +102,98 @@ def sampling_options(f):
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def run_option(task: str, required: bool = False):
+    """``--run RUN_DIR`` of a generate command (the shipped model when not required and not given).
+
+    ``--model RUN_DIR``, its name before seqgen 0.2, still works but is hidden: ``--model`` now always
+    names a model family.
+    """
+    default = "" if required else " [default: the shipped model]"
+
+    def decorate(f):
+        @functools.wraps(f)
+        def command(*args, run_dir=None, legacy_run=None, **kwargs):
+            if run_dir and legacy_run:
+                raise click.UsageError("give the run directory once, with --run")
+            if required and not (run_dir or legacy_run):
+                raise click.UsageError("missing option --run RUN_DIR (a folder written by 'seqgen train')")
+            return f(*args, run_dir=run_dir or legacy_run, **kwargs)
+
+        path = click.Path(exists=True, file_okay=False)
+        command = click.option("--model", "legacy_run", type=path, default=None, hidden=True)(command)
+        return click.option("--run", "run_dir", type=path, default=None, metavar="RUN_DIR",
+                            help=f"Run directory of 'seqgen train {task}'{default}.")(command)
+    return decorate
+
+
+# Options every train command shares -> the driver's names for them (for --resume checks).
+SHARED_TRAIN_KEYS = {"family": "family", "preset": "preset", "batch_size": "data.batch_size",
+                     "epochs": "train.epochs", "learning_rate": "train.learning_rate", "patience": "train.patience",
+                     "seed": "train.seed", "mixed_precision": "train.mixed_precision"}
+_TRAIN_FLAGS = ("epochs", "learning_rate", "patience", "seed", "mixed_precision", "max_minutes")
+
+
+def given_options(keys: dict[str, str]) -> dict[str, str]:
+    """``{driver key: "--flag"}`` for the options of the running command the user typed (or set by
+    environment), among ``keys`` (option name -> driver key) and the shared training options."""
+    ctx = click.get_current_context()
+    keys = {**SHARED_TRAIN_KEYS, **keys}
+    given = {}
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if param.name in keys and source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            given[keys[param.name]] = max(param.opts, key=len)
+    return given
+
+
+def training_options(f=None, *, families: tuple[str, ...] = ("lstm", "gru", "wavenet"), default_family=None,
+                     presets: bool = True):
+    """The options every ``train`` command shares, handed to the command as one ``train`` TrainConfig
+    plus ``family``, ``preset`` (None without ``presets``), ``batch_size``, ``out``, ``resume``, ``force``."""
+    if f is None:
+        return functools.partial(training_options, families=families, default_family=default_family, presets=presets)
+
+    @functools.wraps(f)
+    def command(*args, **kwargs):
+        from seqgen.models.train import TrainConfig
+
+        flags = {name: kwargs.pop(name) for name in _TRAIN_FLAGS}
+        minutes = flags.pop("max_minutes")
+        kwargs["train"] = TrainConfig(**flags, time_budget_s=minutes * 60 if minutes else None)
+        kwargs.setdefault("preset", None)
+        return f(*args, **kwargs)
+
+    family_default = f" [default: {default_family}" if default_family else " [required for a new run"
+    options = [
+        click.option("--model", "family", type=click.Choice(families), default=None,
+                     help=f"Model family{family_default}; on --resume: the run's]."),
+        click.option("--preset", default=None, help="Named size: tiny, small, medium [default: small; on --resume: "
+                     "the run's]."),
+        click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
+                     help="Most epochs to train (early stopping may end sooner); on --resume, may grow."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+                     help="Examples per training batch."),
+        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
+                     help="Adam's step size."),
+        click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True,
+                     help="Epochs without validation improvement before stopping."),
+        click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Stop after the epoch that passes this much training time."),
+        click.option("--out", type=click.Path(file_okay=False), required=True, help="Run directory to write."),
+        click.option("--resume", is_flag=True, help="Continue the run in --out with its recorded settings."),
+        click.option("--force", is_flag=True, help="Replace an existing run in --out (only a seqgen run)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Weights, dropout and data order."),
+        click.option("--mixed-precision", is_flag=True, help="float16 on GPU (bfloat16 on CPU)."),
+    ]
+    if not presets:
+        options.pop(1)
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def command(name: str | None = None, **kwargs):
+    """``click.command`` making a :class:`SeqgenCommand` (for commands a task module adds to a group)."""
+    return click.command(name, cls=SeqgenCommand, **kwargs)

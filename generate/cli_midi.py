@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import sampling_options
+from seqgen.generate.cli_common import (command, given_options, no_tensorflow, run_option, sampling_options,
+                                        training_options)
 
 ENCODINGS = ("grid", "events")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
+OPTION_KEYS = {"corpus": "source.corpus", "encoding": "data.encoding", "voices": "data.voices",
+               "window": "data.window", "transpose": "data.max_transpose"}
 
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
-    """Add this domain's commands to the CLI's groups."""
+    """Add the MIDI commands to the CLI's groups."""
     data.add_command(data_midi)
-    train.add_command(_train_command())
+    train.add_command(train_midi)
     generate.add_command(generate_midi)
 
 
-@click.command("midi")
+@command("midi")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--include-drums", is_flag=True, help="Count notes on the drum channel (10) too.")
+@no_tensorflow
 def data_midi(paths: tuple[str, ...], include_drums: bool) -> None:
     """Read MIDI files, folders or globs and print what a training would use.
 
@@ -31,49 +35,42 @@ def data_midi(paths: tuple[str, ...], include_drums: bool) -> None:
     click.echo(describe_corpus(paths, include_drums=include_drums))
 
 
-def _train_command() -> click.Command:
-    # The shared training options live in generate.cli, which imports this module: import them late.
-    from seqgen.generate.cli import training_options
+@command("midi")
+@training_options
+@click.option("--corpus", multiple=True, metavar="PATH",
+              help="MIDI file, folder or quoted glob; repeat for several [from run.json with --resume].")
+@click.option("--encoding", type=click.Choice(ENCODINGS), default="grid", show_default=True,
+              help="grid: voices on a 16th-note grid; events: note-on/off, time-shift, velocity tokens.")
+@click.option("--voices", type=click.IntRange(1, 15), default=4, show_default=True,
+              help="grid: at most this many voices.")
+@click.option("--window", type=click.IntRange(min=2), default=None,
+              help="Steps (grid) or events per training window [default: 64 steps, 256 events].")
+@click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
+              help="Random transposition range in semitones (0 = off).")
+def train_midi(family, preset, batch_size, out, resume, force, train, corpus, encoding, voices, window,
+               transpose) -> None:
+    """Train LSTM, GRU or WaveNet on your own MIDI files.
 
-    @click.command("midi")
-    @training_options
-    @click.option("--corpus", multiple=True, metavar="PATH",
-                  help="MIDI file, folder or quoted glob; repeat for several [from run.json with --resume].")
-    @click.option("--encoding", type=click.Choice(ENCODINGS), default=None,
-                  help="grid: voices on a 16th-note grid; events: note-on/off, time-shift, velocity tokens.")
-    @click.option("--voices", type=click.IntRange(1, 15), default=4, show_default=True,
-                  help="grid: at most this many voices.")
-    @click.option("--window", type=click.IntRange(min=2), default=None,
-                  help="Steps (grid) or events per training window [default: 64 steps, 256 events].")
-    @click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
-                  help="Random transposition range in semitones (0 = off).")
-    def train_midi_cmd(family, preset, batch_size, out, resume, force, train,
-                       corpus, encoding, voices, window, transpose) -> None:
-        """Train LSTM, GRU or WaveNet on your own MIDI files.
+    Broken files are skipped and listed; about 10% of the files (chosen by name) are held out.
 
-        Broken files are skipped and listed; about 10% of the files (chosen by name) are held out.
+    Example: seqgen train midi --corpus my_midi/ --encoding events --model lstm --out runs/mine
+    """
+    from seqgen.models.driver import TrainRequest, train as train_run
+    from seqgen.models.midi_task import MidiDataConfig
 
-        Example: seqgen train midi --corpus my_midi/ --encoding events --model lstm --out runs/mine
-        """
-        from seqgen.data_prep.errors import SeqgenError
-        from seqgen.models.midi_task import MidiDataConfig, train_midi
-
-        if encoding is None and not resume:
-            raise SeqgenError("--encoding is required for a new run: grid or events")
-        data = None if encoding is None else MidiDataConfig(encoding=encoding, voices=voices, window=window,
-                                                            batch_size=batch_size, max_transpose=transpose)
-        result = train_midi(out, corpus, family=family, preset=preset, data=data, resume=resume, force=force,
-                            train=train)
-        for line in result.report:
-            click.echo(line)
-        click.echo(f"trained {family}/{preset}; run saved in {result.run}. Next: seqgen evaluate {result.run}")
-
-    return train_midi_cmd
+    data = MidiDataConfig(encoding=encoding, voices=voices, window=window, batch_size=batch_size,
+                          max_transpose=transpose)
+    source = {"corpus": list(corpus)} if corpus or not resume else {}
+    trained = train_run("midi", out, TrainRequest(family, preset, source, data, train, given_options(OPTION_KEYS)),
+                        resume=resume, force=force)
+    for line in trained.report:
+        click.echo(line)
+    click.echo(f"trained {trained.info.family}/{trained.info.preset}; run saved in {trained.run}. "
+               f"Next: seqgen evaluate {trained.run}")
 
 
-@click.command("midi")
-@click.option("--model", "run_dir", type=click.Path(exists=True, file_okay=False), required=True,
-              help="Run directory of 'seqgen train midi'.")
+@command("midi")
+@run_option("midi", required=True)
 @click.option("--primer", type=click.Path(dir_okay=False), default=None, help="Start from this MIDI file.")
 @click.option("--primer-beats", type=click.FloatRange(min=0, min_open=True), default=4, show_default=True,
               help="How many quarter notes of the primer to keep.")
@@ -92,7 +89,7 @@ def generate_midi(run_dir, primer, primer_beats, steps, seconds, temperature, to
                   bpm, instrument, out, force) -> None:
     """Write new MIDI from a run trained on your own corpus.
 
-    Example: seqgen generate midi --model runs/mine --primer start.mid --seconds 30 --num 3 -o new.mid
+    Example: seqgen generate midi --run runs/mine --primer start.mid --seconds 30 --num 3 -o new.mid
     """
     from seqgen.generate.chorale_gen import SamplingConfig
     from seqgen.generate.midi_gen import write_midi_pieces

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import RUN_DIR, SeqgenGroup
+from seqgen.generate.cli_common import RUN_DIR, given_options, no_tensorflow, training_options
 
+CLASSIFIERS = ("textbook", "default", "tiny")  # models.sketch_classifier.PRESETS, named here so --help stays light
+OPTION_KEYS = {"data": "source.paths", "synthetic": "source.synthetic", "categories": "source.categories",
+               "max_categories": "source.max_categories", "per_class": "source.per_class", "split_seed": "source.seed"}
 SHOWN_BY_DEFAULT = 16  # drawings ``sketch show`` draws when no --index is given
 
 DATA = click.option("--data", multiple=True, metavar="PATH",
@@ -58,9 +61,7 @@ def make_prep(max_length, rdp):
 
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
-    """Add this domain's commands to the CLI's groups."""
-    from seqgen.generate.cli import training_options  # defined before cli.py calls register
-
+    """Add the sketch commands to the CLI's groups."""
     @data.command("sketches")
     @click.argument("paths", nargs=-1)
     @selection_options
@@ -77,30 +78,32 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
             raise SeqgenError("no drawings given: name sketch files or folders, or pass --synthetic")
         click.echo(data_summary(source))
 
-    @main.group(cls=SeqgenGroup)
+    @main.group()
     def sketch() -> None:
         """Classify hand-drawn sketches (QuickDraw, sketch-rnn): train, evaluate, classify, show, compare."""
 
     @sketch.command("train")
-    @training_options(model_choice=False)
-    @click.option("--model", "preset", default=None,
-                  help="Classifier preset: textbook, default or tiny [default: default; on --resume: the run's].")
+    @training_options(families=CLASSIFIERS, default_family="default", presets=False)
     @DATA
     @selection_options
     @prep_options
-    def sketch_train(batch_size, out, resume, force, train, preset, data, synthetic, categories, max_categories,
-                     per_class, split_seed, max_length, rdp) -> None:
-        """Train a sketch classifier; on --resume the run's own data and settings are used.
+    def sketch_train(family, preset, batch_size, out, resume, force, train, data, synthetic, categories,
+                     max_categories, per_class, split_seed, max_length, rdp) -> None:
+        """Train a sketch classifier (--model: textbook, default or tiny); on --resume the run's settings win.
 
         Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
         """
-        from seqgen.models.sketch_task import train_sketches
+        from seqgen.models.driver import TrainRequest, train as train_run
+        from seqgen.models.sketch_task import SketchDataConfig
 
-        run = train_sketches(out, source=make_source(data, synthetic, categories, max_categories, per_class,
-                                                     split_seed),
-                             preset=preset, prep=make_prep(max_length, rdp), batch_size=batch_size,
-                             train=train, resume=resume, force=force)
-        click.echo(f"trained a sketch classifier; run saved in {run}. Next: seqgen sketch evaluate {run}")
+        source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
+        request = TrainRequest(family, None, source.to_dict() if source else {},
+                               SketchDataConfig(batch_size, make_prep(max_length, rdp)), train,
+                               given_options(OPTION_KEYS))
+        trained = train_run("sketch", out, request, resume=resume, force=force)
+        for line in trained.report:
+            click.echo(line)
+        click.echo(f"trained a sketch classifier; run saved in {trained.run}. Next: seqgen sketch evaluate {trained.run}")
 
     @sketch.command("evaluate")
     @RUN_DIR
@@ -113,9 +116,10 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen sketch evaluate runs/sketch -o confusion.png
         """
-        from seqgen.models.sketch_task import evaluate_sketch
+        from seqgen.generate.reports import evaluate_run
 
-        click.echo(evaluate_sketch(run_dir, split, out=out, force=force))
+        for line in evaluate_run(run_dir, split, expect="sketch", figure=out, force=force):
+            click.echo(line)
 
     @sketch.command("classify")
     @RUN_DIR
@@ -127,7 +131,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         Example: seqgen sketch classify runs/sketch cat.ndjson --index 0 --index 5
         """
-        from seqgen.models.sketch_task import classify_file
+        from seqgen.generate.sketch_classify import classify_file
 
         for line in classify_file(run_dir, file, top, indices):
             click.echo(line)
@@ -137,6 +141,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
     @INDEX
     @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="PNG to write.")
     @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+    @no_tensorflow
     def sketch_show(file, indices, out, force) -> None:
         """Draw drawings of FILE (any layout) into a PNG [default: the first 16].
 
@@ -144,7 +149,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         """
         from seqgen.data_prep.files import check_writable
         from seqgen.generate.sketch_render import check_indices, sketches_png
-        from seqgen.models.sketch_task import read_drawings
+        from seqgen.generate.sketch_classify import read_drawings
 
         check_writable(out, force)  # refused before reading anything
         sketches = read_drawings(file)
@@ -164,13 +169,13 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
     @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
     @click.option("--patience", type=click.IntRange(min=1), default=None,
                   help="Early stopping patience [default: --epochs, so every model trains the same epochs].")
-    @click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=None,
+    @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
                   help="Time budget per training run (stops after the epoch that passes it).")
     @prep_options
     @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for runs, tables and plot.")
     @click.option("--force", is_flag=True, help="Replace an earlier experiment in --out.")
     def sketch_experiment(data, synthetic, categories, max_categories, per_class, split_seed, presets, seeds, seed,
-                          epochs, batch_size, learning_rate, patience, seconds, max_length, rdp, out, force) -> None:
+                          epochs, batch_size, learning_rate, patience, max_minutes, max_length, rdp, out, force) -> None:
         """Train each preset with each seed on one split; write a comparison table and learning curves.
 
         Example: seqgen sketch experiment --data quickdraw/ --max-categories 20 --models textbook,default --out exp
@@ -178,16 +183,18 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         from pathlib import Path
 
         from seqgen.data_prep.errors import SeqgenError
-        from seqgen.models.sketch_experiment import (CURVES_PNG, TABLE_CSV, TABLE_MD, markdown_table, run_experiment,
-                                              summary_rows)
+        from seqgen.generate.sketch_render import learning_curves_png
+        from seqgen.models.sketch_experiment import (CURVES_PNG, TABLE_CSV, TABLE_MD, learning_curves, markdown_table,
+                                                     run_experiment, summary_rows)
         from seqgen.models.train import TrainConfig
 
         source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
         if source is None:
             raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
         train = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience or epochs, seed=seed,
-                            time_budget_s=seconds)
+                            time_budget_s=max_minutes * 60 if max_minutes else None)
         results = run_experiment(out, source=source, presets=presets, seeds=seeds, prep=make_prep(max_length, rdp),
                                  batch_size=batch_size, train=train, force=force, log=click.echo)
+        learning_curves_png(learning_curves(results), Path(out) / CURVES_PNG, force=True)
         click.echo(markdown_table(summary_rows(results)))
         click.echo(f"written: {', '.join(str(Path(out) / n) for n in (TABLE_MD, TABLE_CSV, CURVES_PNG))}")

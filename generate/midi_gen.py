@@ -21,6 +21,7 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_events import TIME_SHIFT, EventCodec, notes_to_midi
 from seqgen.data_prep.pipeline import with_bos
 from seqgen.generate.chorale_gen import SamplingConfig, generate_grids, output_paths, read_primer_file
+from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import Sampler
 from seqgen.generate.sampling import make_strategy
 
@@ -28,16 +29,6 @@ DEFAULT_STEPS = {"grid": 128, "events": 512}  # when neither steps nor seconds i
 MAX_EVENTS_PER_SECOND = 200  # cap for --seconds: a model that rarely moves time still stops
 SLACK_EVENTS = 256  # added to that cap, for short pieces
 MAX_SECONDS = 3600.0
-
-
-def load_midi_model(run: str | os.PathLike):
-    """``(model, codec, info)`` of a run of ``seqgen train midi``."""
-    from seqgen.models.run_dir import load_run
-
-    model, codec, info = load_run(run)
-    if info.get("task") != "midi":
-        raise SeqgenError(f"{run} is a {info.get('task')!r} model, not a midi model; give a run of 'seqgen train midi'")
-    return model, codec, info
 
 
 def check_length(steps: int | None, seconds: float | None) -> None:
@@ -195,7 +186,8 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
         raise SeqgenError(f"--primer-beats must be > 0, got {primer_beats}")
     make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
     paths = [path for path, _ in output_paths(out, num, "midi", False, force)]
-    model, codec, info = load_midi_model(run)
+    loaded = open_run(run, "midi")
+    model, codec, info = loaded.model, loaded.codec, loaded.info
     write = _write_events if isinstance(codec, EventCodec) else _write_grids
     return write(model, codec, paths, primer, primer_beats, steps, seconds, sampling,
-                 bpm or float(info.get("bpm", 120.0)), instrument, force)
+                 bpm or float(info.record.get("bpm", 120.0)), instrument, force)

@@ -12,32 +12,20 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import click
+import keras
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
-from seqgen.data_prep.text_codec import CharCodec, WordCodec
 from seqgen.data_prep.text_corpus import iter_file_chunks
 from seqgen.generate.chorale_gen import SamplingConfig
+from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import Sampler
 from seqgen.generate.sampling import make_strategy
 
-SHIPPED_TEXT_MODEL = Path(__file__).parent / "pretrained" / "shakespeare"
 
+SAMPLES_FILE = "samples.txt"  # the text sampled after every epoch of training
 Echo = Callable[..., None]  # click.echo's signature: (text, nl=True)
-
-
-def load_text_model(run: str | os.PathLike | None):
-    """``(model, codec, info)`` of a text run; the shipped Shakespeare model when ``run`` is None."""
-    from seqgen.models.run_dir import load_run
-
-    if run is None and not (SHIPPED_TEXT_MODEL / "run.json").is_file():
-        raise SeqgenError(f"no --model given and the shipped Shakespeare model is not installed ({SHIPPED_TEXT_MODEL}); "
-                          "train one with 'seqgen train text' and pass --model RUN_DIR")
-    model, codec, info = load_run(run or SHIPPED_TEXT_MODEL)
-    if not isinstance(codec, (CharCodec, WordCodec)):
-        raise SeqgenError(f"{run} is a {info.get('task')!r} model, not a text model; give a run of 'seqgen train text'")
-    return model, codec, info
 
 
 def read_prompt(prompt: str | None, prompt_file: str | os.PathLike | None, encoding: str = "utf-8") -> str:
@@ -108,8 +96,9 @@ def write_text(run: str | os.PathLike | None, out: str | os.PathLike | None, *, 
         raise SeqgenError(f"--length must be >= 1 generated tokens, got {length}")
     make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
     paths = output_paths(out, num, force) if out is not None else None
-    model, codec, info = load_text_model(run)
-    text = read_prompt(prompt, prompt_file, info.get("data", {}).get("encoding", "utf-8"))
+    loaded = open_run(run, "text")
+    model, codec = loaded.model, loaded.codec
+    text = read_prompt(prompt, prompt_file, loaded.info.data.get("encoding", "utf-8"))
     prompt_tokens = codec.encode_prompt(text, skip_unknown=skip_unknown)
     if paths is None:
         echo_texts(stream_texts(model, codec, prompt_tokens, length, num, sampling), codec.decode(prompt_tokens),
@@ -121,3 +110,33 @@ def write_text(run: str | os.PathLike | None, out: str | os.PathLike | None, *, 
             tmp.write_text(body, encoding="utf-8")
         lines.append(f"wrote {path} ({len(body):,} characters)")
     return lines
+
+
+class EpochSamples(keras.callbacks.Callback):
+    """After every epoch, sample a short text from BOS and append it to ``path`` (and print it)."""
+
+    def __init__(self, path: Path, codec, length: int = 200, temperature: float = 0.8, seed: int = 0,
+                 verbose: bool = False):
+        super().__init__()
+        self.path, self.codec, self.length, self.verbose = Path(path), codec, length, verbose
+        self.temperature, self.seed = temperature, seed
+        self._sampler = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._sampler is None:  # one sampler: its compiled loop reads the current weights
+            strategy = make_strategy(self.temperature, forbidden=self.codec.forbidden_ids)
+            self._sampler = Sampler(self.model, strategy, seed=self.seed)
+        tokens = self._sampler.generate(np.array([[self.codec.bos_id]], np.int32), self.length)  # (1, length)
+        entry = f"=== epoch {epoch + 1} ===\n{self.codec.decode(tokens[0])}\n\n"
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(entry)
+        if self.verbose:
+            print(f"\n{entry}", end="", flush=True)
+
+
+def epoch_samples(length: int = 200, seed: int = 0, verbose: bool = True):
+    """``callbacks(run, codec)`` for :func:`seqgen.models.driver.train`: a sample per epoch in
+    ``RUN_DIR/samples.txt`` (0 tokens: none)."""
+    def make(run: Path, codec) -> list:
+        return [EpochSamples(Path(run) / SAMPLES_FILE, codec, length, seed=seed, verbose=verbose)] if length else []
+    return make

@@ -1,10 +1,9 @@
-"""Chorales end to end: data -> codec -> windows -> trainer -> run directory, and evaluation."""
+"""The chorale task: Bach chorales -> chorale codec -> training windows, and scoring over whole chorales."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -13,11 +12,8 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.chorales import Dataset, describe
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
-from seqgen.models import run_dir as rd
-from seqgen.models.config import config_from_dict, config_to_dict, make_config
 from seqgen.models.evaluate import score_sequences
-from seqgen.models.registry import build_model
-from seqgen.models.train import TrainConfig, fit, train_config_dict
+from seqgen.models.task import Evaluation, Prepared, Task
 
 
 @dataclass(frozen=True)
@@ -58,31 +54,6 @@ def chorale_datasets(dataset: Dataset, codec: ChoraleCodec, data: ChoraleDataCon
     return train, valid
 
 
-def train_chorales(out: str | Path, *, family: str, preset: str = "small", source: str = "music21",
-                   data_dir: str | None = None, data: ChoraleDataConfig = ChoraleDataConfig(),
-                   train: TrainConfig = TrainConfig(), resume: bool = False, force: bool = False,
-                   strategy=None, verbose="auto", **model_overrides) -> Path:
-    """Train ``family`` at ``preset`` on chorales from ``source``; returns the run directory."""
-    dataset = load_chorales(source, data_dir)
-    if resume:
-        run = rd.prepare_run_dir(out, resume=True)
-        info = rd.read_run_info(run)
-        codec, config = ChoraleCodec.from_config(info["codec"]), config_from_dict(info["model"])
-    else:
-        # Everything is validated before the run directory is touched.
-        codec = ChoraleCodec.fit([g for grids in dataset.values() for g in grids])
-        config = make_config(family, preset, codec.vocab_size, codec.period, **model_overrides)
-        run = rd.prepare_run_dir(out, force=force)
-        rd.write_run_info(run, {
-            "task": "chorale", "preset": preset, "model": config_to_dict(config), "codec": codec.to_config(),
-            "data": {"source": source, **data.__dict__}, "train": train_config_dict(train),
-        })
-    train_ds, valid_ds = chorale_datasets(dataset, codec, data, train.seed)
-    fit(lambda: build_model(config), train_ds, valid_ds, run, train, resume=resume,
-        strategy=strategy, verbose=verbose)
-    return run
-
-
 def repeat_baseline_accuracy(grids) -> float:
     """Accuracy of predicting each voice's previous pitch (the "repeat the last chord" baseline)."""
     hits = total = 0
@@ -93,15 +64,12 @@ def repeat_baseline_accuracy(grids) -> float:
     return hits / max(total, 1)
 
 
-def chorale_scores(run: str | Path, split: str = "test", data_dir: str | None = None) -> dict:
-    """Scores of a chorale run over whole chorales of ``split`` (see :func:`evaluate_chorales`)."""
-    model, codec, info = rd.load_run(run)
-    if info.get("task") != "chorale":
-        raise SeqgenError(f"{run} is a {info.get('task')!r} run, not a chorale run")
-    dataset = load_chorales(info["data"]["source"], data_dir, progress=False)
+def chorale_scores(model, codec, source: str, split: str = "test", data_dir: str | None = None) -> dict:
+    """Scores of a chorale model over whole chorales of ``split`` (see :meth:`ChoraleTask.evaluate`)."""
+    dataset = load_chorales(source, data_dir, progress=False)
     grids = dataset.get(split, [])
     if not grids:
-        raise SeqgenError(f"the {split!r} split of {info['data']['source']} is empty")
+        raise SeqgenError(f"the {split!r} split of {source} is empty; choose another --split")
     fitted = [codec.fit_into_range(g)[0] for g in grids]
     start = time.perf_counter()
     flags, pitches = score_sequences(model, [with_bos(codec.encode(g), codec.bos_id) for g in fitted],
@@ -113,14 +81,13 @@ def chorale_scores(run: str | Path, split: str = "test", data_dir: str | None = 
             "has_flags": any(g.meta.get("source") != "csv" for g in grids)}
 
 
-def evaluate_chorales(run: str | Path, split: str | None = "test", data_dir: str | None = None) -> str:
-    """The report of ``seqgen evaluate`` for a chorale run, over whole chorales of ``split``.
+def report_lines(s: dict) -> list[str]:
+    """The report of ``seqgen evaluate`` for a chorale run.
 
     Cross-entropy is minus the log-probability of each whole chorale's pitches (every note predicted
     from everything before it, voices in S/A/T/B order within a step), summed and divided by the
     number of notes (4 per step, silences included). Held and struck tokens of a pitch are merged.
     """
-    s = chorale_scores(run, split or "test", data_dir)
     lines = [
         f"{s['split']}: {s['chorales']} chorales, {s['notes']} notes ({s['seconds']:.1f} s)",
         f"cross-entropy: {s['nats']:.4f} nats per note  (accuracy {s['accuracy']:.4f})",
@@ -128,7 +95,34 @@ def evaluate_chorales(run: str | Path, split: str | None = "test", data_dir: str
     ]
     if s["has_flags"]:
         lines.append(f"with struck/held flags: {s['nats_flags']:.4f} nats per note  (accuracy {s['accuracy_flags']:.4f})")
-    return "\n".join(lines)
+    return lines
+
+
+class ChoraleTask(Task):
+    """Bach chorales: music21's corpus or the jsb_chorales CSV layout, four voices on a 16th-note grid."""
+
+    name = "chorale"
+    data_config = ChoraleDataConfig
+    default_split = "test"
+
+    def normalise_source(self, source: dict) -> dict:
+        return {"source": str(source.get("source") or "music21")}
+
+    def prepare(self, source, data, *, seed=0, data_dir=None, codec=None, record=None) -> Prepared:
+        dataset = load_chorales(source["source"], data_dir)
+        if codec is None:
+            codec = ChoraleCodec.fit([g for grids in dataset.values() for g in grids])
+        train, valid = chorale_datasets(dataset, codec, data, seed)
+        return Prepared(codec, train, valid, report=[describe(dataset)])
+
+    def evaluate(self, run, split, data_dir=None) -> Evaluation:
+        scores = chorale_scores(run.model, run.codec, run.info.source["source"], split, data_dir)
+        return Evaluation(report_lines(scores), scores)
+
+    def upgrade_v1(self, values: dict) -> dict:
+        data = dict(values.get("data") or {})
+        source = {"source": data.pop("source", "music21")}
+        return {**values, "format": 2, "source": source, "data": data, "seqgen_version": "0.1.0"}
 
 
 def data_summary(source: str = "music21", data_dir: str | None = None) -> str:

@@ -1,5 +1,5 @@
-"""Custom MIDI corpora end to end: files -> held-out split -> grid or events tokens -> trainer -> run
-directory, and evaluation on the held-out part.
+"""The MIDI corpus task: files -> held-out split -> grid or events tokens -> training windows, and
+scoring of the held-out part.
 
 Two encodings, chosen per run:
 
@@ -20,24 +20,20 @@ import os
 import statistics
 import time
 import zlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
-from seqgen.data_prep.codec_base import codec_from_config
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_events import NOTE_ON, TIME_SHIFT, EventCodec
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
 from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
-from seqgen.models import run_dir as rd
-from seqgen.models.config import config_from_dict, config_to_dict, make_config
 from seqgen.models.evaluate import Score, score_sequences
-from seqgen.models.registry import build_model
-from seqgen.models.train import TrainConfig, fit, train_config_dict
+from seqgen.models.task import Evaluation, Prepared, Task
 
 ENCODINGS = ("grid", "events")
 DEFAULT_WINDOW = {"grid": 64, "events": 256}  # grid: time steps (x voices tokens); events: tokens
@@ -81,13 +77,6 @@ class MidiSplit(NamedTuple):
     train: tuple[Performance, ...]
     valid: tuple[Performance, ...]
     tail: bool = False
-
-
-class TrainedMidi(NamedTuple):
-    """What :func:`train_midi` returns: the run directory and lines for the user."""
-
-    run: Path
-    report: list[str]
 
 
 # ------------------------------------------------------------------------------------ the split
@@ -224,74 +213,9 @@ def corpus_report(corpus: Corpus, split: MidiSplit, codec) -> list[str]:
     return lines
 
 
-def _absolute(paths: Sequence[str]) -> list[str]:
-    return [os.path.abspath(os.fspath(p)) for p in paths]
-
-
 def _held_out_names(split: MidiSplit) -> list[str]:
     """The files run.json records as held out (for a one-file corpus: that file, whose tail is held out)."""
     return [split.train[0].name] if split.tail else sorted(p.name for p in split.valid)
-
-
-def _check_out_is_free(out: str | Path, force: bool) -> None:
-    """Refuse a busy run directory before reading the corpus (prepare_run_dir without force only checks)."""
-    path = Path(out)
-    if not force and (path.is_file() or (path.is_dir() and any(path.iterdir()))):
-        rd.prepare_run_dir(path)  # raises the usual one-line error; touches nothing
-
-
-def _resume_state(out, corpus, family: str, data: MidiDataConfig | None):
-    """``(run, info, data)`` of a run to resume, refusing options that contradict it."""
-    run = rd.prepare_run_dir(out, resume=True)
-    info = rd.read_run_info(run)
-    if info.get("task") != "midi":
-        raise SeqgenError(f"{run} is a {info.get('task')!r} run, not a midi run; resume it with its own command")
-    if corpus and _absolute(corpus) != info["corpus"]:
-        raise SeqgenError(f"{run} was trained on {', '.join(info['corpus'])}; give the same --corpus or none to resume")
-    if data is not None and data.encoding != info["encoding"]:
-        raise SeqgenError(f"{run} uses the {info['encoding']!r} encoding; drop --encoding or give the same")
-    if family != info["model"]["family"]:
-        raise SeqgenError(f"{run} is a {info['model']['family']} run; resume it with --model {info['model']['family']}")
-    return run, info, MidiDataConfig(**info["data"])
-
-
-def train_midi(out: str | Path, corpus: Sequence[str] | None = None, *, family: str, preset: str = "small",
-               data: MidiDataConfig | None = None, train: TrainConfig = TrainConfig(), resume: bool = False,
-               force: bool = False, strategy=None, verbose="auto", **model_overrides) -> TrainedMidi:
-    """Train ``family`` at ``preset`` on the MIDI files under ``corpus`` (files, folders, globs).
-
-    Unusable files are skipped and listed in the report; no usable file raises :class:`SeqgenError`.
-    With ``resume`` the corpus, encoding and data settings come from the run's ``run.json``.
-    """
-    if isinstance(corpus, (str, os.PathLike)):
-        corpus = [corpus]
-    if resume:
-        run, info, data = _resume_state(out, corpus, family, data)
-        read = read_corpus(info["corpus"])
-        split = recorded_split(read.performances, info["split"], data.valid_fraction)
-        codec, config = codec_from_config(info["codec"]), config_from_dict(info["model"])
-    else:
-        if not corpus:
-            raise SeqgenError("no corpus given: pass --corpus with MIDI files, folders or globs")
-        data = data or MidiDataConfig()
-        _check_out_is_free(out, force)
-        read = read_corpus(_absolute(corpus))
-        split = split_corpus(read.performances, data.valid_fraction)
-        codec = fit_codec(read.performances, data)
-        config = make_config(family, preset, codec.vocab_size, codec.period, **model_overrides)
-    # Everything is validated (windows included) before the run directory is touched.
-    train_ds, valid_ds = midi_datasets(split, codec, data, train.seed)
-    if not resume:
-        run = rd.prepare_run_dir(out, force=force)
-        rd.write_run_info(run, {
-            "task": "midi", "encoding": data.encoding, "preset": preset, "model": config_to_dict(config),
-            "codec": codec.to_config(), "corpus": _absolute(corpus), "data": asdict(data),
-            "split": {"tail": split.tail, "valid_files": _held_out_names(split)},
-            "bpm": statistics.median(p.tempos[0][1] if p.tempos else 120.0 for p in read.performances),
-            "train": train_config_dict(train),
-        })
-    fit(lambda: build_model(config), train_ds, valid_ds, run, train, resume=resume, strategy=strategy, verbose=verbose)
-    return TrainedMidi(run, corpus_report(read, split, codec))
 
 
 # ------------------------------------------------------------------------------------ evaluation
@@ -313,42 +237,74 @@ class MidiScore(NamedTuple):
         return self.tokens.nats / max(self.steps, 1)
 
 
-def score_midi(run: str | Path, split: str = "valid") -> tuple[MidiScore, dict]:
-    """``(scores, run.json)`` of a MIDI run over the ``split`` ("valid" or "train") part of its corpus."""
+def score_midi(model, codec, source: dict, record: dict, data: MidiDataConfig, split: str = "valid") -> MidiScore:
+    """Scores of a MIDI model over the ``split`` ("valid" or "train") part of its run's corpus."""
     if split not in ("train", "valid"):
         raise SeqgenError(f"a midi run holds out one part of its corpus: use --split valid (or train), not {split!r}")
-    model, codec, info = rd.load_run(run)
-    if info.get("task") != "midi":
-        raise SeqgenError(f"{run} is a {info.get('task')!r} run, not a midi run")
-    files = info["split"]["valid_files"] if split == "valid" else info["corpus"]
-    chosen = recorded_split(read_corpus(files).performances, info["split"], info["data"]["valid_fraction"])
+    files = record["split"]["valid_files"] if split == "valid" else source["corpus"]
+    chosen = recorded_split(read_corpus(files).performances, record["split"], data.valid_fraction)
     performances = chosen.valid if split == "valid" else chosen.train
     if not performances:
-        raise SeqgenError(f"the {split!r} part of {run} is empty (its only file has a single onset); train on more music")
+        raise SeqgenError(f"the {split!r} part of the run is empty (its only file has a single onset); train on more music")
     start = time.perf_counter()
     groups = codec.pitch_groups() if isinstance(codec, ChoraleCodec) else None
     tokens, pitches = score_sequences(model, encode_performances(performances, codec), groups, batch_size=4)
     steps = tokens.count // codec.period
     seconds = sum(p.duration for p in performances)
-    return MidiScore(len(performances), tokens, pitches, steps, seconds, time.perf_counter() - start), info
+    return MidiScore(len(performances), tokens, pitches, steps, seconds, time.perf_counter() - start)
 
 
-def evaluate_midi(run: str | Path, split: str | None = "valid", data_dir: str | None = None) -> str:
-    """The report of ``seqgen evaluate`` for a MIDI run (``data_dir`` is unused: run.json names the files)."""
-    score, info = score_midi(run, split or "valid")
-    name = split or "valid"
-    if info["encoding"] == "events":
-        return "\n".join([
-            f"{name}: {score.files} files, {score.steps} events, {score.seconds:.1f} s of music ({score.elapsed:.1f} s)",
+def report_lines(score: MidiScore, split: str, data: MidiDataConfig, codec) -> list[str]:
+    """The report of ``seqgen evaluate`` for a MIDI run."""
+    if data.encoding == "events":
+        return [
+            f"{split}: {score.files} files, {score.steps} events, {score.seconds:.1f} s of music ({score.elapsed:.1f} s)",
             f"cross-entropy: {score.tokens.nats_per_token:.4f} nats per event  (accuracy {score.tokens.accuracy:.4f}), "
             f"{score.tokens.nats / max(score.seconds, 1e-9):.1f} nats per second of music",
-        ])
-    voices = info["codec"]["voices"]
-    return "\n".join([
-        f"{name}: {score.files} files, {score.steps} steps x {voices} voices ({score.elapsed:.1f} s)",
+        ]
+    return [
+        f"{split}: {score.files} files, {score.steps} steps x {codec.voices} voices ({score.elapsed:.1f} s)",
         f"cross-entropy: {score.tokens.nats_per_token:.4f} nats per note  (accuracy {score.tokens.accuracy:.4f}), "
         f"{score.nats_per_step:.4f} nats per step",
         f"pitch only (struck/held merged): {score.pitches.nats_per_token:.4f} nats per note  "
         f"(accuracy {score.pitches.accuracy:.4f})",
-    ])
+    ]
 
+
+class MidiTask(Task):
+    """The user's MIDI files (folders, files, globs), on a voice grid or as performance events."""
+
+    name = "midi"
+    data_config = MidiDataConfig
+    default_split = "valid"
+
+    def normalise_source(self, source: dict) -> dict:
+        corpus = source.get("corpus") or ()
+        if isinstance(corpus, (str, os.PathLike)):
+            corpus = [corpus]
+        if not corpus:
+            raise SeqgenError("no corpus given: pass --corpus with MIDI files, folders or globs")
+        return {"corpus": [os.path.abspath(os.fspath(p)) for p in corpus]}
+
+    def prepare(self, source, data, *, seed=0, data_dir=None, codec=None, record=None) -> Prepared:
+        read = read_corpus(source["corpus"])
+        if record is None:
+            split = split_corpus(read.performances, data.valid_fraction)
+            codec = fit_codec(read.performances, data)
+            bpm = statistics.median(p.tempos[0][1] if p.tempos else 120.0 for p in read.performances)
+            record = {"split": {"tail": split.tail, "valid_files": _held_out_names(split)}, "bpm": bpm}
+        else:
+            split = recorded_split(read.performances, record["split"], data.valid_fraction)
+        train, valid = midi_datasets(split, codec, data, seed)
+        return Prepared(codec, train, valid, record, corpus_report(read, split, codec))
+
+    def evaluate(self, run, split, data_dir=None) -> Evaluation:
+        data = self.new_data_config(run.info.data)
+        score = score_midi(run.model, run.codec, run.info.source, run.info.record, data, split)
+        return Evaluation(report_lines(score, split, data, run.codec),
+                          {"nats_per_token": score.tokens.nats_per_token, "accuracy": score.tokens.accuracy})
+
+    def upgrade_v1(self, values: dict) -> dict:
+        rest = {k: v for k, v in values.items() if k not in ("corpus", "split", "bpm", "encoding")}
+        return {**rest, "format": 2, "source": {"corpus": values.get("corpus", [])},
+                "record": {"split": values.get("split"), "bpm": values.get("bpm", 120.0)}, "seqgen_version": "0.1.0"}

@@ -27,13 +27,15 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
+from seqgen.data_prep.sketch_codec import SketchCodec
 from seqgen.data_prep.stroke_ops import StrokePrep, prepare_splits
 from seqgen.data_prep.strokes import SketchSet
 from seqgen.models import run_dir as rd
-from seqgen.models.sketch_classifier import build_sketch_classifier, sketch_classifier_config
-from seqgen.models.sketch_task import (SketchSource, check_classes, new_run_info, prepare_for_model, score_sketches,
-                                sketch_datasets)
-from seqgen.models.train import TrainConfig, fit
+from seqgen.models.sketch_classifier import sketch_classifier_config
+from seqgen.models.sketch_task import (SketchDataConfig, SketchSource, SketchTask, check_classes, score_sketches,
+                                       sketch_datasets)
+from seqgen.models.task import Prepared
+from seqgen.models.train import TrainConfig
 
 EXPERIMENT_FILE, TABLE_MD, TABLE_CSV, CURVES_PNG = "experiment.json", "results.md", "results.csv", "learning_curves.png"
 _OUTPUTS = (EXPERIMENT_FILE, TABLE_MD, TABLE_CSV, CURVES_PNG)
@@ -61,9 +63,7 @@ class SharedData:
 
     splits: dict[str, SketchSet]  # prepared train and valid
     test: SketchSet  # prepared as new drawings are (cropped, never dropped)
-    names: list[str]
-    prep: StrokePrep
-    scale: float
+    codec: SketchCodec  # class names, preparation and scale
 
 
 def parse_presets(text: str | Sequence[str]) -> list[str]:
@@ -86,7 +86,8 @@ def shared_data(source: SketchSource, prep: StrokePrep) -> SharedData:
     names = check_classes(splits)
     if not len(raw["test"]):
         raise SeqgenError("the test split is empty; give more drawings per category")
-    return SharedData(splits, prepare_for_model(raw["test"], prep, scale), names, prep, scale)
+    codec = SketchCodec(tuple(names), prep, scale)
+    return SharedData(splits, codec.prepare(raw["test"]), codec)
 
 
 def prepare_experiment_dir(out: str | Path, force: bool) -> Path:
@@ -144,16 +145,16 @@ class TrainingTimer(keras.callbacks.Callback):
 def run_trial(run: Path, data: SharedData, source: SketchSource, preset: str, batch_size: int,
               train: TrainConfig, verbose=0) -> TrialResult:
     """Train ``preset`` with ``train.seed`` into the new run folder ``run`` and score it on the test split."""
-    config = sketch_classifier_config(preset)
-    train_ds, valid_ds = sketch_datasets(data.splits, batch_size, train.seed)
-    rd.prepare_run_dir(run)
+    from seqgen.models.driver import TrainRequest, train as train_run
+
     counts = {k: len(v) for k, v in data.splits.items()} | {"test": len(data.test)}
-    rd.write_run_info(run, new_run_info(preset, config, data.names, data.prep, data.scale, source, batch_size,
-                                        counts, train))
+    prepared = Prepared(data.codec, *sketch_datasets(data.splits, batch_size, train.seed), {"counts": counts})
+    request = TrainRequest(family=preset, source=source.to_dict(),
+                           data=SketchDataConfig(batch_size, data.codec.prep), train=train)
     timer, start = TrainingTimer(), time.perf_counter()
-    history = fit(lambda: build_sketch_classifier(config, len(data.names)), train_ds, valid_ds, run, train,
-                  extra_callbacks=[timer], verbose=verbose)
+    trained = train_run(SketchTask(), run, request, prepared=prepared, callbacks=lambda *_: [timer], verbose=verbose)
     seconds = time.perf_counter() - start
+    history = trained.history
     scores = score_sketches(history.model, data.test)
     return TrialResult(preset, train.seed, scores.top_k(1), scores.top_k(5), int(history.model.count_params()),
                        len(history.history["loss"]), seconds, len(data.splits["train"]) / timer.steady_seconds(),
@@ -171,7 +172,8 @@ def run_experiment(out: str | Path, *, source: SketchSource, presets: str | Sequ
     data = shared_data(source, prep)  # everything is validated before the folder is touched
     out = prepare_experiment_dir(out, force)
     settings = {"task": "sketch-experiment", "presets": presets, "seeds": seeds, "source": source.to_dict(),
-                "prep": prep.to_dict(), "scale": data.scale, "classes": data.names, "batch_size": batch_size,
+                "prep": prep.to_dict(), "scale": data.codec.scale, "classes": list(data.codec.classes),
+                "batch_size": batch_size,
                 "train": dataclasses.asdict(train)}
     _write_json(out / EXPERIMENT_FILE, {**settings, "finished": False})
     results = []
@@ -218,9 +220,8 @@ def markdown_table(rows: Sequence[dict]) -> str:
 
 
 def write_report(out: Path, results: Sequence[TrialResult]) -> None:
-    """``results.md``, ``results.csv`` and ``learning_curves.png`` in ``out`` (each written atomically)."""
-    from seqgen.generate.sketch_render import learning_curves_png  # drawing is generate's job; imported when needed
-
+    """``results.md`` and ``results.csv`` in ``out`` (each written atomically); the learning curves
+    (:func:`learning_curves`) are drawn by ``seqgen.generate``."""
     rows = summary_rows(results)
     with atomic_path(out / TABLE_MD) as tmp:
         tmp.write_text(markdown_table(rows) + "\n\nSpread: sample standard deviation across seeds.\n")
@@ -228,8 +229,12 @@ def write_report(out: Path, results: Sequence[TrialResult]) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    curves = {row["model"]: [r.val_accuracy for r in results if r.preset == row["model"]] for row in rows}
-    learning_curves_png(curves, out / CURVES_PNG, force=True)
+
+
+def learning_curves(results: Sequence[TrialResult]) -> dict[str, list[tuple[float, ...]]]:
+    """Validation accuracy per epoch, per preset (one curve per seed), for the learning-curves PNG."""
+    return {preset: [r.val_accuracy for r in results if r.preset == preset]
+            for preset in dict.fromkeys(r.preset for r in results)}
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -1,17 +1,16 @@
-"""Sketch classification end to end: drawings -> StrokePrep -> tf.data -> trainer -> run directory,
-then evaluation (top-k, per class, confusion matrix) and classification of new files.
+"""The sketch task: drawings -> StrokePrep -> tf.data batches for a classifier, and scoring (top-k,
+per class, confusion matrix).
 
-``run.json`` of a sketch run (task ``"sketch"``) holds everything needed to prepare new drawings
-exactly as the training ones were: the class names, the :class:`StrokePrep` and the offset scale
-computed on the training split; plus the model config and the data source (:class:`SketchSource`),
-which re-reads the same split for evaluation (the files must still be there).
+The run's codec (:class:`~seqgen.data_prep.sketch_codec.SketchCodec`: class names, stroke
+preparation, the offset scale of the training split) prepares new drawings exactly as the training
+ones were; the source (:class:`SketchSource`) re-reads the same split for evaluation (the files must
+still be there).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,18 +20,19 @@ import numpy as np
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.files import check_writable
-from seqgen.data_prep.sketch_formats import ReadStats, read_ndjson, read_npz
+from seqgen.data_prep.sketch_formats import ReadStats
 from seqgen.data_prep.sketch_pipeline import pad_strokes, sketch_dataset
-from seqgen.data_prep.sketch_sources import describe, file_layout, load_sketches
+from seqgen.data_prep.sketch_sources import describe, load_sketches
 from seqgen.data_prep.stroke_ops import StrokePrep, prepare_drawing, prepare_splits
-from seqgen.data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
+from seqgen.data_prep.strokes import SPLITS, SketchSet
 from seqgen.data_prep.synthetic_sketches import SHAPES, synthetic_splits
-from seqgen.models import run_dir as rd
-from seqgen.models.sketch_classifier import SketchClassifierConfig, build_sketch_classifier, sketch_classifier_config
-from seqgen.models.train import TrainConfig, fit, train_config_dict
+from seqgen.data_prep.sketch_codec import SketchCodec, prep_from_dict
+from seqgen.models.sketch_classifier import (PRESETS, SketchClassifierConfig, build_sketch_classifier,
+                                             sketch_classifier_config)
+from seqgen.models.task import Evaluation, Prepared, Task
 
 TASK = "sketch"
+CLASSIFIERS = tuple(PRESETS)  # what --model names for sketches
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train/valid/test for sources without a published split
 SYNTHETIC_PER_CLASS = 80  # training drawings per synthetic shape when per_class is not given
 
@@ -124,70 +124,92 @@ def sketch_datasets(splits: dict[str, SketchSet], batch_size: int, seed: int = 0
     return train, valid
 
 
-def new_run_info(preset: str, config: SketchClassifierConfig, names: list[str], prep: StrokePrep, scale: float,
-                 source: SketchSource, batch_size: int, counts: dict[str, int], train: TrainConfig) -> dict:
-    """``run.json`` of a new sketch run."""
-    return {"task": TASK, "preset": preset, "model": config.to_dict(), "classes": names, "prep": prep.to_dict(),
-            "scale": scale, "data": {"source": source.to_dict(), "batch_size": batch_size, "counts": counts},
-            "train": train_config_dict(train)}
+@dataclasses.dataclass(frozen=True)
+class SketchDataConfig:
+    """How drawings become training batches."""
+
+    batch_size: int = 32  # drawings per batch
+    prep: StrokePrep = StrokePrep()  # simplification, length limit, normalisation
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise SeqgenError(f"SketchDataConfig.batch_size must be an integer >= 1, got {self.batch_size!r}")
 
 
-def _check_resume(run: Path, info: dict, preset: str | None, source: SketchSource | None) -> None:
-    if info.get("task") != TASK:
-        raise SeqgenError(f"{run} is a {info.get('task')!r} run, not a sketch run; resume it with its own command")
-    if preset is not None and preset != info["preset"]:
-        raise SeqgenError(f"{run} trains the {info['preset']!r} model, not {preset!r}: drop --model to resume it")
-    if source is not None and source != SketchSource.from_dict(info["data"]["source"]):
-        raise SeqgenError(f"{run} was trained on other data; resume without data options to use its own")
+class SketchTask(Task):
+    """Sketch classification: drawings (QuickDraw ndjson, sketch-rnn npz, TFRecords, synthetic) -> class."""
 
+    name = TASK
+    data_config = SketchDataConfig
+    families = CLASSIFIERS
+    default_family = "default"
+    default_preset = "default"
 
-def train_sketches(out: str | Path, *, source: SketchSource | None = None, preset: str | None = None,
-                   prep: StrokePrep = StrokePrep(), batch_size: int = 32, train: TrainConfig = TrainConfig(),
-                   resume: bool = False, force: bool = False, strategy=None, verbose="auto",
-                   extra_callbacks=(), **model_overrides) -> Path:
-    """Train a sketch classifier (``preset``, default ``default``) on ``source``; returns the run directory.
-
-    On ``resume`` the run's own source, preset, preparation and scale are used (``source`` and
-    ``preset``, when given, must be the run's).
-    """
-    if resume:
-        run = rd.prepare_run_dir(out, resume=True)
-        info = rd.read_run_info(run)
-        _check_resume(run, info, preset, source)
-        source, prep = SketchSource.from_dict(info["data"]["source"]), StrokePrep(**info["prep"])
-        splits, _ = prepare_splits(source.load(), prep, info["scale"])
-        if splits["train"].class_names != info["classes"]:
-            raise SeqgenError(f"the data of {run} now holds other categories; put the run's files back to resume")
-        config, batch_size = SketchClassifierConfig.from_dict(info["model"]), info["data"]["batch_size"]
-    else:
-        # Everything is validated (data, classes, config, pipelines) before the run directory is touched.
-        if source is None:
+    def normalise_source(self, source: dict) -> dict:
+        if not source or not (source.get("paths") or source.get("synthetic")):
             raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
-        preset = preset or "default"
-        config = sketch_classifier_config(preset, **model_overrides)
-        splits, scale = prepare_splits(source.load(), prep)
+        return SketchSource.from_dict(source).to_dict()
+
+    def new_data_config(self, values: dict) -> SketchDataConfig:
+        values = dict(values)
+        return SketchDataConfig(batch_size=values.pop("batch_size", 32), prep=prep_from_dict(values.pop("prep", {})))
+
+    def prepare(self, source, data, *, seed=0, data_dir=None, codec=None, record=None) -> Prepared:
+        splits, scale = prepare_splits(SketchSource.from_dict(source).load(), data.prep,
+                                       None if codec is None else codec.scale)
         names = check_classes(splits)
-    train_ds, valid_ds = sketch_datasets(splits, batch_size, train.seed)
-    if not resume:
-        run = rd.prepare_run_dir(out, force=force)
-        for stale in run.glob("confusion_*.png"):  # a replaced run's pictures go with it
-            stale.unlink()
+        if codec is None:
+            codec = SketchCodec(tuple(names), data.prep, scale)
+        elif list(codec.classes) != names:
+            raise SeqgenError("the run's data now holds other categories than it was trained on; "
+                              "put its files back as they were to resume")
+        train, valid = sketch_datasets(splits, data.batch_size, seed)
         counts = {k: len(v) for k, v in splits.items()}
-        rd.write_run_info(run, new_run_info(preset, config, names, prep, scale, source, batch_size, counts, train))
-    num_classes = len(splits["train"].class_names)
-    fit(lambda: build_sketch_classifier(config, num_classes), train_ds, valid_ds, run, train, resume=resume,
-        strategy=strategy, extra_callbacks=extra_callbacks, verbose=verbose)
-    return run
+        return Prepared(codec, train, valid, record or {"counts": counts},
+                        [f"{len(names)} categories; drawings: " + ", ".join(f"{k} {v}" for k, v in counts.items())])
+
+    def model_config(self, family, preset, codec, overrides):
+        return sketch_classifier_config(family, **overrides)
+
+    def config_to_dict(self, config) -> dict:
+        return {"family": self._family(config), **config.to_dict()}
+
+    def config_from_dict(self, values: dict):
+        return SketchClassifierConfig.from_dict({k: v for k, v in values.items() if k != "family"})
+
+    def build_model(self, config, codec):
+        return build_sketch_classifier(config, codec.vocab_size)
+
+    def load_codec(self, values):
+        return SketchCodec.from_config(values or {})
+
+    def evaluate(self, run, split, data_dir=None) -> Evaluation:
+        scores = score_sketches(run.model, run_split(run.info.source, run.codec, split))
+        lines = evaluation_report(scores, run.codec.classes, split)
+        title = f"{Path(run.path).name}: {split} top-1 {scores.top_k(1):.3f}"
+        return Evaluation(lines, {f"top{k}": scores.top_k(k) for k in (1, 3, 5)},
+                          {"confusion": (scores.confusion(), list(run.codec.classes), title)})
+
+    def upgrade_v1(self, values: dict) -> dict:
+        data = dict(values.get("data") or {})
+        codec = {"type": "sketch", "classes": values.get("classes"), "prep": values.get("prep", {}),
+                 "scale": values.get("scale", 1.0)}
+        model = {"family": values.get("preset") or "default", **(values.get("model") or {})}
+        rest = {k: v for k, v in values.items() if k not in ("classes", "prep", "scale")}
+        return {**rest, "format": 2, "model": model, "codec": codec, "source": data.get("source", {}),
+                "data": {"batch_size": data.get("batch_size", 32), "prep": values.get("prep", {})},
+                "record": {"counts": data.get("counts", {})}, "seqgen_version": "0.1.0"}
+
+    @staticmethod
+    def _family(config) -> str:
+        return config.name
 
 
-def load_sketch_run(run: str | Path) -> tuple[keras.Model, dict]:
-    """The classifier and ``run.json`` of a sketch run (the best checkpoint if training stopped early)."""
-    run = Path(run)
-    info = rd.read_run_info(run)
-    if info.get("task") != TASK:
-        raise SeqgenError(f"{run} is a {info.get('task')!r} run, not a sketch run; use 'seqgen evaluate' for it")
-    model = rd.load_model_file(run)
-    return model, info
+def load_sketch_run(run: str | Path):
+    """The loaded sketch run (:class:`seqgen.models.driver.LoadedRun`): model, codec, run.json."""
+    from seqgen.models.driver import load_run
+
+    return load_run(run, TASK)
 
 
 def probability_function(model: keras.Model) -> Callable:
@@ -250,17 +272,17 @@ def score_sketches(model: keras.Model, sketches: SketchSet, batch_size: int = 25
     return SketchScores(sketches.labels, probs, time.perf_counter() - start)
 
 
-def run_split(info: dict, split: str) -> SketchSet:
+def run_split(source: dict, codec: SketchCodec, split: str) -> SketchSet:
     """One split of a run's data, re-read from its source and prepared as in training."""
     if split not in SPLITS:
         raise SeqgenError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
-    sketches = SketchSource.from_dict(info["data"]["source"]).load()[split]
-    if sketches.class_names != info["classes"]:
+    sketches = SketchSource.from_dict(source).load()[split]
+    if sketches.class_names != list(codec.classes):
         raise SeqgenError("the run's data now holds other categories than it was trained on; "
                           "put its files back as they were")
     if not len(sketches):
-        raise SeqgenError(f"the {split!r} split of the run's data is empty; evaluate another split")
-    return prepare_for_model(sketches, StrokePrep(**info["prep"]), info["scale"])
+        raise SeqgenError(f"the {split!r} split of the run's data is empty; evaluate another --split")
+    return codec.prepare(sketches)
 
 
 def evaluation_report(scores: SketchScores, names: Sequence[str], split: str) -> list[str]:
@@ -275,61 +297,4 @@ def evaluation_report(scores: SketchScores, names: Sequence[str], split: str) ->
     lines.append("per category (top-1):")
     lines += [f"  {name:<{width}}  {hit / max(total, 1):.4f}  ({hit}/{total})"
               for name, hit, total in zip(names, hits, totals)]
-    return lines
-
-
-def evaluate_sketch(run: str | Path, split: str | None = None, data_dir: str | None = None,
-                    out: str | os.PathLike | None = None, force: bool = False) -> str:
-    """The report of ``seqgen sketch evaluate``; writes the confusion matrix PNG.
-
-    The PNG goes to ``out`` (an existing file needs ``force``) or replaces
-    ``RUN_DIR/confusion_<split>.png``. ``data_dir`` is unused (the signature of ``seqgen evaluate``).
-    """
-    from seqgen.generate.sketch_render import confusion_png  # drawing is generate's job; imported when needed
-
-    split = split or "test"
-    model, info = load_sketch_run(run)
-    target = Path(out) if out is not None else Path(run) / f"confusion_{split}.png"
-    if out is not None:
-        check_writable(target, force)  # refused before any work
-    scores = score_sketches(model, run_split(info, split))
-    lines = evaluation_report(scores, info["classes"], split)
-    title = f"{Path(run).name}: {split} top-1 {scores.top_k(1):.3f}"
-    written = confusion_png(scores.confusion(), info["classes"], target, title, force=force or out is None)
-    return "\n".join(lines + [f"confusion matrix: {written}"])
-
-
-def read_drawings(path: str | os.PathLike) -> SketchSet:
-    """Every drawing of one sketch file, any layout (npz: train, valid then test; ndjson: by word)."""
-    layout = file_layout(path)
-    if layout == "npz":
-        return concat_sketch_sets(list(read_npz(path).values()))
-    if layout == "ndjson":
-        return read_ndjson(path)
-    from seqgen.data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow readers only when needed
-
-    return read_tfrecord(path)
-
-
-def classify_file(run: str | Path, path: str | os.PathLike, top: int = 3,
-                  indices: Sequence[int] | None = None) -> list[str]:
-    """One line per drawing of ``path``: its index, the file's label, the ``top`` classes with probabilities."""
-    from seqgen.generate.sketch_render import check_indices
-
-    model, info = load_sketch_run(run)
-    sketches = read_drawings(path)
-    chosen = check_indices(indices, len(sketches), str(path)) if indices else list(range(len(sketches)))
-    prepared = prepare_for_model(sketches.subset(chosen), StrokePrep(**info["prep"]), info["scale"])
-    probs = predict_probabilities(model, prepared)
-    names, agree, known = info["classes"], 0, 0
-    lines = []
-    for index, label, row in zip(chosen, prepared.labels, probs):
-        best = np.argsort(-row, kind="stable")[:top]
-        given = sketches.class_names[label]
-        known += given in names
-        agree += given == names[best[0]]
-        guesses = "  ".join(f"{names[c]} {row[c]:.3f}" for c in best)
-        lines.append(f"#{index} ({given}): {guesses}")
-    if known:
-        lines.append(f"top-1 matches the file's label for {agree} of {known} drawings labelled with a known class")
     return lines

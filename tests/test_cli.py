@@ -40,20 +40,20 @@ def test_evaluate_prints_nats_and_baseline(run_dir, csv_data):
 
 def test_generate_writes_midi_with_four_voices(run_dir, tmp_path):
     out = tmp_path / "c.mid"
-    result = run("generate", "chorale", "--model", run_dir, "--steps", "16", "--num", "2", "--seed", "3",
+    result = run("generate", "chorale", "--run", run_dir, "--steps", "16", "--num", "2", "--seed", "3",
                  "--bpm", "90", "--plot", "-o", out)
     assert result.exit_code == 0, result.output
     for name in ("c-1.mid", "c-2.mid", "c-1.png"):
         assert (tmp_path / name).exists()
     midi = mido.MidiFile(tmp_path / "c-1.mid")
     assert sum(1 for t in midi.tracks if any(m.type == "note_on" for m in t)) >= 1
-    again = run("generate", "chorale", "--model", run_dir, "--steps", "16", "-o", tmp_path / "c-1.mid")
+    again = run("generate", "chorale", "--run", run_dir, "--steps", "16", "-o", tmp_path / "c-1.mid")
     assert_one_line_error(again, "already exists")
 
 
 def test_generate_musicxml(run_dir, tmp_path):
     out = tmp_path / "c.musicxml"
-    result = run("generate", "chorale", "--model", run_dir, "--steps", "8", "--format", "musicxml", "-o", out)
+    result = run("generate", "chorale", "--run", run_dir, "--steps", "8", "--format", "musicxml", "-o", out)
     assert result.exit_code == 0, result.output
     assert out.read_text().lstrip().startswith("<?xml")
 
@@ -63,14 +63,14 @@ def test_generate_musicxml(run_dir, tmp_path):
     (["train", "chorales", "--model", "lstm", "--preset", "huge", "--out", "{tmp}/r"], ["unknown preset 'huge'"]),
     (["train", "chorales", "--model", "transformer", "--out", "{tmp}/r"], ["Invalid value for '--model'"]),
     (["evaluate", "{tmp}"], ["is not a seqgen run"]),
-    (["generate", "chorale", "--model", "{run}", "--temperature", "0", "-o", "{tmp}/x.mid"], ["--temperature"]),
-    (["generate", "chorale", "--model", "{run}", "--top-p", "1.5", "-o", "{tmp}/x.mid"], ["--top-p"]),
-    (["generate", "chorale", "--model", "{run}", "--top-k", "0", "-o", "{tmp}/x.mid"], ["--top-k"]),
-    (["generate", "chorale", "--model", "{run}", "--steps", "0", "-o", "{tmp}/x.mid"], ["--steps"]),
-    (["generate", "chorale", "--model", "{run}", "-o", "{tmp}/missing/x.mid"], ["does not exist"]),
-    (["generate", "chorale", "--model", "{run}", "--primer", "{tmp}/none.mid", "-o", "{tmp}/x.mid"], ["does not exist"]),
-    (["generate", "chorale", "--model", "{run}", "--primer", "{tmp}/bad.mid", "-o", "{tmp}/x.mid"], ["bad.mid"]),
-    (["generate", "chorale", "--model", "{run}", "--primer", "nosuch:3", "-o", "{tmp}/x.mid"], ["SPLIT:INDEX"]),
+    (["generate", "chorale", "--run", "{run}", "--temperature", "0", "-o", "{tmp}/x.mid"], ["--temperature"]),
+    (["generate", "chorale", "--run", "{run}", "--top-p", "1.5", "-o", "{tmp}/x.mid"], ["--top-p"]),
+    (["generate", "chorale", "--run", "{run}", "--top-k", "0", "-o", "{tmp}/x.mid"], ["--top-k"]),
+    (["generate", "chorale", "--run", "{run}", "--steps", "0", "-o", "{tmp}/x.mid"], ["--steps"]),
+    (["generate", "chorale", "--run", "{run}", "-o", "{tmp}/missing/x.mid"], ["does not exist"]),
+    (["generate", "chorale", "--run", "{run}", "--primer", "{tmp}/none.mid", "-o", "{tmp}/x.mid"], ["does not exist"]),
+    (["generate", "chorale", "--run", "{run}", "--primer", "{tmp}/bad.mid", "-o", "{tmp}/x.mid"], ["bad.mid"]),
+    (["generate", "chorale", "--run", "{run}", "--primer", "nosuch:3", "-o", "{tmp}/x.mid"], ["SPLIT:INDEX"]),
 ])
 def test_bad_input_gives_one_line_and_writes_nothing(args, fragments, run_dir, csv_data, tmp_path):
     (tmp_path / "bad.mid").write_bytes(b"MThd broken")
@@ -85,8 +85,10 @@ def test_bad_input_gives_one_line_and_writes_nothing(args, fragments, run_dir, c
 
 def test_generate_refuses_a_run_of_another_task(tmp_path):
     (tmp_path / "run.json").write_text('{"task": "text", "codec": {"type": "char", "chars": "ab"}}')
-    result = run("generate", "chorale", "--model", tmp_path, "-o", tmp_path / "x.mid")
-    assert result.exit_code != 0
+    # No model file: the task must be checked before any weights are looked for.
+    result = run("generate", "chorale", "--run", tmp_path, "-o", tmp_path / "x.mid")
+    assert_one_line_error(result, "is a 'text' run, not a chorale run", "seqgen train chorales")
+    assert not (tmp_path / "x.mid").exists()
 
 
 def test_quick_start_uses_the_shipped_model(tmp_path):

@@ -16,15 +16,8 @@ from seqgen.data_prep.midi_read import read_midi
 from seqgen.generate.chorale_gen import SamplingConfig
 from seqgen.generate.midi_gen import event_primer, generate_events, shift_steps, trim_to_steps
 from seqgen.models.config import make_config
-from seqgen.models.midi_task import (
-    MidiDataConfig,
-    evaluate_midi,
-    event_shift_ranges,
-    split_corpus,
-    split_tail,
-    train_midi,
-    transpose_event_tokens,
-)
+from seqgen.models import driver
+from seqgen.models.midi_task import MidiDataConfig, event_shift_ranges, split_corpus, split_tail, transpose_event_tokens
 from seqgen.models.registry import build_model
 from seqgen.models.train import TrainConfig
 from tests.cli_helpers import assert_one_line_error, run
@@ -42,6 +35,12 @@ def off(p):
 
 def shift(steps):
     return TIME_SHIFT + steps - 1
+
+
+def train_midi(out, corpus, *, family, preset, data=None, train=TrainConfig(), verbose=0):
+    """The MIDI task through the shared driver, as ``seqgen train midi`` calls it."""
+    request = driver.TrainRequest(family, preset, {"corpus": corpus}, data, train)
+    return driver.train("midi", out, request, verbose=verbose)
 
 
 def losses(run_dir):
@@ -124,14 +123,14 @@ def test_grid_training_from_the_cli_skips_broken_files(grid_run, corpus):
         assert f"skipped {corpus / name}" in output
     assert "files read: 4, skipped: 3" in output and "held-out files: 1" in output
     info = json.loads((out / "run.json").read_text())
-    assert (info["task"], info["encoding"], info["codec"]["type"], info["codec"]["voices"]) == ("midi", "grid", "chorale", 2)
-    assert info["corpus"] == [str(corpus)] and len(info["split"]["valid_files"]) == 1
+    assert (info["task"], info["data"]["encoding"], info["codec"]["type"], info["codec"]["voices"]) == ("midi", "grid", "chorale", 2)
+    assert info["source"]["corpus"] == [str(corpus)] and len(info["record"]["split"]["valid_files"]) == 1
     assert losses(out)[-1] < losses(out)[0]
 
 
 def test_events_training_loss_falls(events_run):
     info = json.loads((events_run.run / "run.json").read_text())
-    assert (info["encoding"], info["codec"]["type"], info["model"]["family"]) == ("events", "midi_events", "wavenet")
+    assert (info["data"]["encoding"], info["codec"]["type"], info["model"]["family"]) == ("events", "midi_events", "wavenet")
     assert losses(events_run.run)[-1] < losses(events_run.run)[0]
     assert "events: 389 tokens" in events_run.report
 
@@ -152,8 +151,10 @@ def test_resume_refuses_another_corpus_and_reads_the_rest_from_the_run(grid_run,
     (out / "model.keras").unlink()
     (out / "backup").mkdir()  # an interrupted run
     result = run("train", "midi", "--resume", "--corpus", tmp_path, "--model", "gru", "--out", out)
-    assert_one_line_error(result, "give the same --corpus")
+    assert_one_line_error(result, "--corpus", "conflicts with the run", str(corpus), "drop --corpus")
     result = run("train", "midi", "--resume", "--model", "gru", "--epochs", "1", "--batch-size", "64", "--out", out)
+    assert_one_line_error(result, "--batch-size 64 conflicts with the run", "which has 8", "drop --batch-size")
+    result = run("train", "midi", "--resume", "--model", "gru", "--epochs", "1", "--out", out)
     assert result.exit_code == 0, result.output
     assert (out / "model.keras").exists() and "files read: 4, skipped: 3" in result.output
 
@@ -176,8 +177,8 @@ def test_one_file_corpus_trains_and_evaluates_on_its_tail(corpus, tmp_path):
                          data=MidiDataConfig(encoding="events", window=16), train=TrainConfig(epochs=1))
     assert f"held out: the last notes of {corpus / 'piece2.mid'} (a corpus of one file)" in trained.report
     info = json.loads((trained.run / "run.json").read_text())
-    assert info["split"] == {"tail": True, "valid_files": [str(corpus / "piece2.mid")]}
-    report = evaluate_midi(trained.run)
+    assert info["record"]["split"] == {"tail": True, "valid_files": [str(corpus / "piece2.mid")]}
+    report = driver.evaluate(trained.run).text()
     # the last 3 of 32 half-beat onsets: velocity, then on, shift, off for each note; 0.75 s at 120 bpm
     assert report.startswith("valid: 1 files, 10 events, 0.8 s of music")
 
@@ -190,20 +191,20 @@ def notes_in(path):
 
 
 def test_generate_grid_writes_numbered_files(grid_run, tmp_path):
-    result = run("generate", "midi", "--model", grid_run[0], "--steps", "16", "--num", "2", "--seed", "1",
+    result = run("generate", "midi", "--run", grid_run[0], "--steps", "16", "--num", "2", "--seed", "1",
                  "-o", tmp_path / "g.mid")
     assert result.exit_code == 0, result.output
     for name in ("g-1.mid", "g-2.mid"):
         assert notes_in(tmp_path / name) > 0
         assert mido.MidiFile(tmp_path / name).length == pytest.approx(2.0)  # 16 steps at the corpus's 120 bpm
-    assert_one_line_error(run("generate", "midi", "--model", grid_run[0], "-o", tmp_path / "g-1.mid"), "already exists")
-    again = run("generate", "midi", "--model", grid_run[0], "--steps", "8", "--force", "-o", tmp_path / "g-1.mid")
+    assert_one_line_error(run("generate", "midi", "--run", grid_run[0], "-o", tmp_path / "g-1.mid"), "already exists")
+    again = run("generate", "midi", "--run", grid_run[0], "--steps", "8", "--force", "-o", tmp_path / "g-1.mid")
     assert again.exit_code == 0, again.output
 
 
 def test_generate_grid_folds_a_primer_with_more_voices(grid_run, tmp_path):
     primer = mf.write_notes(tmp_path / "p.mid", [(72, 0, 4)], [(67, 0, 4)], [(60, 0, 4)])
-    result = run("generate", "midi", "--model", grid_run[0], "--primer", primer, "--seconds", "4", "-o", tmp_path / "o.mid")
+    result = run("generate", "midi", "--run", grid_run[0], "--primer", primer, "--seconds", "4", "-o", tmp_path / "o.mid")
     assert result.exit_code == 0, result.output
     assert "1 notes dropped to fit the model's 2 voices" in result.output and "32 steps" in result.output
 
@@ -212,7 +213,7 @@ def test_generate_events_from_a_primer(events_run, tmp_path):
     primer = mf.write_notes(tmp_path / "p.mid", [(60, 0, 1), (62, 1, 1), (64, 8, 1)])  # 120 bpm: 0.5 s a beat
     tokens = event_primer(primer, CODEC, beats=2)
     assert [(n.pitch, n.start, n.end) for n in CODEC.decode(tokens)] == [(60, 0.0, 0.5), (62, 0.5, 1.0)]
-    result = run("generate", "midi", "--model", events_run.run, "--primer", primer, "--primer-beats", "2",
+    result = run("generate", "midi", "--run", events_run.run, "--primer", primer, "--primer-beats", "2",
                  "--steps", "200", "--instrument", "40", "-o", tmp_path / "e.mid")
     assert result.exit_code == 0, result.output
     assert notes_in(tmp_path / "e.mid") >= 2  # the primer's notes at least
@@ -240,7 +241,7 @@ def test_seconds_give_exactly_that_much_time():
 
 
 def test_events_seconds_from_the_cli(events_run, tmp_path):
-    result = run("generate", "midi", "--model", events_run.run, "--seconds", "1.5", "-o", tmp_path / "s.mid")
+    result = run("generate", "midi", "--run", events_run.run, "--seconds", "1.5", "-o", tmp_path / "s.mid")
     assert result.exit_code == 0, result.output
     assert mido.MidiFile(tmp_path / "s.mid").length <= 1.5 + 1e-6
 
@@ -268,11 +269,12 @@ def test_bad_generate_input_is_one_line_and_writes_nothing(args, fragments, grid
     args = [a.format(tmp=tmp_path, corpus=corpus) for a in args]
     out = [] if "-o" in args else ["-o", tmp_path / "x.mid"]
     before = sorted(p.name for p in tmp_path.iterdir())
-    assert_one_line_error(run("generate", "midi", "--model", grid_run[0], *args, *out), *fragments)
+    assert_one_line_error(run("generate", "midi", "--run", grid_run[0], *args, *out), *fragments)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 def test_generate_refuses_a_run_of_another_task(tmp_path):
     (tmp_path / "run.json").write_text('{"task": "chorale", "codec": {"type": "chorale", "low": 40, "high": 80}}')
-    (tmp_path / "model.keras").write_bytes(b"")
-    assert_one_line_error(run("generate", "midi", "--model", tmp_path, "-o", tmp_path / "x.mid"))
+    # No model file at all: the task check must come first, or the error would be about the weights.
+    assert_one_line_error(run("generate", "midi", "--run", tmp_path, "-o", tmp_path / "x.mid"),
+                          "is a 'chorale' run, not a midi run", "seqgen train midi")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import keras
 import numpy as np
@@ -117,7 +116,6 @@ def test_config_validation_and_round_trip():
 
 
 def test_tiny_model_separates_synthetic_shapes():
-    start = time.perf_counter()
     keras.utils.set_random_seed(0)
     classes = ["circle", "square", "triangle", "star", "spiral", "zigzag"]
     splits, _ = prepare_splits(synthetic_splits(80, classes=classes, seed=0), StrokePrep())
@@ -128,5 +126,4 @@ def test_tiny_model_separates_synthetic_shapes():
     held_out = np.concatenate([splits["valid"].labels, splits["test"].labels])
     logits = model.predict(pad_strokes(splits["valid"].strokes + splits["test"].strokes), verbose=0)
     accuracy = float((logits.argmax(axis=1) == held_out).mean())
-    assert accuracy > 0.8, accuracy
-    assert time.perf_counter() - start < 60  # about 6 s on an idle 2-core machine
+    assert accuracy > 0.8, accuracy  # speed is benchmarks/' business, never a timed test

@@ -15,7 +15,8 @@ from seqgen.data_prep.synthetic_sketches import synthetic_drawing, write_synthet
 from seqgen.models import sketch_task
 from seqgen.models.sketch_classifier import SketchClassifierConfig, sketch_classifier_config
 from seqgen.models.sketch_experiment import TrialResult, markdown_table, prepare_experiment_dir, summary_rows
-from seqgen.models.sketch_task import SketchSource, load_sketch_run, train_sketches
+from seqgen.models import driver
+from seqgen.models.sketch_task import SketchDataConfig, SketchSource, load_sketch_run
 from seqgen.models.train import TrainConfig
 from tests.cli_helpers import assert_one_line_error, run
 
@@ -54,15 +55,16 @@ def test_data_sketches_prints_categories_counts_and_lengths(drawings):
 
 def test_training_writes_a_sketch_run(sketch_run, drawings):
     info = json.loads((sketch_run / "run.json").read_text())
-    assert info["task"] == "sketch" and info["preset"] == "tiny" and info["classes"] == CLASSES
-    assert SketchClassifierConfig.from_dict(info["model"]) == sketch_classifier_config("tiny")
-    assert info["prep"] == StrokePrep().to_dict()
-    assert info["data"]["source"]["paths"] == [str(drawings.resolve())] and info["data"]["batch_size"] == 16
-    assert info["data"]["counts"] == {"train": 64, "valid": 8, "test": 8}
+    assert info["task"] == "sketch" and info["model"]["family"] == "tiny" and info["codec"]["classes"] == CLASSES
+    model = {k: v for k, v in info["model"].items() if k != "family"}
+    assert SketchClassifierConfig.from_dict(model) == sketch_classifier_config("tiny")
+    assert info["codec"]["prep"] == StrokePrep().to_dict() == info["data"]["prep"]
+    assert info["source"]["paths"] == [str(drawings.resolve())] and info["data"]["batch_size"] == 16
+    assert info["record"]["counts"] == {"train": 64, "valid": 8, "test": 8}
     # The scale is the std of every training offset once each drawing starts at the origin.
     train = load_sketches(drawings, seed=0)["train"]
     offsets = np.concatenate([np.vstack([[0, 0], s[1:, :2]]) for s in train.strokes])
-    assert info["scale"] == pytest.approx(float(np.std(offsets)), rel=1e-6)
+    assert info["codec"]["scale"] == pytest.approx(float(np.std(offsets)), rel=1e-6)
     log = list(csv.DictReader((sketch_run / "log.csv").open()))
     assert [int(row["epoch"]) for row in log] == [0, 1, 2]
     assert float(log[-1]["loss"]) < float(log[0]["loss"])
@@ -75,9 +77,9 @@ def test_evaluate_prints_top_k_and_per_class_and_writes_confusion_png(sketch_run
     top1, top3, top5 = float(accuracy[2]), float(accuracy[4]), float(accuracy[6])
     assert top1 <= top3 <= top5 == 1.0  # 4 classes: the true one is always among the top 5
     # Top-1 recomputed another way: one padded batch in file order (no length sorting).
-    model, info = load_sketch_run(sketch_run)
-    test = sketch_task.run_split(info, "test")
-    predicted = model(pad_strokes(test.strokes), training=False).numpy().argmax(axis=1)
+    loaded = load_sketch_run(sketch_run)
+    test = sketch_task.run_split(loaded.info.source, loaded.codec, "test")
+    predicted = loaded.model(pad_strokes(test.strokes), training=False).numpy().argmax(axis=1)
     assert top1 == pytest.approx(np.mean(predicted == test.labels), abs=1e-4)
     per_class = [line.split() for line in result.output.splitlines() if line.startswith("  ")]
     assert [row[0] for row in per_class] == CLASSES and all(row[2].endswith("/2)") for row in per_class)
@@ -131,13 +133,14 @@ def test_interrupted_run_resumes_and_refuses_other_settings(tmp_path, monkeypatc
                 raise KeyboardInterrupt
 
     out, source = tmp_path / "run", SketchSource(synthetic=True, max_categories=3, per_class=8)
+    request = driver.TrainRequest("tiny", None, source.to_dict(), SketchDataConfig(batch_size=8), TrainConfig(epochs=2))
     with pytest.raises(KeyboardInterrupt):
-        train_sketches(out, source=source, preset="tiny", batch_size=8, train=TrainConfig(epochs=2),
-                       extra_callbacks=[Interrupt()], verbose=0)
+        driver.train("sketch", out, request, callbacks=lambda *_: [Interrupt()], verbose=0)
     assert (out / "backup").exists() and not (out / "model.keras").exists()
     assert_one_line_error(run("sketch", "train", "--resume", "--model", "textbook", "--out", out),
-                          "trains the 'tiny' model")
-    assert_one_line_error(run("sketch", "train", "--resume", "--synthetic", "--out", out), "other data")
+                          "--model textbook conflicts with the run", "which has tiny")
+    assert_one_line_error(run("sketch", "train", "--resume", "--synthetic", "--max-categories", "4", "--out", out),
+                          "--max-categories 4 conflicts", "which has 3")
     same_data = ["--synthetic", "--max-categories", "3", "--per-class", "8"]
     result = run("sketch", "train", "--resume", *same_data, "--epochs", "2", "--out", out)
     assert result.exit_code == 0, result.output
@@ -193,7 +196,7 @@ def test_experiment_force_replaces_only_experiments(tmp_path):
     (["sketch", "train", "--data", "{tmp}/table.csv", "--out", "{tmp}/r"], ["table.csv: CSV, not sketch data"]),
     (["sketch", "train", "--data", "{tmp}/npz", "--out", "{tmp}/r"], ["category 'hollow' has no training drawings"]),
     (["sketch", "train", "--synthetic", "--max-categories", "1", "--out", "{tmp}/r"], ["at least two"]),
-    (["sketch", "train", "--synthetic", "--model", "huge", "--out", "{tmp}/r"], ["unknown sketch classifier preset"]),
+    (["sketch", "train", "--synthetic", "--model", "huge", "--out", "{tmp}/r"], ["Invalid value for '--model'", "'huge'"]),
     (["sketch", "train", "--out", "{tmp}/r"], ["no drawings given"]),
     (["sketch", "experiment", "--synthetic", "--models", "tiny,huge", "--out", "{tmp}/r"], ["'huge'"]),
     (["sketch", "experiment", "--synthetic", "--models", "tiny,tiny", "--out", "{tmp}/r"], ["listed twice"]),

@@ -14,10 +14,11 @@ from seqgen.generate import text_gen
 from seqgen.generate.chorale_gen import SamplingConfig
 from seqgen.generate.cli import main
 from tests.cli_helpers import assert_one_line_error, run
-from seqgen.models import run_dir as rd
+from seqgen.generate.runs import open_run
+from seqgen.models import driver
 from seqgen.models.config import make_config
 from seqgen.models.registry import build_model
-from seqgen.models.text_task import TextDataConfig, evaluate_text, score_tokens, train_text
+from seqgen.models.text_task import TextDataConfig, score_tokens
 from seqgen.models.train import TrainConfig
 
 LINES = ["to be or not to be", "that is the question", "whether tis nobler in the mind", "to suffer the slings"]
@@ -38,17 +39,16 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def char_run(tmp_path_factory, corpus):
     out = tmp_path_factory.mktemp("runs") / "gru"
-    train_text(out, family="gru", preset="tiny", corpus=[corpus], data=DATA,
-               train=TrainConfig(epochs=3, learning_rate=0.01), samples=20, verbose=0)
+    request = driver.TrainRequest("gru", "tiny", {"corpus": [corpus]}, DATA, TrainConfig(epochs=3, learning_rate=0.01))
+    driver.train("text", out, request, callbacks=text_gen.epoch_samples(20, verbose=False), verbose=0)
     return out
-
-
 
 
 def test_training_writes_a_text_run_whose_loss_falls(char_run, corpus):
     info = json.loads((char_run / "run.json").read_text())
-    assert info["task"] == "text" and info["level"] == "char" and info["codec"]["type"] == "char"
-    assert info["data"]["files"] == [str(corpus.resolve())] and info["data"]["encoding"] == "utf-8"
+    assert info["task"] == "text" and info["data"]["level"] == "char" and info["codec"]["type"] == "char"
+    assert info["record"]["files"] == [str(corpus.resolve())] and info["data"]["encoding"] == "utf-8"
+    assert info["format"] == 2 and info["seqgen_version"] and info["source"]["corpus"] == [str(corpus.resolve())]
     assert info["data"]["window"] == 16 and set(info["codec"]["chars"]) == set("".join(LINES) + "\n")
     log = (char_run / "log.csv").read_text().splitlines()
     header = log[0].split(",")
@@ -68,12 +68,10 @@ def test_evaluate_prints_nats_and_bits_per_character(char_run, corpus):
     nats = float(re.search(r"([\d.]+) nats per character", result.output).group(1))
     bits = float(re.search(r"([\d.]+) bits per character", result.output).group(1))
     assert bits == pytest.approx(nats / math.log(2), abs=2e-4)
-    vocab = rd.read_run_info(char_run)["model"]["vocab_size"]
+    vocab = driver.read_info(char_run).model["vocab_size"]
     assert 0 < nats < math.log(vocab)  # it learnt something: better than uniform
     held_out = len(corpus.read_text()) // 10
     assert f"{held_out:,} characters, {held_out:,} character tokens scored" in result.output
-    with pytest.raises(SeqgenError, match="char-level run: it cannot be scored per word"):
-        evaluate_text(char_run, level="word")
     assert_one_line_error(run("evaluate", char_run, "--split", "test"), "no 'test' split")
 
 
@@ -94,7 +92,8 @@ def test_windowed_scoring_is_exact_for_wavenet():
 
 
 def test_generation_begins_with_the_prompt_and_is_reproducible(char_run):
-    model, codec, _ = text_gen.load_text_model(char_run)
+    loaded = open_run(char_run, "text")
+    model, codec = loaded.model, loaded.codec
     prompt = codec.encode_prompt("to be")
     a = text_gen.generate_texts(model, codec, prompt, 40, 2, SamplingConfig(temperature=1.5, seed=3))
     assert all(t.startswith("to be") and len(t) == 45 for t in a)
@@ -110,16 +109,16 @@ def test_generation_begins_with_the_prompt_and_is_reproducible(char_run):
 
 
 def test_cli_generate_to_terminal_and_files(char_run, tmp_path):
-    result = run("generate", "text", "--model", char_run, "--prompt", "THE slings", "--skip-unknown",
+    result = run("generate", "text", "--run", char_run, "--prompt", "THE slings", "--skip-unknown",
                  "--length", "30", "--seed", "1")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(" slings") and len(result.output) == len(" slings") + 30 + 1
     out = tmp_path / "out.txt"
-    result = run("generate", "text", "--model", char_run, "--prompt", "to", "--length", "25", "--num", "2", "-o", out)
+    result = run("generate", "text", "--run", char_run, "--prompt", "to", "--length", "25", "--num", "2", "-o", out)
     assert result.exit_code == 0, result.output
     texts = [(tmp_path / f"out-{i}.txt").read_text() for i in (1, 2)]
     assert all(t.startswith("to") and len(t) == 27 for t in texts) and texts[0] != texts[1]
-    assert_one_line_error(run("generate", "text", "--model", char_run, "--num", "2", "-o", out), "already exists")
+    assert_one_line_error(run("generate", "text", "--run", char_run, "--num", "2", "-o", out), "already exists")
     assert (tmp_path / "out-1.txt").read_text() == texts[0]
 
 
@@ -128,13 +127,12 @@ def test_word_level_run(tmp_path, corpus):
     result = run("train", "text", "--corpus", corpus, "--model", "lstm", "--preset", "tiny", "--level", "word",
                  "--epochs", "1", "--window", "8", "--batch-size", "8", "--out", out)
     assert result.exit_code == 0, result.output
-    info = rd.read_run_info(out)
-    assert info["level"] == "word" and " be" in info["codec"]["tokens"]
-    report = evaluate_text(out)
+    info = driver.read_info(out)
+    assert info.data["level"] == "word" and " be" in info.codec["tokens"]
+    report = driver.evaluate(out).text()
     assert "nats per word token" in report and "bits per character" in report
-    with pytest.raises(SeqgenError, match="word-level run: it cannot be scored per char"):
-        evaluate_text(out, level="char")
-    model, codec, _ = text_gen.load_text_model(out)
+    loaded = open_run(out, "text")
+    model, codec = loaded.model, loaded.codec
     text = text_gen.generate_texts(model, codec, codec.encode_prompt("to be"), 6, 1, SamplingConfig(seed=0))[0]
     assert text.startswith("to be") and len(codec.encode(text)) == 2 + 6
 
@@ -150,7 +148,7 @@ def test_resume_refuses_another_level(char_run, tmp_path):
     shutil.copytree(char_run, copy)
     (copy / "backup").mkdir()  # an interrupted run
     result = run("train", "text", "--model", "gru", "--level", "word", "--resume", "--out", copy)
-    assert_one_line_error(result, "char-level run, not word-level")
+    assert_one_line_error(result, "--level word conflicts with the run", "which has char", "drop --level")
 
 
 @pytest.mark.parametrize("args, fragments", [
@@ -161,14 +159,16 @@ def test_resume_refuses_another_level(char_run, tmp_path):
     (["train", "text", "--corpus", "{tmp}/short.txt", "--model", "gru", "--out", "{tmp}/r"], ["fewer than one window"]),
     (["train", "text", "--corpus", "{tmp}/empty.txt", "--model", "gru", "--out", "{tmp}/r"], ["holds no text"]),
     (["train", "text", "--model", "gru", "--out", "{tmp}/r"], ["no corpus given"]),
-    (["generate", "text", "--model", "{run}", "--prompt", "Zebra"], ["never saw in training", "'Z'"]),
-    (["generate", "text", "--model", "{run}", "--prompt", "to", "--prompt-file", "{tmp}/short.txt"], ["not both"]),
-    (["generate", "text", "--model", "{run}", "--prompt-file", "{tmp}/binary.bin"], ["looks binary"]),
-    (["generate", "text", "--model", "{run}", "-o", "{tmp}/missing/x.txt"], ["does not exist"]),
-    (["generate", "text", "--prompt", "to"], ["shipped Shakespeare model is not installed"]),
+    (["generate", "text", "--run", "{run}", "--prompt", "Zebra"], ["never saw in training", "'Z'"]),
+    (["generate", "text", "--run", "{run}", "--prompt", "to", "--prompt-file", "{tmp}/short.txt"], ["not both"]),
+    (["generate", "text", "--run", "{run}", "--prompt-file", "{tmp}/binary.bin"], ["looks binary"]),
+    (["generate", "text", "--run", "{run}", "-o", "{tmp}/missing/x.txt"], ["does not exist"]),
+    (["generate", "text", "--prompt", "to"], ["shipped text model is not installed"]),
 ])
 def test_bad_input_gives_one_line_and_writes_nothing(args, fragments, char_run, tmp_path, monkeypatch):
-    monkeypatch.setattr(text_gen, "SHIPPED_TEXT_MODEL", tmp_path / "no-model")
+    from seqgen.generate import runs
+
+    monkeypatch.setitem(runs.SHIPPED, "text", tmp_path / "no-model")
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "binary.bin").write_bytes(b"\x00\x01\x02 not text")
     (tmp_path / "latin.txt").write_bytes("caf\u00e9\n".encode("latin-1"))

@@ -7,12 +7,19 @@ import pytest
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.models import run_dir as rd
-from seqgen.models.chorale_task import ChoraleDataConfig, evaluate_chorales, repeat_baseline_accuracy, train_chorales
+from seqgen.models import driver
+from seqgen.models.chorale_task import ChoraleDataConfig, repeat_baseline_accuracy
 from seqgen.models.train import TrainConfig, choose_strategy
 from tests.chorale_factory import write_csv_chorales
 
 DATA = ChoraleDataConfig(window_steps=8, stride_steps=4, batch_size=8, max_transpose=2)
+
+
+def train_chorales(out, *, family, preset, source, data=None, train=TrainConfig(), resume=False, force=False,
+                   strategy=None, verbose=0):
+    """The chorale task through the shared driver, as ``seqgen train chorales`` calls it."""
+    request = driver.TrainRequest(family, preset, {"source": source}, data, train)
+    return driver.train("chorale", out, request, resume=resume, force=force, strategy=strategy, verbose=verbose).run
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +40,11 @@ def test_train_writes_a_complete_run_and_evaluates(tmp_path, csv_data):
     assert len(log) == 4 and "val_loss" in log[0]
     losses = [float(row.split(",")[2]) for row in log[1:]]  # epoch,accuracy,loss,...
     assert losses[-1] < losses[0]
-    report = evaluate_chorales(out, "test")
+    report = driver.evaluate(out, "test").text()
     assert "nats per note" in report and "baseline accuracy" in report
     assert "with struck/held flags" not in report  # CSV data has no flags
-    model, codec, _ = rd.load_run(out)
-    assert model.config.vocab_size == codec.vocab_size
+    loaded = driver.load_run(out, "chorale")
+    assert loaded.model.config.vocab_size == loaded.codec.vocab_size
 
 
 def test_existing_run_needs_resume_or_force(tmp_path, csv_data):
@@ -70,20 +77,20 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, csv_data):
                 raise KeyboardInterrupt
 
     out = tmp_path / "run"
-    from seqgen.models import chorale_task, train as trainer
+    from seqgen.models import train as trainer
 
     original_fit = trainer.fit
 
-    def fit_with_interrupt(*args, **kwargs):
-        return original_fit(*args, extra_callbacks=[Interrupt()], **kwargs)
+    def fit_with_interrupt(*args, extra_callbacks=(), **kwargs):
+        return original_fit(*args, extra_callbacks=[*extra_callbacks, Interrupt()], **kwargs)
 
-    chorale_task.fit = fit_with_interrupt
+    trainer.fit = fit_with_interrupt
     try:
         with pytest.raises(KeyboardInterrupt):
             train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA,
                            train=TrainConfig(epochs=4), verbose=0)
     finally:
-        chorale_task.fit = original_fit
+        trainer.fit = original_fit
     assert (out / "backup").exists() and not (out / "model.keras").exists()
     train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, train=TrainConfig(epochs=4),
                    resume=True, verbose=0)
