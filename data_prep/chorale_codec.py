@@ -86,13 +86,8 @@ class ChoraleCodec:
         ids = np.arange(self.vocab_size)
         return np.where(ids < FIRST_PITCH, ids, FIRST_PITCH + (ids - FIRST_PITCH) // 2)
 
-    def transpositions(self, grid: Grid, max_shift: int = 6) -> list[int]:
-        """Shifts in ``-max_shift..max_shift`` that keep every voice inside the vocabulary."""
-        sounding = grid.pitches[grid.pitches > 0]
-        if sounding.size == 0:
-            return [0]
-        lo, hi = int(sounding.min()), int(sounding.max())
-        return [s for s in range(-max_shift, max_shift + 1) if lo + s >= self.low and hi + s <= self.high]
+    def describe(self) -> str:
+        return f"grid: {self.voices} voices, pitches {self.low}-{self.high}, {self.vocab_size} tokens"
 
     def fit_into_range(self, grid: Grid) -> tuple[Grid, int]:
         """Move notes outside the vocabulary by octaves until they fit; returns the grid and how many moved."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
-from seqgen.data_prep.midi_read import DRUM_CHANNEL, Note, Performance, allowed_shifts
+from seqgen.data_prep.midi_read import DRUM_CHANNEL, Note, Performance
 
 BOS = 0
 NOTE_ON = 1  # first note-on id
@@ -174,27 +174,31 @@ class EventCodec:
             notes.append(Note(t0, t1, t0 * beats_per_s, t1 * beats_per_s, pitch, vel, 0, 0, 0))
         return sorted(notes, key=lambda n: (n.start, n.pitch))
 
+    # -- what the task modules ask every token codec (no isinstance branches there) ----------------
 
-def transpose_notes(notes: Performance | Iterable[Note], semitones: int) -> list[Note]:
-    """Notes moved by ``semitones``; drum notes (channel 10) keep their pitch, which names a drum."""
-    return [n if n.channel == DRUM_CHANNEL else n._replace(pitch=n.pitch + semitones) for n in _as_notes(notes)]
+    def describe(self) -> str:
+        return f"events: {self.vocab_size} tokens"
 
+    def pitch_groups(self) -> None:
+        """Every token is its own group (there are no held/struck variants of a pitch)."""
+        return None
 
-def note_shifts(notes: Performance | Iterable[Note], lo: int = 0, hi: int = 127, max_shift: int = 6) -> list[int]:
-    """Transpositions within ``±max_shift`` that keep every pitched note in ``[lo, hi]``."""
-    pitches = [n.pitch for n in _as_notes(notes) if n.channel != DRUM_CHANNEL]
-    return allowed_shifts(min(pitches), max(pitches), lo, hi, max_shift) if pitches else [0]
+    def shift_ranges(self, windows: np.ndarray, max_shift: int) -> np.ndarray:
+        """``(n, 2)`` inclusive [lowest, highest] shift keeping each event window's pitches in 0-127."""
+        pitched = (windows >= NOTE_ON) & (windows < TIME_SHIFT)  # note-on and note-off ids lie below time shifts
+        pitches = (windows - NOTE_ON) % 128
+        lo = np.where(pitched, pitches, 1000).min(axis=1)
+        hi = np.where(pitched, pitches, -1000).max(axis=1)
+        ranges = np.stack([np.clip(-lo, -max_shift, 0), np.clip(127 - hi, 0, max_shift)], axis=1)
+        return np.where(pitched.any(axis=1, keepdims=True), ranges, 0).astype(np.int32)  # no notes: (0, 0)
 
+    @staticmethod
+    def transpose_tokens(tokens, shift):
+        """TF op: move note-on and note-off tokens by ``shift`` semitones (time and velocity stay)."""
+        import tensorflow as tf
 
-def random_transpose_notes(
-    notes: Performance | Iterable[Note], rng: np.random.Generator, lo: int = 0, hi: int = 127, max_shift: int = 6
-) -> list[Note]:
-    """Notes moved by a shift drawn uniformly from :func:`note_shifts` (augmentation)."""
-    notes = _as_notes(notes)
-    shifts = note_shifts(notes, lo, hi, max_shift)
-    if not shifts:
-        raise SeqgenError(f"no shift within ±{max_shift} keeps these notes in [{lo}, {hi}]; widen the range")
-    return transpose_notes(notes, int(rng.choice(shifts)))
+        pitched = (tokens >= NOTE_ON) & (tokens < TIME_SHIFT)
+        return tf.where(pitched, tokens + tf.cast(shift, tokens.dtype), tokens)
 
 
 def notes_to_midi(

@@ -28,7 +28,7 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
-from seqgen.data_prep.midi_read import Note, Performance, allowed_shifts
+from seqgen.data_prep.midi_read import Note, Performance
 
 STEPS_PER_QUARTER = 4  # sixteenth-note grid, as for the chorales
 
@@ -153,19 +153,3 @@ def grid_to_notes(grid: Grid, bpm: float = 120.0, velocity: int = 80, program: i
         b0, b1 = start * beats_per_step, (start + length) * beats_per_step
         notes.append(Note(b0 * seconds_per_beat, b1 * seconds_per_beat, b0, b1, pitch, velocity, 0, voice, program))
     return sorted(notes, key=lambda n: (n.start, n.pitch, n.track))
-
-
-def grid_shifts(grid: Grid, lo: int = 1, hi: int = 127, max_shift: int = 6) -> list[int]:
-    """Transpositions within ``±max_shift`` that keep every sounding pitch of ``grid`` in ``[lo, hi]``."""
-    sounding = grid.pitches[grid.pitches > 0]
-    if sounding.size == 0:
-        return [0]
-    return allowed_shifts(int(sounding.min()), int(sounding.max()), max(lo, 1), hi, max_shift)
-
-
-def random_transpose_grid(grid: Grid, rng: np.random.Generator, lo: int = 1, hi: int = 127, max_shift: int = 6) -> Grid:
-    """``grid`` moved by a shift drawn uniformly from :func:`grid_shifts` (augmentation)."""
-    shifts = grid_shifts(grid, lo, hi, max_shift)
-    if not shifts:
-        raise SeqgenError(f"grid {grid.name!r}: no shift within ±{max_shift} keeps its pitches in [{lo}, {hi}]; widen the range")
-    return grid.transposed(int(rng.choice(shifts)))

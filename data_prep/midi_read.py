@@ -311,10 +311,3 @@ def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums:
         f"polyphony: max {max(s[0] for s in stats)}, mean {note_time / sounding if sounding else 0.0:.2f}",
     ]
     return "\n".join(lines)
-
-
-def allowed_shifts(low: int, high: int, lo: int, hi: int, max_shift: int) -> list[int]:
-    """Transpositions in ``[-max_shift, max_shift]`` that keep pitches ``low..high`` within ``[lo, hi]``."""
-    if not (0 <= lo <= hi <= 127) or max_shift < 0:
-        raise SeqgenError(f"transposition: need 0 <= lo <= hi <= 127 and max_shift >= 0, got {lo}, {hi}, {max_shift}")
-    return [s for s in range(-max_shift, max_shift + 1) if lo <= low + s and high + s <= hi]

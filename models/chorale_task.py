@@ -47,8 +47,7 @@ def chorale_datasets(dataset: Dataset, codec: ChoraleCodec, data: ChoraleDataCon
     valid_w = token_windows(encode_split(dataset, "valid", codec), window, window, codec.period)
     augment = {}
     if data.max_transpose:
-        augment = dict(augment=lambda w, s: codec.transpose_tokens(w, s),
-                       shift_ranges=codec.shift_ranges(train_w, data.max_transpose))
+        augment = dict(augment=codec.transpose_tokens, shift_ranges=codec.shift_ranges(train_w, data.max_transpose))
     train = windows_dataset(train_w, data.batch_size, shuffle=True, seed=seed, **augment)
     valid = windows_dataset(valid_w, data.batch_size, shuffle=False)
     return train, valid

@@ -28,7 +28,7 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.midi_events import NOTE_ON, TIME_SHIFT, EventCodec
+from seqgen.data_prep.midi_events import EventCodec
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
 from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
@@ -37,7 +37,6 @@ from seqgen.models.task import Evaluation, Prepared, Task
 
 ENCODINGS = ("grid", "events")
 DEFAULT_WINDOW = {"grid": 64, "events": 256}  # grid: time steps (x voices tokens); events: tokens
-PITCH_TOKENS_END = TIME_SHIFT  # note-on (1..128) and note-off (129..256) ids lie below this
 
 
 @dataclass(frozen=True)
@@ -134,24 +133,6 @@ def recorded_split(performances: Sequence[Performance], split_info: dict, valid_
 # --------------------------------------------------------------------------- encoding and windows
 
 
-def transpose_event_tokens(tokens, shift):
-    """TF op: move note-on and note-off tokens by ``shift`` semitones (time and velocity stay)."""
-    import tensorflow as tf
-
-    pitched = (tokens >= NOTE_ON) & (tokens < PITCH_TOKENS_END)
-    return tf.where(pitched, tokens + tf.cast(shift, tokens.dtype), tokens)
-
-
-def event_shift_ranges(windows: np.ndarray, max_shift: int) -> np.ndarray:
-    """``(n, 2)`` inclusive [lowest, highest] shift keeping each event window's pitches in 0-127."""
-    pitched = (windows >= NOTE_ON) & (windows < PITCH_TOKENS_END)  # (n, window + 1)
-    pitches = (windows - NOTE_ON) % 128
-    lo = np.where(pitched, pitches, 1000).min(axis=1)
-    hi = np.where(pitched, pitches, -1000).max(axis=1)
-    ranges = np.stack([np.clip(-lo, -max_shift, 0), np.clip(127 - hi, 0, max_shift)], axis=1)
-    return np.where(pitched.any(axis=1, keepdims=True), ranges, 0).astype(np.int32)  # no notes: (0, 0)
-
-
 def fit_codec(performances: Sequence[Performance], data: MidiDataConfig) -> ChoraleCodec | EventCodec:
     """The codec of a new run: the grid's voices and pitch range come from the whole corpus."""
     if data.encoding == "events":
@@ -184,12 +165,8 @@ def midi_datasets(split: MidiSplit, codec, data: MidiDataConfig, seed: int = 0):
     train_w = token_windows(encode_performances(split.train, codec), window, max(window // 4, period), period)
     valid_w = _valid_windows(encode_performances(split.valid, codec), window, period)
     augment = {}
-    if data.max_transpose:
-        if isinstance(codec, EventCodec):
-            augment = dict(augment=transpose_event_tokens, shift_ranges=event_shift_ranges(train_w, data.max_transpose))
-        else:
-            augment = dict(augment=lambda w, s: codec.transpose_tokens(w, s),
-                           shift_ranges=codec.shift_ranges(train_w, data.max_transpose))
+    if data.max_transpose:  # the codec knows which of its tokens are pitches
+        augment = dict(augment=codec.transpose_tokens, shift_ranges=codec.shift_ranges(train_w, data.max_transpose))
     train = windows_dataset(train_w, data.batch_size, shuffle=True, seed=seed, **augment)
     valid = windows_dataset(valid_w, data.batch_size, shuffle=False) if valid_w is not None else None
     return train, valid
@@ -206,10 +183,7 @@ def corpus_report(corpus: Corpus, split: MidiSplit, codec) -> list[str]:
         lines.append(f"held out: the last notes of {split.train[0].name} (a corpus of one file)")
     else:
         lines.append(f"training files: {len(split.train)}, held-out files: {len(split.valid)}")
-    if isinstance(codec, ChoraleCodec):
-        lines.append(f"grid: {codec.voices} voices, pitches {codec.low}-{codec.high}, {codec.vocab_size} tokens")
-    else:
-        lines.append(f"events: {codec.vocab_size} tokens")
+    lines.append(codec.describe())
     return lines
 
 
@@ -247,8 +221,8 @@ def score_midi(model, codec, source: dict, record: dict, data: MidiDataConfig, s
     if not performances:
         raise SeqgenError(f"the {split!r} part of the run is empty (its only file has a single onset); train on more music")
     start = time.perf_counter()
-    groups = codec.pitch_groups() if isinstance(codec, ChoraleCodec) else None
-    tokens, pitches = score_sequences(model, encode_performances(performances, codec), groups, batch_size=4)
+    tokens, pitches = score_sequences(model, encode_performances(performances, codec), codec.pitch_groups(),
+                                      batch_size=4)
     steps = tokens.count // codec.period
     seconds = sum(p.duration for p in performances)
     return MidiScore(len(performances), tokens, pitches, steps, seconds, time.perf_counter() - start)

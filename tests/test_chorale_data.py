@@ -122,7 +122,6 @@ def test_codec_rejects_out_of_range_and_repairs_decode():
 def test_transposition_stays_in_vocabulary_and_matches_grid():
     grid = toy_grid(16)
     codec = ChoraleCodec(grid.pitches[grid.pitches > 0].min() - 2, grid.pitches.max() + 3)
-    assert codec.transpositions(grid, 6) == [-2, -1, 0, 1, 2, 3]
     tokens = codec.encode(grid)[None]
     np.testing.assert_array_equal(codec.shift_ranges(tokens, 6), [[-2, 3]])
     moved = codec.transpose_tokens(tf.constant(tokens), 3).numpy()[0]

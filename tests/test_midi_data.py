@@ -12,18 +12,13 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_events import (
     EventCodec,
     EventConfig,
-    note_shifts,
     notes_to_midi,
-    random_transpose_notes,
-    transpose_notes,
 )
 from seqgen.data_prep.midi_grid import (
-    grid_shifts,
     grid_to_notes,
     grid_voices,
     performance_to_grid,
     performances_to_grids,
-    random_transpose_grid,
 )
 from seqgen.data_prep.midi_read import Note, describe_corpus, find_midi_files, polyphony, read_corpus, read_midi
 
@@ -252,18 +247,6 @@ def test_grid_round_trip_through_files_keeps_notes_within_a_step(tmp_path):
         assert abs(a.start_beat - b.start_beat) <= 0.25 and abs(a.end_beat - b.end_beat) <= 0.25
 
 
-def test_grid_transposition_stays_in_range(tmp_path):
-    perf = read_midi(mf.write_notes(tmp_path / "t.mid", [(60, 0, 1), (72, 1, 1)]))
-    grid = performance_to_grid(perf, voices=1)
-    assert grid_shifts(grid, lo=55, hi=75, max_shift=6) == [-5, -4, -3, -2, -1, 0, 1, 2, 3]
-    moved = random_transpose_grid(grid, np.random.default_rng(3), lo=55, hi=75, max_shift=6)
-    shift = int(moved.pitches[0, 0]) - 60
-    assert -5 <= shift <= 3
-    np.testing.assert_array_equal(moved.pitches, np.where(grid.pitches > 0, grid.pitches + shift, 0))
-    with pytest.raises(SeqgenError, match="no shift"):
-        random_transpose_grid(grid, np.random.default_rng(0), lo=62, hi=70, max_shift=2)
-
-
 # ------------------------------------------------------------------------------------------ events
 
 
@@ -350,12 +333,3 @@ def test_notes_to_midi_never_overwrites_silently(tmp_path):
     notes_to_midi(notes, target, force=True)
     assert _spans(read_midi(target), "s") == [(60, 0.0, 1.0)]
     assert [p.name for p in tmp_path.iterdir()] == ["x.mid"]  # no temporary file left
-
-
-def test_note_transposition_skips_drums():
-    notes = [_note(60, 0, 1), _note(72, 1, 2), _note(36, 0, 1, channel=9)]
-    assert note_shifts(notes, lo=55, hi=75, max_shift=6) == [-5, -4, -3, -2, -1, 0, 1, 2, 3]
-    assert [n.pitch for n in transpose_notes(notes, 2)] == [62, 74, 36]
-    moved = random_transpose_notes(notes, np.random.default_rng(1), lo=55, hi=75, max_shift=6)
-    shift = moved[0].pitch - 60
-    assert -5 <= shift <= 3 and [n.pitch for n in moved] == [60 + shift, 72 + shift, 36]

@@ -17,7 +17,7 @@ from seqgen.generate.chorale_gen import SamplingConfig
 from seqgen.generate.midi_gen import event_primer, generate_events, shift_steps, trim_to_steps
 from seqgen.models.config import make_config
 from seqgen.models import driver
-from seqgen.models.midi_task import MidiDataConfig, event_shift_ranges, split_corpus, split_tail, transpose_event_tokens
+from seqgen.models.midi_task import MidiDataConfig, split_corpus, split_tail
 from seqgen.models.registry import build_model
 from seqgen.models.train import TrainConfig
 from tests.cli_helpers import assert_one_line_error, run
@@ -108,10 +108,10 @@ def test_one_file_holds_out_its_last_notes(corpus):
 
 def test_event_transposition_moves_note_tokens_only():
     tokens = np.array([0, on(60), shift(5), off(60), CODEC.first_velocity + 3, on(127)], np.int32)
-    moved = transpose_event_tokens(tokens, -2).numpy()
+    moved = CODEC.transpose_tokens(tokens, -2).numpy()
     np.testing.assert_array_equal(moved, [0, on(58), shift(5), off(58), CODEC.first_velocity + 3, on(125)])
     windows = np.array([[0, on(1), off(126), shift(3)], [0, shift(2), shift(9), 5 + CODEC.first_velocity]])
-    np.testing.assert_array_equal(event_shift_ranges(windows, 4), [[-1, 1], [0, 0]])
+    np.testing.assert_array_equal(CODEC.shift_ranges(windows, 4), [[-1, 1], [0, 0]])
 
 
 # ------------------------------------------------------------------------------------- training

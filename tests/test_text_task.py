@@ -7,12 +7,9 @@ import shutil
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from seqgen.data_prep.errors import SeqgenError
 from seqgen.generate import text_gen
 from seqgen.generate.chorale_gen import SamplingConfig
-from seqgen.generate.cli import main
 from tests.cli_helpers import assert_one_line_error, run
 from seqgen.generate.runs import open_run
 from seqgen.models import driver
