@@ -22,7 +22,8 @@ TEXTBOOK = (dict(window_steps=32, stride_steps=16, batch_size=32, max_transpose=
 
 
 def run_preset(spec: str, source: str, minutes: float, epochs: int, workdir: str) -> dict:
-    from seqgen.models.chorale_task import ChoraleDataConfig, chorale_scores, train_chorales
+    from seqgen.models import driver
+    from seqgen.models.chorale_task import ChoraleDataConfig
     from seqgen.models.train import TrainConfig
 
     family, _, preset = spec.partition(":")
@@ -30,9 +31,9 @@ def run_preset(spec: str, source: str, minutes: float, epochs: int, workdir: str
     train = TrainConfig(**{**train_kw, "time_budget_s": minutes * 60})
     out = f"{workdir}/{family}-{preset}"
     with Timer() as t:
-        train_chorales(out, family=family, preset=preset, source=source, data=ChoraleDataConfig(**data_kw),
-                       train=train, verbose=2)
-    s = chorale_scores(out, "test")
+        request = driver.TrainRequest(family, preset, {"source": source}, ChoraleDataConfig(**data_kw), train)
+        driver.train("chorale", out, request, verbose=2)
+    s = driver.evaluate(out, "test").scores
     return {"preset": spec, "test nats/note": s["nats"], "accuracy": s["accuracy"],
             "baseline acc.": s["baseline_accuracy"], "train s": round(t.seconds)}
 

@@ -20,7 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from seqgen.data_prep.errors import SeqgenError  # noqa: E402
-from seqgen.models.text_task import TextDataConfig, evaluate_text, train_text  # noqa: E402
+from seqgen.models import driver  # noqa: E402
+from seqgen.models.text_task import TextDataConfig  # noqa: E402
 from seqgen.models.train import TimeBudget, TrainConfig  # noqa: E402
 
 
@@ -43,14 +44,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, out: Path) -> None:
-    data = TextDataConfig(window=args.window, batch_size=args.batch_size, encoding=args.encoding)
+    data = TextDataConfig(level=args.level, window=args.window, batch_size=args.batch_size, encoding=args.encoding)
     train = TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate, patience=args.epochs)
     start = time.perf_counter()
-    train_text(out, family=args.model, preset=args.preset, corpus=args.corpus, shakespeare=not args.corpus,
-               data_dir=args.data_dir, level=args.level, data=data, train=train, force=args.force, verbose=2,
-               extra_callbacks=[TimeBudget(args.seconds, per_batch=True)])
+    source = {"corpus": args.corpus, "shakespeare": not args.corpus}
+    driver.train("text", out, driver.TrainRequest(args.model, args.preset, source, data, train), force=args.force,
+                 data_dir=args.data_dir, verbose=2, callbacks=lambda *_: [TimeBudget(args.seconds, per_batch=True)])
     trained = time.perf_counter() - start
-    report = evaluate_text(out, "valid", args.data_dir)
+    report = driver.evaluate(out, "valid", args.data_dir).text()
     total = time.perf_counter() - start
     corpus = ", ".join(args.corpus) or "built-in Shakespeare"
     print(f"\n{args.model}/{args.preset} at {args.level} level on {corpus}")
