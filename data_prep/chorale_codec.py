@@ -90,11 +90,14 @@ class ChoraleCodec:
         return f"grid: {self.voices} voices, pitches {self.low}-{self.high}, {self.vocab_size} tokens"
 
     def fit_into_range(self, grid: Grid) -> tuple[Grid, int]:
-        """Move notes outside the vocabulary by octaves until they fit; returns the grid and how many moved."""
+        """Move notes outside the vocabulary by octaves until they fit; returns the grid and how many
+        notes moved (a note held over several grid steps counts once)."""
         p = grid.pitches.astype(np.int32).copy()
-        moved = 0
+        outside = (p > 0) & ((p < self.low) | (p > self.high))  # (steps, voices) cells
+        previous = np.vstack([np.zeros((1, p.shape[1]), np.int32), p[:-1]])
+        onsets = grid.struck | (p != previous)  # where a note starts
+        moved = int((outside & onsets).sum())
         for mask, step in (((p > 0) & (p < self.low), 12), ((p > self.high), -12)):
-            moved += int(mask.sum())
             while mask.any():
                 p[mask] += step
                 mask = (p > 0) & ((p < self.low) if step > 0 else (p > self.high))

@@ -17,7 +17,8 @@ from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import Sampler
 from seqgen.generate.sampling import make_strategy
 
-FORMATS = {"midi": ".mid", "musicxml": ".musicxml"}
+FORMATS = {"midi": ".mid", "musicxml": ".musicxml"}  # format -> suffix given to an -o without one
+SUFFIXES = {"midi": (".mid", ".midi"), "musicxml": (".musicxml", ".xml")}  # what -o may end in
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,14 @@ def resolve_primer(spec: str, voices: int, source: str = "music21", data_dir: st
 
 
 def output_paths(out: str | os.PathLike, num: int, fmt: str, plot: bool, force: bool) -> list[tuple[Path, Path | None]]:
-    """Where each piece goes (``OUT-1.mid``... when ``num > 1``), all checked before any work."""
+    """Where each piece goes (``OUT-1.mid``... when ``num > 1``) and its piano roll (``OUT.png``
+    beside it with ``plot``), all checked before any work."""
     out = Path(out)
     if out.suffix == "":
         out = out.with_suffix(FORMATS[fmt])
+    if out.suffix.lower() not in SUFFIXES[fmt]:
+        raise SeqgenError(f"-o {out}: a {fmt} file should end in {' or '.join(SUFFIXES[fmt])}; "
+                          f"give -o {out.with_suffix(FORMATS[fmt]).name} (--plot writes the PNG beside it)")
     names = [out] if num == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, num + 1)]
     pairs = []
     for name in names:

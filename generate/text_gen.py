@@ -100,11 +100,15 @@ def write_text(run: str | os.PathLike | None, out: str | os.PathLike | None, *, 
     model, codec = loaded.model, loaded.codec
     text = read_prompt(prompt, prompt_file, loaded.info.data.get("encoding", "utf-8"))
     prompt_tokens = codec.encode_prompt(text, skip_unknown=skip_unknown)
+    lines = []
+    dropped = len(codec.encode(text)) - len(prompt_tokens)  # unknown units become one token each, or nothing
+    if dropped:
+        shown = ", ".join(repr(m) for m in codec.unknown(text)[:10])
+        lines.append(f"--skip-unknown dropped {dropped} {codec.unit}(s) of the prompt the model never saw: {shown}")
     if paths is None:
         echo_texts(stream_texts(model, codec, prompt_tokens, length, num, sampling), codec.decode(prompt_tokens),
                    num, echo)
-        return []
-    lines = []
+        return lines
     for path, body in zip(paths, generate_texts(model, codec, prompt_tokens, length, num, sampling)):
         with atomic_path(path) as tmp:
             tmp.write_text(body, encoding="utf-8")

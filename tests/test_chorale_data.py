@@ -133,6 +133,8 @@ def test_fit_into_range_moves_by_octaves():
     grid = Grid.from_pitches(np.array([[84, 60, 40, 0]]))
     fitted, moved = codec.fit_into_range(grid)
     assert fitted.pitches.tolist() == [[72, 60, 52, 0]] and moved == 2
+    held = Grid.from_pitches(np.array([[84, 60, 52, 48]] * 4))  # one high note held for four 16ths
+    assert codec.fit_into_range(held)[1] == 1  # notes are counted, not grid cells
 
 
 def test_windows_are_aligned_and_shifted_by_one():

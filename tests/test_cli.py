@@ -67,6 +67,8 @@ def test_generate_musicxml(run_dir, tmp_path):
     (["generate", "chorale", "--run", "{run}", "--top-p", "1.5", "-o", "{tmp}/x.mid"], ["--top-p"]),
     (["generate", "chorale", "--run", "{run}", "--top-k", "0", "-o", "{tmp}/x.mid"], ["--top-k"]),
     (["generate", "chorale", "--run", "{run}", "--steps", "0", "-o", "{tmp}/x.mid"], ["--steps"]),
+    (["generate", "chorale", "--run", "{run}", "--plot", "-o", "{tmp}/x.png"], ["should end in .mid or .midi",
+                                                                              "-o x.mid"]),
     (["generate", "chorale", "--run", "{run}", "-o", "{tmp}/missing/x.mid"], ["does not exist"]),
     (["generate", "chorale", "--run", "{run}", "--primer", "{tmp}/none.mid", "-o", "{tmp}/x.mid"], ["does not exist"]),
     (["generate", "chorale", "--run", "{run}", "--primer", "{tmp}/bad.mid", "-o", "{tmp}/x.mid"], ["bad.mid"]),
