@@ -128,7 +128,8 @@ def _plan_windows(
     if n_windows == 0:
         raise SeqgenError(
             f"the {split} split has {n_tokens} tokens, fewer than one window of {window} + 1: "
-            f"use a smaller --window (at most {max(n_tokens - 1, 1)}) or a bigger corpus"
+            + (f"use a smaller --window (at most {n_tokens - 1}) or a bigger corpus" if n_tokens > 2  # --window >= 2
+               else "give a bigger corpus")
         )
     if split == "train" and n_windows < batch_size:  # training keeps full batches only
         raise SeqgenError(
