@@ -153,7 +153,8 @@ def evaluate(run_dir: str, split: str | None, data_dir: str | None) -> None:
 
 
 main.add_command(generate)
-for _domain in ("seqgen.generate.cli_text", "seqgen.generate.cli_midi", "seqgen.generate.cli_sketch"):
+for _domain in ("seqgen.generate.cli_text", "seqgen.generate.cli_midi", "seqgen.generate.cli_sketch",
+                "seqgen.generate.cli_music"):
     # Each domain adds its commands to the shared groups (data, train, generate) or its own group.
     __import__(_domain, fromlist=["register"]).register(main=main, data=data, train=train, generate=generate)
 
