@@ -188,3 +188,35 @@ def general_measures(grid: Grid) -> dict[str, float]:
     groove = float(1 - np.mean(np.abs(np.diff(bars.astype(int), axis=0)).sum(axis=1) / bar)) if len(bars) > 1 else float("nan")
     return {"polyphony": polyphony, "pitch_class_entropy": entropy, "scale_consistency": scale,
             "empty_beat_rate": empty, "groove_consistency": groove}
+
+
+# -- keys by name ----------------------------------------------------------------------------------
+
+_LETTERS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+
+
+def parse_key(text: str) -> tuple[int, str]:
+    """``"A minor"``, ``"Eb major"``, ``"f# minor"``, ``"Bb"`` (major) -> ``(tonic pitch class, mode)``."""
+    from seqgen.data_prep.errors import SeqgenError
+
+    words = text.strip().lower().replace("-", " ").split()
+    mode = words[1] if len(words) == 2 else "major"
+    name = words[0] if words else ""
+    if len(words) not in (1, 2) or mode not in ("major", "minor") or not name or name[0] not in _LETTERS \
+            or any(c not in "#b" for c in name[1:]):
+        raise SeqgenError(f"--key {text!r} is not a key; write e.g. \"A minor\", \"Eb major\" or \"F# minor\"")
+    tonic = _LETTERS[name[0]] + name[1:].count("#") - name[1:].count("b")
+    return tonic % 12, mode
+
+
+def shift_to_key(source: tuple[int, str], target: tuple[int, str]) -> tuple[int, tuple[int, str]]:
+    """Semitones (-6..5) moving key ``source`` to ``target``, and the key reached.
+
+    Transposing cannot change a mode: a major piece asked into a minor key goes to that key's
+    relative major (same key signature), and a minor piece asked into a major key to its relative minor.
+    """
+    tonic, mode = target
+    if source[1] != mode:
+        tonic, mode = ((tonic + 3) % 12, "major") if mode == "minor" else ((tonic - 3) % 12, "minor")
+    shift = (tonic - source[0]) % 12
+    return (shift - 12 if shift > 5 else shift), (tonic, mode)

@@ -25,3 +25,69 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         report = judge(list(files), reference, data_dir)
         click.echo(to_json(report) if as_json else format_report(report))
+
+    @main.command("harmonize")
+    @click.argument("melody")
+    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
+                  help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
+    @MODEL
+    @click.option("--given", type=click.Choice(["soprano", "bass"]), default="soprano", show_default=True,
+                  help="The voice MELODY gives; the model writes the other three.")
+    @click.option("--particles", type=click.IntRange(min=1), default=32, show_default=True,
+                  help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
+    @PROPOSAL
+    @KEY
+    @OUTPUT
+    @DATA_DIR
+    def harmonize_cmd(melody, out, run_dir, given, particles, temperature, top_p, greedy, seed, num, key,
+                      bpm, instrument, soundfont, force, data_dir) -> None:
+        """Keep a melody (or a bass) exactly and write the other three voices with a chorale model.
+
+        MELODY is a monophonic MIDI/MusicXML file (of a 4-part file the top part, or the lowest with
+        --given bass) or a dataset chorale: test:3, bwv269.
+
+        Example: seqgen harmonize bwv269 --particles 32 --seed 1 -o harmonized.mid
+        """
+        from seqgen.generate.harmonize import HarmonizeConfig, OutputConfig, harmonize
+
+        config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given)
+        output = OutputConfig(bpm, instrument, force, soundfont)
+        for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir):
+            click.echo(line)
+
+
+MODEL = click.option("--model", "run_dir", type=click.Path(exists=True, file_okay=False), default=None,
+                     help="Run directory of 'seqgen train chorales' [default: the shipped model].")
+KEY = click.option("--key", default=None, help='Move the piece into this key first, e.g. "A minor" (said what was done).')
+
+
+def PROPOSAL(f):
+    """--temperature, --top-p, --greedy, --seed, --num for the notes the model writes."""
+    options = [
+        click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                     help="Below 1: safer; above 1: wilder."),
+        click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=None,
+                     help="Sample among the most likely notes reaching probability p."),
+        click.option("--greedy", is_flag=True, help="Always the most likely notes (deterministic)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same output."),
+        click.option("--num", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Versions to write (OUT-1, OUT-2...), seeds SEED, SEED+1..."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def OUTPUT(f):
+    """--bpm, --instrument, --soundfont, --force."""
+    options = [
+        click.option("--bpm", type=click.FloatRange(min=1, max=1000), default=80, show_default=True),
+        click.option("--instrument", type=click.IntRange(0, 127), default=19, show_default=True,
+                     help="General MIDI program (19 = church organ)."),
+        click.option("--soundfont", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="SoundFont (.sf2) for .wav output with FluidSynth [default: search the usual places]."),
+        click.option("--force", is_flag=True, help="Overwrite existing output files."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f

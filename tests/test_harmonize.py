@@ -1,0 +1,85 @@
+"""seqgen harmonize and infill on a tiny untrained model: the given voice and the untouched cells stay exactly."""
+
+import numpy as np
+import pytest
+
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.grid import Grid
+from seqgen.data_prep.music_metrics import parse_key, shift_to_key
+from seqgen.generate.harmonize import HarmonizeConfig, fill_given
+from seqgen.generate.midi_writer import grid_to_midi, midi_to_grid
+from seqgen.models.config import make_config
+from seqgen.models.registry import build_model
+from seqgen.models.run_dir import save_model, write_run_info
+from tests.chorale_factory import toy_grid
+from tests.cli_helpers import assert_one_line_error, run
+
+CODEC = ChoraleCodec(43, 76)
+MELODY = np.array([67, 67, 69, 69, 71, 71, 71, 71, 72, 72, 0, 0, 74, 74, 72, 72, 71, 71, 69, 69], np.int16)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_model(make_config("lstm", "tiny", CODEC.vocab_size, CODEC.period))
+
+
+def melody_tokens(voice: int = 0) -> tuple[np.ndarray, np.ndarray, Grid]:
+    pitches = np.zeros((len(MELODY), 4), np.int16)
+    pitches[:, voice] = MELODY if voice == 0 else np.where(MELODY > 0, MELODY - 24, 0)
+    struck = np.zeros_like(pitches, bool)
+    struck[::2, voice] = True  # repeated notes: two-step notes, each struck
+    grid = Grid(pitches, struck)
+    tokens = CODEC.encode(grid)
+    return tokens, np.arange(len(tokens)) % 4 == voice, grid
+
+
+@pytest.mark.parametrize("voice, particles, greedy", [(0, 1, True), (0, 6, False), (3, 4, False)])
+def test_the_given_voice_is_kept_exactly(model, voice, particles, greedy):
+    tokens, mask, grid = melody_tokens(voice)
+    result = fill_given(model, CODEC, tokens, mask, HarmonizeConfig(particles=particles, greedy=greedy, seed=2))
+    out = CODEC.decode(result.tokens)
+    np.testing.assert_array_equal(out.pitches[:, voice], grid.pitches[:, voice])
+    np.testing.assert_array_equal(out.struck[:, voice], grid.struck[:, voice])
+    assert result.log_likelihood < 0 and result.log_evidence < 0
+    others = [v for v in range(4) if v != voice]
+    assert (out.pitches[:, others] > 0).any()  # the model wrote something in the other voices
+
+
+def test_particles_are_reproducible_with_a_seed(model):
+    tokens, mask, _ = melody_tokens()
+    runs = [fill_given(model, CODEC, tokens, mask, HarmonizeConfig(particles=8, seed=s)) for s in (5, 5, 6)]
+    np.testing.assert_array_equal(runs[0].tokens, runs[1].tokens)
+    assert runs[0].log_likelihood == runs[1].log_likelihood and runs[0].resamples == runs[1].resamples
+    assert not np.array_equal(runs[0].tokens, runs[2].tokens)
+
+
+def test_keys_by_name():
+    assert parse_key("A minor") == (9, "minor") and parse_key("eb") == (3, "major") and parse_key("F# minor") == (6, "minor")
+    assert shift_to_key((7, "major"), (2, "major")) == (-5, (2, "major"))
+    assert shift_to_key((0, "major"), (9, "minor")) == (0, (0, "major"))  # relative major: same signature
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, model):
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    out.mkdir()
+    save_model(model, out / "model.keras")
+    write_run_info(out, {"task": "chorale", "codec": CODEC.to_config(), "data": {"source": "music21"}})
+    return out
+
+
+def test_harmonize_cli_keeps_a_midi_melody(tmp_path, run_dir):
+    _, _, grid = melody_tokens()
+    melody = grid_to_midi(Grid(grid.pitches[:, :1], grid.struck[:, :1]), tmp_path / "tune.mid")
+    out = tmp_path / "harm.mid"
+    result = run("harmonize", melody, "--model", run_dir, "--particles", "4", "--seed", "1", "--num", "2", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "log-likelihood" in result.output
+    for path in (tmp_path / "harm-1.mid", tmp_path / "harm-2.mid"):
+        written = midi_to_grid(path, voices=4)
+        np.testing.assert_array_equal(written.pitches[: len(MELODY), 0], MELODY)
+        np.testing.assert_array_equal(written.struck[: len(MELODY), 0], grid.struck[:, 0])
+    key = run("harmonize", melody, "--model", run_dir, "--particles", "2", "--key", "A major", "-o", tmp_path / "k.mid")
+    assert key.exit_code == 0 and "moved up 2 semitones to A major" in key.output, key.output
+    assert_one_line_error(run("harmonize", melody, "--model", run_dir, "--key", "H minor", "-o", tmp_path / "x.mid"), "--key")
+    assert_one_line_error(run("harmonize", melody, "--model", run_dir, "-o", out.with_suffix(".txt")), ".wav")
