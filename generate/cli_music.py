@@ -55,6 +55,43 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir):
             click.echo(line)
 
+    @main.command("infill")
+    @click.argument("chorale")
+    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
+                  help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
+    @click.option("--bars", default=None, help="Bars to regenerate, 1-based, 16th-note steps in 4/4: 5 or 5-6 [default: all].")
+    @click.option("--voices", default=None, help="Voices to regenerate, e.g. alto,tenor [default: all four].")
+    @MODEL
+    @click.option("--window", type=click.IntRange(min=1), default=8, show_default=True,
+                  help="Steps after each cell whose notes judge it (p(future | cell)).")
+    @click.option("--sweeps", type=click.IntRange(min=0), default=3, show_default=True,
+                  help="Gibbs sweeps over the region after the first left-to-right draw.")
+    @click.option("--candidates", type=click.IntRange(min=1), default=8, show_default=True,
+                  help="Most likely notes tried per cell, besides the current one.")
+    @PROPOSAL
+    @KEY
+    @OUTPUT
+    @DATA_DIR
+    def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, temperature, top_p, greedy, seed,
+                   num, key, bpm, instrument, soundfont, force, data_dir) -> None:
+        """Regenerate some bars and/or voices of a four-voice piece so they fit what comes before and after.
+
+        CHORALE is a 4-part MIDI/MusicXML file or a dataset chorale (test:3, bwv269). Everything
+        outside the region is kept exactly.
+
+        Example: seqgen infill bwv269 --bars 5-6 --voices alto,tenor --seed 1 -o infilled.mid
+        """
+        from seqgen.generate.harmonize import OutputConfig
+        from seqgen.generate.infill import InfillConfig, infill
+
+        if top_p is not None:
+            raise click.BadParameter("infill weighs a few candidates per cell; use --candidates instead", param_hint="--top-p")
+        config = InfillConfig(window, sweeps, candidates, temperature, seed, greedy)
+        output = OutputConfig(bpm, instrument, force, soundfont)
+        for line in infill(run_dir, chorale, out, config, bars=bars, voices=voices, num=num, key=key, output=output,
+                           data_dir=data_dir):
+            click.echo(line)
+
 
 MODEL = click.option("--model", "run_dir", type=click.Path(exists=True, file_okay=False), default=None,
                      help="Run directory of 'seqgen train chorales' [default: the shipped model].")

@@ -155,18 +155,30 @@ def given_column(piece: Grid, given: str) -> int:
     return column
 
 
-def apply_key(piece: Grid, key: str | None) -> tuple[Grid, str | None, list[str]]:
-    """``piece`` moved into ``key`` (``"A minor"``), the key it ends in, and a line saying what was done."""
+def apply_key(piece: Grid, key: str | None, voice: int = 0) -> tuple[Grid, str | None, list[str]]:
+    """``piece`` moved into ``key`` (``"A minor"``), the key it ends in, and a line saying what was done.
+
+    Of the two ways (up or down), the one leaving fewer notes outside the voices' ranges is taken; a
+    one-voice piece is held to the range of ``voice``.
+    """
     tonic, mode = mm.estimate_key(piece)
     if key is None:
         return piece, mm.key_name(tonic, mode), []
     shift, reached = mm.shift_to_key((tonic, mode), mm.parse_key(key))
+    shift = min((shift, shift - 12 if shift > 0 else shift + 12), key=lambda s: (_outside(piece, s, voice), abs(s)))
     name = mm.key_name(*reached)
     how = f"moved {'up' if shift > 0 else 'down'} {abs(shift)} semitones" if shift else "left as it is"
     note = f"key: {mm.key_name(tonic, mode)} (estimated); {how} to {name}"
     if reached[1] != mm.parse_key(key)[1]:
         note += f" (transposing cannot change the mode: {name} has the key signature of {key})"
     return piece.transposed(shift), name, [note]
+
+
+def _outside(piece: Grid, shift: int, voice: int) -> int:
+    """Notes outside their voice's range (:data:`music_metrics.RANGES`) once moved by ``shift``; voices top-down."""
+    ranges = mm.RANGES if piece.voices == 4 else (mm.RANGES[voice],) * piece.voices
+    moved = np.where(piece.pitches > 0, piece.pitches.astype(np.int32) + shift, 0)
+    return int(sum(((moved[:, v] > 0) & ((moved[:, v] < lo) | (moved[:, v] > hi))).sum() for v, (lo, hi) in enumerate(ranges)))
 
 
 def numbered_paths(out: str | os.PathLike, num: int, force: bool) -> list[Path]:
@@ -219,7 +231,7 @@ def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, n
         mm.parse_key(key)  # a bad key fails before the model loads
     model, codec, info = load_chorale_model(run)
     piece = load_piece(melody, info.get("data", {}).get("source", "music21"), data_dir)
-    piece, key_name, lines = apply_key(piece, key)
+    piece, key_name, lines = apply_key(piece, key, GIVEN_VOICES[config.given])
     voice, column = GIVEN_VOICES[config.given], given_column(piece, config.given)
     pitches = np.zeros((piece.steps, codec.voices), np.int16)  # (steps, voices): only the given voice sounds
     struck = np.zeros((piece.steps, codec.voices), bool)

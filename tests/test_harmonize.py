@@ -83,3 +83,36 @@ def test_harmonize_cli_keeps_a_midi_melody(tmp_path, run_dir):
     assert key.exit_code == 0 and "moved up 2 semitones to A major" in key.output, key.output
     assert_one_line_error(run("harmonize", melody, "--model", run_dir, "--key", "H minor", "-o", tmp_path / "x.mid"), "--key")
     assert_one_line_error(run("harmonize", melody, "--model", run_dir, "-o", out.with_suffix(".txt")), ".wav")
+
+
+def test_infill_never_touches_cells_outside_the_region(model):
+    from seqgen.generate.infill import InfillConfig, parse_bars, parse_voices, region_mask, resample_region
+
+    grid = toy_grid(32, seed=3)
+    tokens = CODEC.encode(grid)
+    bars = parse_bars("2", grid.steps)
+    assert (bars.start, bars.stop) == (16, 32) and parse_voices("alto,t") == [1, 2]
+    mask = region_mask(grid.steps, 4, bars, [1, 2])
+    assert mask.sum() == 32
+    results = []
+    for config in (InfillConfig(window=2, sweeps=1, candidates=3, seed=4), InfillConfig(window=3, sweeps=0, greedy=True),
+                   InfillConfig(window=2, sweeps=1, candidates=3, seed=4)):
+        new = resample_region(model, CODEC, tokens, mask, config)
+        np.testing.assert_array_equal(new[~mask], tokens[~mask])
+        assert (new[mask] != tokens[mask]).any()  # an untrained model does not write the toy's notes back
+        results.append(new)
+    np.testing.assert_array_equal(results[0], results[2])  # same seed, same result
+
+
+def test_infill_cli(tmp_path, run_dir):
+    grid = toy_grid(40, seed=3)
+    piece = grid_to_midi(grid, tmp_path / "piece.mid")
+    out = tmp_path / "new.mid"
+    result = run("infill", piece, "--model", run_dir, "--bars", "2", "--voices", "bass", "--window", "2",
+                 "--sweeps", "1", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "16 cells" in result.output and "1 Gibbs sweeps" in result.output
+    written = midi_to_grid(out, voices=4)
+    np.testing.assert_array_equal(written.pitches[:, :3], grid.pitches[:, :3])
+    np.testing.assert_array_equal(written.pitches[:16], grid.pitches[:16])
+    assert_one_line_error(run("infill", piece, "--model", run_dir, "--bars", "9", "-o", tmp_path / "x.mid"), "--bars")
