@@ -17,7 +17,7 @@ from seqgen.generate.sampler import Sampler
 from seqgen.generate.sampling import make_strategy
 
 SHIPPED_CHORALE_MODEL = Path(__file__).parent / "pretrained" / "chorale"
-FORMATS = {"midi": ".mid", "musicxml": ".musicxml"}
+FORMATS = {"midi": ".mid", "musicxml": ".musicxml", "wav": ".wav"}
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,11 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
         primer_grid = resolve_primer(primer, codec.voices, source, data_dir)
     grids, lines = generate_grids(model, codec, primer_grid, steps, num, sampling, primer_steps)
     for grid, (path, png) in zip(grids, paths):
+        if fmt == "wav":
+            from seqgen.generate.audio import render_grid
+
+            lines.append(render_grid(grid, path, bpm=bpm, instrument=instrument, force=force))
+            continue
         if fmt == "midi":
             grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
         else:

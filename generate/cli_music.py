@@ -92,6 +92,24 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
                            data_dir=data_dir):
             click.echo(line)
 
+    @main.command("render")
+    @click.argument("midi", type=click.Path(exists=True, dir_okay=False))
+    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="WAV file to write.")
+    @click.option("--soundfont", type=click.Path(exists=True, dir_okay=False), default=None,
+                  help="General MIDI SoundFont (.sf2) for FluidSynth [default: search the usual places].")
+    @click.option("--synth", type=click.Choice(["auto", "fluidsynth", "builtin"]), default="auto", show_default=True,
+                  help="auto: FluidSynth when it and a SoundFont are found, else the built-in synthesiser.")
+    @click.option("--sample-rate", type=click.IntRange(8000, 96000), default=22050, show_default=True)
+    @click.option("--force", is_flag=True, help="Overwrite an existing WAV file.")
+    def render_cmd(midi, out, soundfont, synth, sample_rate, force) -> None:
+        """Render a MIDI file to WAV audio, offline (FluidSynth if installed, else built in).
+
+        Example: seqgen render chorale.mid -o chorale.wav
+        """
+        from seqgen.generate.audio import render_midi
+
+        click.echo(render_midi(midi, out, soundfont=soundfont, synth=synth, sample_rate=sample_rate, force=force))
+
 
 MODEL = click.option("--model", "run_dir", type=click.Path(exists=True, file_okay=False), default=None,
                      help="Run directory of 'seqgen train chorales' [default: the shipped model].")

@@ -79,8 +79,9 @@ def test_harmonize_cli_keeps_a_midi_melody(tmp_path, run_dir):
         written = midi_to_grid(path, voices=4)
         np.testing.assert_array_equal(written.pitches[: len(MELODY), 0], MELODY)
         np.testing.assert_array_equal(written.struck[: len(MELODY), 0], grid.struck[:, 0])
-    key = run("harmonize", melody, "--model", run_dir, "--particles", "2", "--key", "A major", "-o", tmp_path / "k.mid")
+    key = run("harmonize", melody, "--model", run_dir, "--particles", "2", "--key", "A major", "-o", tmp_path / "k.musicxml")
     assert key.exit_code == 0 and "moved up 2 semitones to A major" in key.output, key.output
+    assert "<fifths>3</fifths>" in (tmp_path / "k.musicxml").read_text()  # the key signature: three sharps
     assert_one_line_error(run("harmonize", melody, "--model", run_dir, "--key", "H minor", "-o", tmp_path / "x.mid"), "--key")
     assert_one_line_error(run("harmonize", melody, "--model", run_dir, "-o", out.with_suffix(".txt")), ".wav")
 
