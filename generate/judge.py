@@ -26,6 +26,7 @@ REFERENCE_VERSION = 1  # bump when a measure changes
 SCORE_SUFFIXES = (".xml", ".musicxml", ".mxl")
 MIDI_SUFFIXES = (".mid", ".midi")
 MAX_COLUMNS = 6  # files shown as table columns; --json has all
+MAX_NAME = 18  # characters of a file name in a column heading
 
 
 def read_piece(path: str | os.PathLike, voices: int = 4) -> Grid:
@@ -169,8 +170,8 @@ def format_report(report: dict) -> str:
         columns.append(("reference", report["reference"]))
     columns += [(Path(f).name, report["files"][f]) for f in files[:MAX_COLUMNS]]
     names = [k for k in report["all"] if not k[-1].isdigit()]
-    width = max(10, *(len(c[0]) for c in columns))
-    lines = ["measure".ljust(22) + "".join(c[0][:width].rjust(width + 2) for c in columns)]
+    width = min(max(10, *(len(c[0]) for c in columns)), MAX_NAME)
+    lines = ["measure".ljust(22) + "".join(_short(c[0], width).rjust(width + 2) for c in columns)]
     for name in names:
         cells = "".join(_cell(c[1].get(name)).rjust(width + 2) for c in columns)
         lines.append(f"{name:22}{cells}")
@@ -178,6 +179,11 @@ def format_report(report: dict) -> str:
     if len(files) > MAX_COLUMNS:
         lines.append(f"({len(files) - MAX_COLUMNS} more files in --json)")
     return "\n".join(lines)
+
+
+def _short(name: str, width: int) -> str:
+    """``name`` cut to ``width`` characters, keeping its end (where file names differ)."""
+    return name if len(name) <= width else "~" + name[len(name) - width + 1:]
 
 
 def _cell(value) -> str:
