@@ -35,7 +35,7 @@ def samples(run, n: int, steps: int, temperature: float, top_p: float | None, se
     return grids
 
 
-def harmonizations(tests, particles: int, seed: int):
+def harmonizations(tests, particles: int, seed: int, penalty: float = 0.0):
     """Each test chorale's soprano harmonised by the shipped model; also the share of A/T/B cells equal to Bach's."""
     from seqgen.generate.chorale_gen import load_chorale_model
     from seqgen.generate.harmonize import HarmonizeConfig, fill_given
@@ -46,7 +46,7 @@ def harmonizations(tests, particles: int, seed: int):
         bach, _ = codec.fit_into_range(bach)
         given = codec.encode(bach)
         mask = np.arange(len(given)) % 4 == 0
-        result = fill_given(model, codec, given, mask, HarmonizeConfig(particles=particles, seed=seed + i))
+        result = fill_given(model, codec, given, mask, HarmonizeConfig(particles=particles, seed=seed + i, parallel_penalty=penalty))
         grid = codec.decode(result.tokens, name=f"{bach.name}-h{particles}")
         grids.append(grid)
         same.append(float((grid.pitches[:, 1:] == bach.pitches[:, 1:]).mean()))
@@ -78,6 +78,8 @@ def main() -> None:
     parser.add_argument("--chorales", type=int, default=20, help="test chorales (and samples per setting)")
     parser.add_argument("--steps", type=int, default=192, help="length of each free sample in 16th-note steps")
     parser.add_argument("--particles", type=int, default=32)
+    parser.add_argument("--penalty", type=float, default=3.0, help="also harmonise with this --parallel-penalty (0: skip)")
+    parser.add_argument("--skip-samples", action="store_true", help="only the harmonisations (and Bach)")
     parser.add_argument("--textbook", default=None, help="run directory of a textbook chorale model")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -89,17 +91,20 @@ def main() -> None:
     tests = load_chorales("music21", None, progress=False)["test"][: args.chorales]
     columns = {"Bach test": column(tests, reference)}
     settings = [("T=1.0", 1.0, None), ("T=0.8", 0.8, None), ("top-p 0.9", 1.0, 0.9)]
-    for label, t, p in settings:
+    for label, t, p in settings if not args.skip_samples else []:
         with Timer() as timer:
             grids = samples(None, args.chorales, args.steps, t, p, args.seed)
         columns[f"shipped {label}"] = {**column(grids, reference), "seconds": timer.seconds}
-    if args.textbook:
+    if args.textbook and not args.skip_samples:
         with Timer() as timer:
             grids = samples(args.textbook, args.chorales, args.steps, 1.0, None, args.seed)
         columns["textbook T=1.0"] = {**column(grids, reference), "seconds": timer.seconds}
-    for label, particles in ((f"harmonised {args.particles}p", args.particles), ("forced decoding", 1)):
+    runs = [(f"harmonised {args.particles}p", args.particles, 0.0), ("forced decoding", 1, 0.0)]
+    if args.penalty:
+        runs.insert(1, (f"{args.particles}p, penalty {args.penalty:g}", args.particles, args.penalty))
+    for label, particles, penalty in runs:
         with Timer() as timer:
-            grids, extra = harmonizations(tests, particles, args.seed)
+            grids, extra = harmonizations(tests, particles, args.seed, penalty)
         columns[label] = {**column(grids, reference), **extra, "seconds": timer.seconds}
     print(markdown(columns))
 

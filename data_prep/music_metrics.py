@@ -87,6 +87,22 @@ def _count_pair(counts: dict, prev: np.ndarray, now: np.ndarray, u: int, low: in
         counts["spacing"] += int(low <= 2 and after > 12)
 
 
+def parallel_moves(prev: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """``(batch,)`` parallel fifths and octaves from sonorities ``prev`` to ``now`` (each ``(batch, voices)``),
+    as :func:`rule_counts` defines them; silent voices (0) take no part."""
+    prev, now = prev.astype(np.int32), now.astype(np.int32)
+    count = np.zeros(len(now), np.int32)
+    for u in range(now.shape[1]):
+        for low in range(u + 1, now.shape[1]):
+            before, after = prev[:, u] - prev[:, low], now[:, u] - now[:, low]
+            du, dl = now[:, u] - prev[:, u], now[:, low] - prev[:, low]
+            sounding = (prev[:, u] > 0) & (prev[:, low] > 0) & (now[:, u] > 0) & (now[:, low] > 0)
+            similar = (du * dl > 0) & sounding
+            perfect = (before >= 0) & (after >= 0) & (before % 12 == after % 12) & np.isin(after % 12, (0, 7))
+            count += similar & perfect
+    return count
+
+
 def rates(counts: dict[str, int]) -> dict[str, float]:
     """Rule counts -> per 100 voice-pair transitions (range: per 100 notes); NaN when nothing to count."""
     t, n = counts["transitions"], counts["notes"]

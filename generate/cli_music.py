@@ -35,12 +35,14 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
                   help="The voice MELODY gives; the model writes the other three.")
     @click.option("--particles", type=click.IntRange(min=1), default=32, show_default=True,
                   help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
+    @click.option("--parallel-penalty", type=click.FloatRange(min=0), default=0.0, show_default=True,
+                  help="Nats taken off a hypothesis's weight for each parallel fifth or octave (e.g. 3).")
     @PROPOSAL
     @KEY
     @OUTPUT
     @DATA_DIR
-    def harmonize_cmd(melody, out, run_dir, given, particles, temperature, top_p, greedy, seed, num, key,
-                      bpm, instrument, soundfont, force, data_dir) -> None:
+    def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temperature, top_p, greedy, seed, num,
+                      key, bpm, instrument, soundfont, force, data_dir) -> None:
         """Keep a melody (or a bass) exactly and write the other three voices with a chorale model.
 
         MELODY is a monophonic MIDI/MusicXML file (of a 4-part file the top part, or the lowest with
@@ -50,7 +52,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         """
         from seqgen.generate.harmonize import HarmonizeConfig, OutputConfig, harmonize
 
-        config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given)
+        config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty)
         output = OutputConfig(bpm, instrument, force, soundfont)
         for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir):
             click.echo(line)

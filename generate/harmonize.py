@@ -8,6 +8,10 @@ note comes, each hypothesis is weighted by the model's probability of that note 
 wrote, and when the weights grow uneven (effective sample size below half) the hypotheses are
 resampled (systematic resampling), so those that make the melody unlikely die out. The result is the
 surviving hypothesis with the highest log-likelihood. ``particles=1`` is plain forced decoding.
+
+``parallel_penalty`` also takes that many nats off a hypothesis's weight for every parallel fifth
+or octave it writes (the rule the shipped model breaks most, ``benchmarks/RESULTS.md``), so such
+hypotheses die out too; the final pick is the highest log-likelihood less the penalty.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.data_prep import music_metrics as mm
-from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.chorale_codec import FIRST_PITCH, ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import check_writable
 from seqgen.data_prep.grid import Grid
@@ -40,12 +44,15 @@ class HarmonizeConfig:
     greedy: bool = False  # the most likely free notes (deterministic)
     given: str = "soprano"  # the voice kept: "soprano" or "bass"
     resample_below: float = 0.5  # resample when the effective sample size falls below this share
+    parallel_penalty: float = 0.0  # nats off a hypothesis's weight per parallel fifth or octave it writes
 
     def __post_init__(self):
         if self.particles < 1:
             raise SeqgenError(f"--particles must be >= 1, got {self.particles}")
         if self.given not in GIVEN_VOICES:
             raise SeqgenError(f"--given must be one of {', '.join(GIVEN_VOICES)}, got {self.given!r}")
+        if self.parallel_penalty < 0:
+            raise SeqgenError(f"--parallel-penalty must be >= 0, got {self.parallel_penalty}")
         if not 0 < self.resample_below <= 1:
             raise SeqgenError(f"resample_below must be in (0, 1], got {self.resample_below}")
 
@@ -54,7 +61,7 @@ class HarmonizeConfig:
 class FillResult:
     tokens: np.ndarray  # (length,) the chosen hypothesis, no BOS
     log_likelihood: float  # log p(all its tokens) under the model, nats
-    log_evidence: float  # particle estimate of log p(given tokens), nats
+    log_evidence: float  # particle estimate of log p(given tokens), nats (less the parallel penalty, if any)
     resamples: int  # how often the particles were resampled
 
 
@@ -96,6 +103,13 @@ def _draw(strategy, logits, rng: np.random.Generator, greedy: bool) -> np.ndarra
     return np.argmax(proposal + noise, axis=-1).astype(np.int32)
 
 
+def _parallels(codec: ChoraleCodec, last_two: np.ndarray) -> np.ndarray:
+    """``(particles,)`` parallel fifths/octaves between the two steps of ``last_two`` (particles, 2 * voices) tokens."""
+    steps = last_two.reshape(len(last_two), 2, codec.voices)  # (particles, 2, voices)
+    pitches = np.where(steps >= FIRST_PITCH, codec.low + (steps - FIRST_PITCH) // 2, 0)  # token -> MIDI pitch, 0 = silence
+    return mm.parallel_moves(pitches[:, 0], pitches[:, 1])
+
+
 def _log_mean_exp(x: np.ndarray) -> float:
     return float(np.log(np.mean(np.exp(x - x.max()))) + x.max())
 
@@ -113,6 +127,7 @@ def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, 
     logits, state = step(tf.fill([n], codec.bos_id), model.initial_state(n))
     tokens = np.zeros((n, length), np.int32)  # (particles, length)
     log_w, log_lik = np.zeros(n), np.zeros(n)  # weights since the last resampling; log p of all tokens
+    penalty = np.zeros(n)  # parallel_penalty x parallels written so far
     evidence, resamples = 0.0, 0
     for i in range(length):
         log_p = _log_softmax(logits.numpy().astype(np.float64))  # (particles, vocab), untempered
@@ -121,16 +136,19 @@ def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, 
             log_w += log_p[:, given[i]]
         log_lik += log_p[np.arange(n), token]
         tokens[:, i] = token
+        if config.parallel_penalty and i % codec.voices == codec.voices - 1 and i >= 2 * codec.voices - 1:
+            cost = config.parallel_penalty * _parallels(codec, tokens[:, i + 1 - 2 * codec.voices: i + 1])
+            log_w, penalty = log_w - cost, penalty + cost
         weights = np.exp(log_w - log_w.max())
         if mask[i] and i < length - 1 and weights.sum() ** 2 / np.sum(weights ** 2) < config.resample_below * n:
             evidence += _log_mean_exp(log_w)
             index = _systematic(rng, weights / weights.sum())  # the given token is the same in every row
-            tokens, log_lik, log_w = tokens[index], log_lik[index], np.zeros(n)
+            tokens, log_lik, penalty, log_w = tokens[index], log_lik[index], penalty[index], np.zeros(n)
             state = _gather_state(state, tf.constant(index, tf.int32))
             resamples += 1
         if i < length - 1:
             logits, state = step(tf.constant(token), state)
-    best = int(np.argmax(log_lik))
+    best = int(np.argmax(log_lik - penalty))
     return FillResult(tokens[best], float(log_lik[best]), evidence + _log_mean_exp(log_w), resamples)
 
 

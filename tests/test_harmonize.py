@@ -33,10 +33,11 @@ def melody_tokens(voice: int = 0) -> tuple[np.ndarray, np.ndarray, Grid]:
     return tokens, np.arange(len(tokens)) % 4 == voice, grid
 
 
-@pytest.mark.parametrize("voice, particles, greedy", [(0, 1, True), (0, 6, False), (3, 4, False)])
-def test_the_given_voice_is_kept_exactly(model, voice, particles, greedy):
+@pytest.mark.parametrize("voice, particles, greedy, penalty", [(0, 1, True, 0), (0, 6, False, 3.0), (3, 4, False, 0)])
+def test_the_given_voice_is_kept_exactly(model, voice, particles, greedy, penalty):
     tokens, mask, grid = melody_tokens(voice)
-    result = fill_given(model, CODEC, tokens, mask, HarmonizeConfig(particles=particles, greedy=greedy, seed=2))
+    config = HarmonizeConfig(particles=particles, greedy=greedy, seed=2, parallel_penalty=penalty)
+    result = fill_given(model, CODEC, tokens, mask, config)
     out = CODEC.decode(result.tokens)
     np.testing.assert_array_equal(out.pitches[:, voice], grid.pitches[:, voice])
     np.testing.assert_array_equal(out.struck[:, voice], grid.struck[:, voice])

@@ -38,6 +38,13 @@ def test_each_rule_is_counted_exactly_once(rule):
     assert mm.rates(counts)[rule] == pytest.approx(100 / 6)
 
 
+def test_parallel_moves_agree_with_the_rule_counts():
+    prev = np.array([CASES[r][0] for r in CASES] + [[67, 64, 55, 0]])  # (cases, 4); the last has a silent bass
+    now = np.array([CASES[r][1] for r in CASES] + [[69, 65, 55, 50]])
+    expected = [int(r.startswith("parallel")) for r in CASES] + [0]
+    np.testing.assert_array_equal(mm.parallel_moves(prev, now), expected)
+
+
 def test_good_voice_leading_breaks_nothing_and_repeats_count_each_time():
     clean = chords([72, 67, 64, 48], [71, 67, 62, 55], [72, 67, 64, 48])  # I - V - I, contrary motion
     assert {name: mm.rule_counts(clean)[name] for name in RULE_NAMES} == dict.fromkeys(RULE_NAMES, 0)
