@@ -35,8 +35,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
                   help="The voice MELODY gives; the model writes the other three.")
     @click.option("--particles", type=click.IntRange(min=1), default=32, show_default=True,
                   help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
-    @click.option("--parallel-penalty", type=click.FloatRange(min=0), default=0.0, show_default=True,
-                  help="Nats taken off a hypothesis's weight for each parallel fifth or octave (e.g. 3).")
+    @click.option("--parallel-penalty", type=click.FloatRange(min=0), default=3.0, show_default=True,
+                  help="Nats taken off a hypothesis's weight for each parallel fifth or octave (0 = off).")
     @PROPOSAL
     @KEY
     @OUTPUT

@@ -44,7 +44,7 @@ class HarmonizeConfig:
     greedy: bool = False  # the most likely free notes (deterministic)
     given: str = "soprano"  # the voice kept: "soprano" or "bass"
     resample_below: float = 0.5  # resample when the effective sample size falls below this share
-    parallel_penalty: float = 0.0  # nats off a hypothesis's weight per parallel fifth or octave it writes
+    parallel_penalty: float = 3.0  # nats off a hypothesis's weight per parallel fifth or octave it writes
 
     def __post_init__(self):
         if self.particles < 1:
@@ -265,7 +265,8 @@ def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, n
         lines.append(write_grid(harmony, path, bpm=output.bpm, instrument=output.instrument, force=output.force,
                                 key=key_name, soundfont=output.soundfont))
         lines.append(f"  log-likelihood {result.log_likelihood:.1f} nats ({result.log_likelihood / len(given):.3f} per note); "
-                     f"log p({config.given}) {result.log_evidence:.1f} nats; {config.particles} particles, "
+                     f"log p({config.given}){' less penalties' if config.parallel_penalty else ''} {result.log_evidence:.1f} nats; "
+                     f"{config.particles} particles, "
                      f"{result.resamples} resamplings")
     return lines
 
