@@ -17,8 +17,8 @@ from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import Sampler
 from seqgen.generate.sampling import make_strategy
 
-FORMATS = {"midi": ".mid", "musicxml": ".musicxml"}  # format -> suffix given to an -o without one
-SUFFIXES = {"midi": (".mid", ".midi"), "musicxml": (".musicxml", ".xml")}  # what -o may end in
+FORMATS = {"midi": ".mid", "musicxml": ".musicxml", "wav": ".wav"}  # format -> suffix given to an -o without one
+SUFFIXES = {"midi": (".mid", ".midi"), "musicxml": (".musicxml", ".xml"), "wav": (".wav",)}  # what -o may end in
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,11 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
         primer_grid = resolve_primer(primer, codec.voices, source, data_dir)
     grids, lines = generate_grids(model, codec, primer_grid, steps, num, sampling, primer_steps)
     for grid, (path, png) in zip(grids, paths):
+        if fmt == "wav":
+            from seqgen.generate.audio import render_grid
+
+            lines.append(render_grid(grid, path, bpm=bpm, instrument=instrument, force=force))
+            continue
         if fmt == "midi":
             grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
         else:

@@ -67,8 +67,8 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
 @click.option("--bpm", type=click.FloatRange(min=1, max=1000), default=80, show_default=True, help="Tempo.")
 @click.option("--instrument", type=click.IntRange(0, 127), default=19, show_default=True,
               help="General MIDI program (19 = church organ).")
-@click.option("--format", "fmt", type=click.Choice(["midi", "musicxml"]), default="midi", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["midi", "musicxml", "wav"]), default="midi", show_default=True,
+              help="Output format (wav: rendered with FluidSynth if installed, else the built-in synthesiser).")
 @click.option("--plot", is_flag=True, help="Also write a piano-roll PNG beside each piece (OUT.png).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from music21 import key as music21_key
 from music21 import metadata, meter, note, stream, tempo
 
 from seqgen.data_prep.errors import SeqgenError
@@ -45,14 +46,18 @@ def _voice_events(grid: Grid) -> list[list[tuple[int | None, int]]]:
     return events
 
 
-def grid_to_score(grid: Grid, bpm: float = 100) -> stream.Score:
-    """A music21 Score of ``grid``: one Part per voice, 4/4, a metronome mark of ``bpm``."""
+def grid_to_score(grid: Grid, bpm: float = 100, key: str | None = None) -> stream.Score:
+    """A music21 Score of ``grid``: one Part per voice, 4/4, a metronome mark of ``bpm``, ``key``'s signature
+    (e.g. ``"A minor"``) when given."""
     score = stream.Score()
     score.metadata = metadata.Metadata(title=grid.name or "seqgen")
     for v, (name, events) in enumerate(zip(voice_names(grid.voices), _voice_events(grid))):
         part = stream.Part(id=name)
         part.partName = name
         part.insert(0, meter.TimeSignature(f"{QUARTERS_PER_BAR}/4"))
+        if key is not None:
+            tonic, mode = key.split()
+            part.insert(0, music21_key.Key(tonic[0] + tonic[1:].replace("b", "-"), mode))
         if v == 0:
             part.insert(0, tempo.MetronomeMark(number=bpm))
         for pitch, length in events:
@@ -63,7 +68,8 @@ def grid_to_score(grid: Grid, bpm: float = 100) -> stream.Score:
     return score
 
 
-def grid_to_musicxml(grid: Grid, path: str | os.PathLike, bpm: float = 100, force: bool = False) -> Path:
+def grid_to_musicxml(grid: Grid, path: str | os.PathLike, bpm: float = 100, force: bool = False,
+                     key: str | None = None) -> Path:
     """Write ``grid`` as MusicXML at ``path`` (.musicxml, .xml or compressed .mxl); returns the path.
 
     Written atomically; an existing file is kept unless ``force``.
@@ -72,7 +78,7 @@ def grid_to_musicxml(grid: Grid, path: str | os.PathLike, bpm: float = 100, forc
     if path.suffix.lower() not in SCORE_SUFFIXES:
         raise SeqgenError(f"score file {str(path)!r} must end in {', '.join(SCORE_SUFFIXES)}: rename it")
     check_bpm(bpm)
-    score = grid_to_score(grid, bpm)
+    score = grid_to_score(grid, bpm, key)
     # music21 picks compression by suffix, so the temp file keeps .mxl or uses .musicxml.
     suffix = ".mxl" if path.suffix.lower() == ".mxl" else ".musicxml"
     with atomic_path(path, suffix=suffix) as tmp:

@@ -1,0 +1,278 @@
+"""``seqgen harmonize``: keep a given line (soprano or bass) and fill the other voices with a chorale model.
+
+Tokens are interleaved S, A, T, B per 16th-note step, so the given voice's token is forced at its
+place in every step and the other three are sampled. Plain forced decoding would plan blind: the
+model cannot see the melody's future. So a particle filter (sequential Monte Carlo) carries
+``particles`` hypotheses as one batch through the model's one-step contract; every time a given
+note comes, each hypothesis is weighted by the model's probability of that note after what it
+wrote, and when the weights grow uneven (effective sample size below half) the hypotheses are
+resampled (systematic resampling), so those that make the melody unlikely die out. The result is the
+surviving hypothesis with the highest log-likelihood. ``particles=1`` is plain forced decoding.
+
+``parallel_penalty`` also takes that many nats off a hypothesis's weight for every parallel fifth
+or octave it writes (the rule the shipped model breaks most, ``benchmarks/RESULTS.md``), so such
+hypotheses die out too; the final pick is the highest log-likelihood less the penalty.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqgen.data_prep import music_metrics as mm
+from seqgen.data_prep.chorale_codec import FIRST_PITCH, ChoraleCodec
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.files import check_writable
+from seqgen.data_prep.grid import Grid
+
+GIVEN_VOICES = {"soprano": 0, "bass": 3}
+MIDI_OUT, SCORE_OUT, AUDIO_OUT = (".mid", ".midi"), (".musicxml", ".xml", ".mxl"), (".wav",)
+
+
+@dataclass(frozen=True)
+class HarmonizeConfig:
+    """How the free voices are drawn; validated in ``__post_init__``."""
+
+    particles: int = 32  # hypotheses carried as one batch; 1 = plain forced decoding
+    temperature: float = 1.0  # of the proposal for the free voices
+    top_p: float | None = None  # nucleus of the proposal
+    seed: int = 0  # same seed, same harmonisation
+    greedy: bool = False  # the most likely free notes (deterministic)
+    given: str = "soprano"  # the voice kept: "soprano" or "bass"
+    resample_below: float = 0.5  # resample when the effective sample size falls below this share
+    parallel_penalty: float = 3.0  # nats off a hypothesis's weight per parallel fifth or octave it writes
+
+    def __post_init__(self):
+        if self.particles < 1:
+            raise SeqgenError(f"--particles must be >= 1, got {self.particles}")
+        if self.given not in GIVEN_VOICES:
+            raise SeqgenError(f"--given must be one of {', '.join(GIVEN_VOICES)}, got {self.given!r}")
+        if self.parallel_penalty < 0:
+            raise SeqgenError(f"--parallel-penalty must be >= 0, got {self.parallel_penalty}")
+        if not 0 < self.resample_below <= 1:
+            raise SeqgenError(f"resample_below must be in (0, 1], got {self.resample_below}")
+
+
+@dataclass
+class FillResult:
+    tokens: np.ndarray  # (length,) the chosen hypothesis, no BOS
+    log_likelihood: float  # log p(all its tokens) under the model, nats
+    log_evidence: float  # particle estimate of log p(given tokens), nats (less the parallel penalty, if any)
+    resamples: int  # how often the particles were resampled
+
+
+def _gather_state(state, index):
+    """Pick batch rows ``index`` of every state tensor; scalars (the position) stay shared."""
+    import tensorflow as tf
+
+    return tf.nest.map_structure(lambda s: tf.gather(s, index) if len(s.shape) else s, state)
+
+
+def _systematic(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
+    """Systematic resampling: ``len(weights)`` indices, each drawn with probability ``weights``."""
+    n = len(weights)
+    positions = (rng.random() + np.arange(n)) / n
+    return np.minimum(np.searchsorted(np.cumsum(weights), positions), n - 1)
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+_STEPS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def compiled_step(model):
+    """``model.step`` as a ``tf.function``, one per model (tracing it again for every piece is slow)."""
+    import tensorflow as tf
+
+    if model not in _STEPS:
+        _STEPS[model] = tf.function(model.step, reduce_retracing=True)
+    return _STEPS[model]
+
+
+def _draw(strategy, logits, rng: np.random.Generator, greedy: bool) -> np.ndarray:
+    """One token per row from the strategy's logits ``(batch, vocab)``: Gumbel-max is a categorical draw."""
+    proposal = strategy(logits).numpy().astype(np.float64)  # (batch, vocab), -inf where excluded
+    noise = 0 if greedy else rng.gumbel(size=proposal.shape)
+    return np.argmax(proposal + noise, axis=-1).astype(np.int32)
+
+
+def _parallels(codec: ChoraleCodec, last_two: np.ndarray) -> np.ndarray:
+    """``(particles,)`` parallel fifths/octaves between the two steps of ``last_two`` (particles, 2 * voices) tokens."""
+    steps = last_two.reshape(len(last_two), 2, codec.voices)  # (particles, 2, voices)
+    pitches = np.where(steps >= FIRST_PITCH, codec.low + (steps - FIRST_PITCH) // 2, 0)  # token -> MIDI pitch, 0 = silence
+    return mm.parallel_moves(pitches[:, 0], pitches[:, 1])
+
+
+def _log_mean_exp(x: np.ndarray) -> float:
+    return float(np.log(np.mean(np.exp(x - x.max()))) + x.max())
+
+
+def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config: HarmonizeConfig) -> FillResult:
+    """Tokens ``(length,)`` where ``mask`` is True are kept from ``given``; the rest are drawn (see module doc)."""
+    import tensorflow as tf
+
+    from seqgen.generate.sampling import make_strategy
+
+    n, length = config.particles, len(given)
+    strategy = make_strategy(config.temperature, None, config.top_p, codec.forbidden_ids)
+    step = compiled_step(model)
+    rng = np.random.default_rng(config.seed)
+    logits, state = step(tf.fill([n], codec.bos_id), model.initial_state(n))
+    tokens = np.zeros((n, length), np.int32)  # (particles, length)
+    log_w, log_lik = np.zeros(n), np.zeros(n)  # weights since the last resampling; log p of all tokens
+    penalty = np.zeros(n)  # parallel_penalty x parallels written so far
+    evidence, resamples = 0.0, 0
+    for i in range(length):
+        log_p = _log_softmax(logits.numpy().astype(np.float64))  # (particles, vocab), untempered
+        token = np.full(n, given[i], np.int32) if mask[i] else _draw(strategy, logits, rng, config.greedy)
+        if mask[i]:
+            log_w += log_p[:, given[i]]
+        log_lik += log_p[np.arange(n), token]
+        tokens[:, i] = token
+        if config.parallel_penalty and i % codec.voices == codec.voices - 1 and i >= 2 * codec.voices - 1:
+            cost = config.parallel_penalty * _parallels(codec, tokens[:, i + 1 - 2 * codec.voices: i + 1])
+            log_w, penalty = log_w - cost, penalty + cost
+        weights = np.exp(log_w - log_w.max())
+        if mask[i] and i < length - 1 and weights.sum() ** 2 / np.sum(weights ** 2) < config.resample_below * n:
+            evidence += _log_mean_exp(log_w)
+            index = _systematic(rng, weights / weights.sum())  # the given token is the same in every row
+            tokens, log_lik, penalty, log_w = tokens[index], log_lik[index], penalty[index], np.zeros(n)
+            state = _gather_state(state, tf.constant(index, tf.int32))
+            resamples += 1
+        if i < length - 1:
+            logits, state = step(tf.constant(token), state)
+    best = int(np.argmax(log_lik - penalty))
+    return FillResult(tokens[best], float(log_lik[best]), evidence + _log_mean_exp(log_w), resamples)
+
+
+# -- input, keys and output --------------------------------------------------------------------------
+
+def load_piece(spec: str, source: str = "music21", data_dir: str | None = None) -> Grid:
+    """A MIDI/MusicXML file (any number of parts) or a dataset chorale (``test:3``, ``bwv269``) -> Grid."""
+    from seqgen.generate.chorale_gen import resolve_primer
+    from seqgen.generate.judge import MIDI_SUFFIXES, SCORE_SUFFIXES, read_piece
+
+    if Path(spec).suffix.lower() in MIDI_SUFFIXES + SCORE_SUFFIXES:
+        return read_piece(spec)
+    return resolve_primer(spec, 4, source, data_dir)
+
+
+def given_column(piece: Grid, given: str) -> int:
+    """Column of the given voice: the top voice for the soprano, the lowest voice with notes for the bass."""
+    if given == "soprano":
+        column = 0
+    else:
+        column = max(v for v in range(piece.voices) if (piece.pitches[:, v] > 0).any())
+    return column
+
+
+def apply_key(piece: Grid, key: str | None, voice: int = 0) -> tuple[Grid, str | None, list[str]]:
+    """``piece`` moved into ``key`` (``"A minor"``), the key it ends in, and a line saying what was done.
+
+    Of the two ways (up or down), the one leaving fewer notes outside the voices' ranges is taken; a
+    one-voice piece is held to the range of ``voice``.
+    """
+    tonic, mode = mm.estimate_key(piece)
+    if key is None:
+        return piece, mm.key_name(tonic, mode), []
+    shift, reached = mm.shift_to_key((tonic, mode), mm.parse_key(key))
+    shift = min((shift, shift - 12 if shift > 0 else shift + 12), key=lambda s: (_outside(piece, s, voice), abs(s)))
+    name = mm.key_name(*reached)
+    how = f"moved {'up' if shift > 0 else 'down'} {abs(shift)} semitones" if shift else "left as it is"
+    note = f"key: {mm.key_name(tonic, mode)} (estimated); {how} to {name}"
+    if reached[1] != mm.parse_key(key)[1]:
+        note += f" (transposing cannot change the mode: {name} has the key signature of {key})"
+    return piece.transposed(shift), name, [note]
+
+
+def _outside(piece: Grid, shift: int, voice: int) -> int:
+    """Notes outside their voice's range (:data:`music_metrics.RANGES`) once moved by ``shift``; voices top-down."""
+    ranges = mm.RANGES if piece.voices == 4 else (mm.RANGES[voice],) * piece.voices
+    moved = np.where(piece.pitches > 0, piece.pitches.astype(np.int32) + shift, 0)
+    return int(sum(((moved[:, v] > 0) & ((moved[:, v] < lo) | (moved[:, v] > hi))).sum() for v, (lo, hi) in enumerate(ranges)))
+
+
+def numbered_paths(out: str | os.PathLike, num: int, force: bool) -> list[Path]:
+    """``OUT`` or ``OUT-1``, ``OUT-2``...; the suffix picks the format (.mid when none); all checked first."""
+    out = Path(out)
+    if out.suffix == "":
+        out = out.with_suffix(".mid")
+    if out.suffix.lower() not in MIDI_OUT + SCORE_OUT + AUDIO_OUT:
+        raise SeqgenError(f"-o {str(out)!r}: the suffix picks the format; use .mid, .musicxml, .mxl or .wav")
+    names = [out] if num == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, num + 1)]
+    return [check_writable(name, force) for name in names]
+
+
+def write_grid(grid: Grid, path: Path, *, bpm: float, instrument: int, force: bool, key: str | None = None,
+               soundfont: str | None = None) -> str:
+    """Write ``grid`` as MIDI, MusicXML (with ``key``'s signature) or WAV, by ``path``'s suffix; a line to print."""
+    suffix = path.suffix.lower()
+    if suffix in SCORE_OUT:
+        from seqgen.generate.score_writer import grid_to_musicxml
+
+        grid_to_musicxml(grid, path, bpm=bpm, force=force, key=key)
+    elif suffix in AUDIO_OUT:
+        from seqgen.generate.audio import render_grid
+
+        return render_grid(grid, path, bpm=bpm, instrument=instrument, soundfont=soundfont, force=force)
+    else:
+        from seqgen.generate.midi_writer import grid_to_midi
+
+        grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
+    return f"wrote {path} ({grid.steps} steps, {len(grid.notes())} notes)"
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """How results are written (the suffix of ``-o`` picks MIDI, MusicXML or WAV)."""
+
+    bpm: float = 80  # quarter notes per minute
+    instrument: int = 19  # General MIDI program (19 = church organ)
+    force: bool = False  # overwrite existing files
+    soundfont: str | None = None  # for WAV output; None = look in the usual places
+
+
+def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, num: int = 1, key: str | None = None,
+              output: OutputConfig = OutputConfig(), data_dir: str | None = None) -> list[str]:
+    """Everything ``seqgen harmonize`` does; returns the lines to print."""
+    from seqgen.generate.runs import open_run
+
+    paths = numbered_paths(out, num, output.force)
+    if key is not None:
+        mm.parse_key(key)  # a bad key fails before the model loads
+    loaded = open_run(run, "chorale")
+    model, codec, info = loaded.model, loaded.codec, loaded.info
+    piece = load_piece(melody, info.source.get("source", "music21"), data_dir)
+    piece, key_name, lines = apply_key(piece, key, GIVEN_VOICES[config.given])
+    voice, column = GIVEN_VOICES[config.given], given_column(piece, config.given)
+    pitches = np.zeros((piece.steps, codec.voices), np.int16)  # (steps, voices): only the given voice sounds
+    struck = np.zeros((piece.steps, codec.voices), bool)
+    pitches[:, voice], struck[:, voice] = piece.pitches[:, column], piece.struck[:, column]
+    grid, moved = codec.fit_into_range(Grid(pitches, struck, piece.name))
+    if moved:
+        lines.append(f"{moved} notes of the {config.given} outside the model's range {codec.low}-{codec.high} moved by octaves")
+    given = codec.encode(grid)
+    mask = np.arange(len(given)) % codec.voices == voice
+    for i, path in enumerate(paths):
+        result = fill_given(model, codec, given, mask, _with_seed(config, config.seed + i))
+        harmony = codec.decode(result.tokens, name=f"{piece.name}-harmonized")
+        lines.append(write_grid(harmony, path, bpm=output.bpm, instrument=output.instrument, force=output.force,
+                                key=key_name, soundfont=output.soundfont))
+        lines.append(f"  log-likelihood {result.log_likelihood:.1f} nats ({result.log_likelihood / len(given):.3f} per note); "
+                     f"log p({config.given}){' less penalties' if config.parallel_penalty else ''} {result.log_evidence:.1f} nats; "
+                     f"{config.particles} particles, "
+                     f"{result.resamples} resamplings")
+    return lines
+
+
+def _with_seed(config: HarmonizeConfig, seed: int) -> HarmonizeConfig:
+    from dataclasses import replace
+
+    return replace(config, seed=seed)
