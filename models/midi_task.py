@@ -29,9 +29,10 @@ import numpy as np
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.codec_base import codec_from_config
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.midi_events import NOTE_ON, TIME_SHIFT, EventCodec
+from seqgen.data_prep.midi_events import NOTE_ON, TIME_SHIFT, EventCodec, fit_bounds
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
 from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
+from seqgen.data_prep.midi_stats import drop_lines, note_stats
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
 from seqgen.models import run_dir as rd
 from seqgen.models.config import config_from_dict, config_to_dict, make_config
@@ -49,7 +50,7 @@ class MidiDataConfig:
     """How a MIDI corpus becomes training windows."""
 
     encoding: str = "grid"  # "grid" (voices on a 16th-note grid) or "events" (performance events)
-    voices: int = 4  # grid: at most this many voices (fewer when no file needs them)
+    voices: int | None = None  # grid: this many voices at most; None: the corpus's 99th-percentile polyphony, <= 8
     window: int | None = None  # steps (grid) or events per training window; None: 64 steps / 256 events
     batch_size: int = 32  # windows per batch
     max_transpose: int = 5  # random transposition of each window, in semitones (0 = off)
@@ -58,7 +59,7 @@ class MidiDataConfig:
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
             raise SeqgenError(f"encoding must be one of {', '.join(ENCODINGS)}, got {self.encoding!r}")
-        if not 1 <= self.voices <= 15:
+        if self.voices is not None and not 1 <= self.voices <= 15:
             raise SeqgenError(f"voices must be 1-15 (MIDI channels besides drums), got {self.voices!r}")
         if self.window is not None and self.window < 2:
             raise SeqgenError(f"window must be >= 2, got {self.window!r}")
@@ -166,7 +167,7 @@ def event_shift_ranges(windows: np.ndarray, max_shift: int) -> np.ndarray:
 def fit_codec(performances: Sequence[Performance], data: MidiDataConfig) -> ChoraleCodec | EventCodec:
     """The codec of a new run: the grid's voices and pitch range come from the whole corpus."""
     if data.encoding == "events":
-        return EventCodec()
+        return EventCodec(fit_bounds(performances))  # decode bounds from the corpus's note lengths and polyphony
     voices = grid_voices(performances, data.voices)
     return ChoraleCodec.fit([performance_to_grid(p, voices) for p in performances], voices=voices)
 
@@ -221,7 +222,7 @@ def corpus_report(corpus: Corpus, split: MidiSplit, codec) -> list[str]:
         lines.append(f"grid: {codec.voices} voices, pitches {codec.low}-{codec.high}, {codec.vocab_size} tokens")
     else:
         lines.append(f"events: {codec.vocab_size} tokens")
-    return lines
+    return lines + drop_lines(corpus.performances, codec)
 
 
 def _absolute(paths: Sequence[str]) -> list[str]:
@@ -287,6 +288,7 @@ def train_midi(out: str | Path, corpus: Sequence[str] | None = None, *, family: 
             "task": "midi", "encoding": data.encoding, "preset": preset, "model": config_to_dict(config),
             "codec": codec.to_config(), "corpus": _absolute(corpus), "data": asdict(data),
             "split": {"tail": split.tail, "valid_files": _held_out_names(split)},
+            "note_stats": note_stats(read.performances),  # bounds generated notes (generate.midi_gen)
             "bpm": statistics.median(p.tempos[0][1] if p.tempos else 120.0 for p in read.performances),
             "train": train_config_dict(train),
         })
