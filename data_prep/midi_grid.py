@@ -142,7 +142,7 @@ def choose_voices(performances: Sequence[Performance], voices: int | None = None
     if voices is not None and not 1 <= voices <= MAX_VOICES:
         raise SeqgenError(f"voices must be 1-{MAX_VOICES} (MIDI channels besides drums), got {voices}: use --voices 4")
     needed = tuple(needed_voices(p, steps_per_quarter) for p in performances)
-    pct = float(np.percentile(needed, VOICE_PERCENTILE, method="higher")) if needed else 1.0
+    pct = float(np.percentile(needed, VOICE_PERCENTILE)) if needed else 1.0  # linear; its floor is used
     if voices is None:
         return VoiceChoice(max(1, min(MAX_AUTO_VOICES, int(pct))), needed, pct, True)
     return VoiceChoice(max(1, min(voices, max(needed, default=1))), needed, pct, False)
