@@ -11,10 +11,13 @@ real folders; see benchmarks/RESULTS.md). What real files contain and how it is 
 * a part is one source track, channel and program (symusic splits tracks that way). Its notes get
   ``track`` = the part's index and ``channel`` = 9 for drum parts, else the part's index among the
   pitched parts mapped onto the 15 pitched MIDI channels (the file's own channel numbers are not kept);
-* note-ons and note-offs are paired first-on first-off (a note-on with velocity 0 is a note-off);
-  within a part, two notes of one pitch starting together keep the longer (the other is counted as a
-  duplicate), and a note of a pitch still sounding ends the earlier note there (a key cannot sound
-  twice). A note-on never released is dropped by symusic (mido's reader ended it with its track);
+* symusic pairs note-ons and note-offs first-on first-off (a note-on with velocity 0 is a note-off).
+  Where that leaves two notes of one key overlapping in a part (a key struck again while it
+  sounds), the pairing has gone astray and symusic may have dropped notes: such a file is read
+  again through mido (:mod:`data_prep.midi_read_mido`: a new strike ends the sounding note, notes
+  never released end with their track). Otherwise a note-on never released is dropped by symusic;
+* within a part, two notes of one pitch starting together keep the longer (the other is counted as
+  a duplicate), and a note of a pitch still sounding ends the earlier note there;
 * the drum channel (index 9, "channel 10") is left out unless ``include_drums``; its notes are counted.
 
 Every file is checked against :class:`ReadLimits` before anything grows with its length: size on
@@ -31,6 +34,7 @@ import glob
 import os
 import struct
 from dataclasses import dataclass, fields
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
@@ -244,6 +248,24 @@ def _take(cols: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray
     return {k: v[keep] for k, v in cols.items()}
 
 
+def _restruck(cols: dict[str, np.ndarray]) -> bool:
+    """Whether a key of a part sounds twice at once (symusic's pairing cannot be trusted there)."""
+    order = np.lexsort((cols["start"], cols["pitch"], cols["part"]))
+    part, pitch, start, end = (cols[k][order] for k in ("part", "pitch", "start", "end"))
+    same_key = (part[1:] == part[:-1]) & (pitch[1:] == pitch[:-1])
+    return bool((same_key & (end[:-1] > start[1:])).any())
+
+
+def _reread(blob: bytes, first_part: int, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The file's notes through mido (module doc); symusic's when mido cannot read the bytes."""
+    from seqgen.data_prep.midi_read_mido import note_columns
+
+    try:
+        return note_columns(blob, first_part)
+    except Exception:  # noqa: BLE001 - symusic read these bytes; keep its notes rather than fail the file
+        return cols
+
+
 def _one_key_at_a_time(cols: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
     """Same-pitch notes of a part: of notes starting together keep the longest; a later onset ends a
     sounding note. Returns the columns and the number of duplicates left out."""
@@ -293,7 +315,11 @@ def _timelines(blobs: list[bytes], include_drums: bool) -> _Timelines:
     for blob in blobs:
         score = _parse(blob)
         tpb = score.ticks_per_quarter
-        cols, dup = _one_key_at_a_time(_columns(score, first_part))
+        cols = _columns(score, first_part)
+        if _restruck(cols):
+            cols = _reread(blob, first_part, cols)
+        next_part = int(cols["part"].max()) + 1 if cols["part"].size else first_part
+        cols, dup = _one_key_at_a_time(cols)
         is_drum = cols["channel"] == DRUM_CHANNEL
         drums += int(is_drum.sum())
         duplicates += dup
@@ -310,7 +336,7 @@ def _timelines(blobs: list[bytes], include_drums: bool) -> _Timelines:
         end_tick = int(score.end())
         offset_sec += float(tempo_map.seconds(np.array([end_tick], np.float64))[0])
         offset_tick += end_tick
-        first_part += len(score.tracks)
+        first_part = next_part
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return _Timelines(cols, tempos, sorted(signatures), drums, duplicates)
 
@@ -329,7 +355,7 @@ def _performance(path: Path, include_drums: bool, limits: ReadLimits) -> Perform
     order = np.lexsort((cols["part"], cols["pitch"], cols["start_s"]))  # by start, pitch, part
     columns = [cols[k][order].tolist() for k in ("start_s", "end_s", "start_b", "end_b", "pitch", "velocity",
                                                  "channel", "part", "program")]
-    notes = tuple(map(Note._make, zip(*columns)))
+    notes = tuple(map(tuple.__new__, repeat(Note), zip(*columns)))  # Note rows built in C, not via _make
     dropped = [("drums", 0 if include_drums else read.drums), ("duplicates", read.duplicates)]
     tpb = struct.unpack(">H", data[12:14])[0]
     return Performance(notes, str(path), tpb, midi_format, tuple(read.tempos), tuple(read.signatures),

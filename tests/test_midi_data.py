@@ -89,9 +89,19 @@ def test_velocity0_note_offs_in_running_status(tmp_path):
 
 
 def test_same_pitch_overlap_closes_the_earlier_note(tmp_path):
-    # on 0, on 1, off 2, off 3: the second note-on ends the first note; offs pair first-on first-off
+    # on 0, on 1, off 2, off 3: symusic pairs them (0, 2), (1, 3); the overlap sends the file to mido,
+    # where the second note-on ends the first note and the last note-off finds nothing
     perf = read_midi(mf.write_midi(tmp_path / "o.mid", [mf.note_track([(60, 0, 2), (60, 1, 2)])]))
-    assert _spans(perf) == [(60, 0, 1), (60, 1, 3)]
+    assert _spans(perf) == [(60, 0, 1), (60, 1, 2)]
+
+
+def test_a_restruck_key_loses_no_note(tmp_path):
+    # on 0, on 1, off 2 (one note-off for two note-ons): symusic alone drops a note here
+    on, off = mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60)
+    events = [(0, on), (480, on), (960, off), (960, on.copy(note=64)), (1440, off.copy(note=64)),
+              (1440, on), (1920, on), (2400, off)]
+    perf = read_midi(mf.write_midi(tmp_path / "r.mid", [mf.track_from_events(events)]))
+    assert _spans(perf) == [(60, 0, 1), (60, 1, 2), (64, 2, 3), (60, 3, 4), (60, 4, 5)]
 
 
 def test_note_off_in_the_tick_of_a_retrigger_belongs_to_the_closed_note(tmp_path):
