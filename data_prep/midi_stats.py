@@ -60,7 +60,7 @@ def note_stats(performances: Sequence[Performance]) -> dict:
     return {
         "length_median_s": pct(lengths, 50), "length_p99_s": pct(lengths, 99), "length_p999_s": pct(lengths, 99.9),
         "length_max_s": float(lengths.max()) if lengths.size else 0.0,
-        "length_p999_beats": pct(beats, 99.9),
+        "length_p99_beats": pct(beats, 99),
         "polyphony_mean": note_time / sounding if sounding else 0.0,
         "polyphony_p99": pct(at_onsets, 99), "polyphony_max": max((s[0] for s in poly), default=0),
     }

@@ -9,7 +9,7 @@ the length, and the last shift is shortened so each piece ends exactly there.
 
 Generated notes are bounded by the corpus: events runs decode with the codec's ``max_note_ms`` and
 ``max_polyphony`` (set from the corpus at training), grid runs cut notes held longer than the
-corpus's 99.9th-percentile note length (``note_stats`` in run.json), so a chord cannot freeze. Each
+corpus's 99th-percentile note length (``note_stats`` in run.json), so a chord cannot freeze. Each
 written file's line says how many notes were bounded.
 """
 
@@ -174,8 +174,8 @@ def _bounded_events(codec: EventCodec, bounded: dict[str, int]) -> str:
 
 
 def grid_hold_limit(info: dict, steps_per_quarter: int = 4) -> int | None:
-    """The longest note a grid run writes, in steps: the corpus's 99.9th-percentile length (None: no record)."""
-    beats = (info.get("note_stats") or {}).get("length_p999_beats")
+    """The longest note a grid run writes, in steps: the corpus's 99th-percentile length (None: no record)."""
+    beats = (info.get("note_stats") or {}).get("length_p99_beats")
     return max(1, math.ceil(beats * steps_per_quarter)) if beats else None
 
 
