@@ -11,7 +11,7 @@ the one the project's mido reader always used:
   in the same tick as such a retrigger belongs to the closed note and is ignored;
 * a note-off with no open note is ignored; notes never released end with their track.
 
-It returns the same note columns as :func:`midi_read._columns` (parts are (track, channel,
+It returns the same note columns as :func:`midi_columns.note_columns` (parts are (track, channel,
 program), numbered in order of first appearance), so everything after reading is shared.
 """
 
@@ -23,8 +23,7 @@ from bisect import bisect_right
 import mido
 import numpy as np
 
-DRUM_CHANNEL = 9
-PITCHED_CHANNELS = tuple(c for c in range(16) if c != DRUM_CHANNEL)
+from seqgen.data_prep.midi_columns import DRUM_CHANNEL, PITCHED_CHANNELS
 
 
 def _absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
