@@ -28,6 +28,26 @@ def _timed(read, paths: list[str], repeats: int):
     return best, corpus
 
 
+def _mido_parse(files):
+    import mido
+
+    return [mido.MidiFile(f) for f in files]
+
+
+def _symusic_parse(files):
+    from symusic import Score
+
+    return [Score.from_midi(Path(f).read_bytes()) for f in files]
+
+
+def _reread_count(files) -> int:
+    from symusic import Score
+
+    from seqgen.data_prep.midi_columns import note_columns, restruck
+
+    return sum(restruck(note_columns(Score.from_midi(Path(f).read_bytes()), 0)) for f in files)
+
+
 def compare(old, new) -> list[str]:
     """Per-file note-count differences between two corpora read from the same files."""
     old_notes = {p.name: Counter((n.pitch, round(n.start_beat, 3)) for n in p.notes) for p in old.performances}
@@ -63,6 +83,11 @@ def main(argv: list[str] | None = None) -> None:
         results[name] = corpus
         print(f"{name:14s} {seconds:7.3f} CPU s  {len(files) / seconds:9,.0f} files/s  {notes:9,} notes  "
               f"{len(corpus.performances)} read, {len(corpus.skipped)} skipped", flush=True)
+    for name, parse in (("mido parse only", _mido_parse), ("symusic parse only", _symusic_parse)):
+        seconds, notes = _timed(parse, files, args.repeats)
+        print(f"{name:14s} {seconds:7.3f} CPU s  {len(files) / seconds:9,.0f} files/s  (no notes paired into seqgen notes)")
+    reread = _reread_count(files)
+    print(f"files re-read through mido (a key struck again while it sounds): {reread} of {len(files)}")
     for line in compare(results["mido (old)"], results["symusic (new)"]):
         print(line)
     dropped = Counter()

@@ -21,7 +21,8 @@ Nothing in the vocabulary forces a note-off, so a sampled stream can start notes
 decoder bounds that with the corpus's own figures, recorded in the config by :func:`fit_bounds`:
 a note held longer than ``max_note_ms`` (the corpus's 99th-percentile note length) is released
 there, and a note-on beyond ``max_polyphony`` sounding notes (the corpus's 99th percentile of
-notes sounding at an onset) releases the oldest sounding note, as a synthesiser steals a voice.
+notes sounding at an onset, its notes bounded the same way) releases the oldest sounding note, as
+a synthesiser steals a voice.
 The 99th percentile, not the longest: real corpora hold a few notes never released (a 450 s note in
 a music21-exported quartet), and a bound at such outliers bounds nothing.
 :meth:`EventCodec.decode_counted` counts both.
@@ -221,16 +222,19 @@ class EventCodec:
 
 def fit_bounds(performances: Iterable[Performance], config: EventConfig | None = None,
                percentile: float = 99.0) -> EventConfig:
-    """``config`` with ``max_note_ms`` and ``max_polyphony`` set from the corpus: the ``percentile``
-    of its note lengths (rounded up to a time step) and of the notes sounding at each onset."""
+    """``config`` with ``max_note_ms`` and ``max_polyphony`` set from the corpus: the ``percentile`` of its
+    note lengths (rounded up to a time step), and of the notes sounding at each onset once the corpus's
+    own notes are bounded at that length (so its few stuck notes do not raise the polyphony bound)."""
     from seqgen.data_prep.midi_stats import onset_polyphony
 
     config = config or EventConfig()
     performances = list(performances)
     lengths = np.concatenate([[n.end - n.start for n in p.notes] for p in performances] or [[0.0]])
-    counts = np.concatenate([onset_polyphony(p.notes) for p in performances] or [[1]])
     step = config.time_step_ms
-    longest = math.ceil(float(np.percentile(lengths, percentile)) * 1000 / step) * step
+    longest_s = float(np.percentile(lengths, percentile))
+    bounded = [[n._replace(end=min(n.end, n.start + longest_s)) for n in p.notes] for p in performances]
+    counts = np.concatenate([onset_polyphony(notes) for notes in bounded] or [[1]])
+    longest = math.ceil(longest_s * 1000 / step) * step
     return replace(config, max_note_ms=int(min(max(longest, step), 3_600_000)),
                    max_polyphony=int(min(max(np.percentile(counts, percentile, method="higher"), 1), 128)))
 

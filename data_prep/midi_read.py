@@ -36,12 +36,12 @@ import struct
 from dataclasses import dataclass, fields
 from itertools import repeat
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, NamedTuple
 
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.midi_columns import (  # noqa: F401 - DRUM_CHANNEL and PITCHED_CHANNELS are re-exported
+from seqgen.data_prep.midi_columns import (  # noqa: F401 - PITCHED_CHANNELS is re-exported for callers
     DRUM_CHANNEL,
     PITCHED_CHANNELS,
     TempoMap,
