@@ -17,6 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
+from seqgen.data_prep.midi_grid import MAX_AUTO_VOICES, choose_voices, performance_to_grid
 from seqgen.data_prep.midi_read import DROP_REASONS, Corpus, Note, Performance
 
 SHOWN_FILES = 50  # files listed with their drops; the totals always cover every file
@@ -69,7 +70,6 @@ def note_stats(performances: Sequence[Performance]) -> dict:
 def _per_file_drops(corpus: Corpus, voices: int | None) -> tuple[dict[str, Counter], Counter, Counter, int]:
     """``(per file: reason -> notes for either encoding, grid totals, events totals, grid voices)``."""
     from seqgen.data_prep.midi_events import EventCodec
-    from seqgen.data_prep.midi_grid import choose_voices, performance_to_grid
 
     choice = choose_voices(corpus.performances, voices)
     codec = EventCodec()
@@ -99,8 +99,8 @@ def describe(corpus: Corpus, voices: int | None = None) -> str:
     stats = note_stats(corpus.performances)
     per_file, grid_total, events_total, choice = _per_file_drops(corpus, voices)
     seen = len(notes) + sum(n for p in corpus.performances for _, n in p.dropped)
-    how = (f"the {len(choice.needed)} files' 99th-percentile polyphony on the grid is {choice.percentile:g}, "
-           "at most 8; --voices sets it" if choice.automatic else "set by --voices")
+    how = (f"99th percentile of the {len(choice.needed)} files' polyphony on the grid: {choice.percentile:.3g}, "
+           f"at most {MAX_AUTO_VOICES}; --voices sets it" if choice.automatic else "set by --voices")
     lines = [
         f"files read: {len(corpus.performances)}",
         f"files skipped: {len(corpus.skipped)}",
@@ -128,7 +128,6 @@ def describe(corpus: Corpus, voices: int | None = None) -> str:
 def drop_lines(performances: Sequence[Performance], codec) -> list[str]:
     """What ``train midi`` reports: notes left out per reason in total and per file, for ``codec``."""
     from seqgen.data_prep.midi_events import EventCodec
-    from seqgen.data_prep.midi_grid import performance_to_grid
 
     total, per_file, seen = Counter(), {}, 0
     for p in performances:

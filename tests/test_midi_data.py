@@ -202,7 +202,7 @@ def test_describe_corpus(tmp_path):
         "pitch range: 48-74",
         "polyphony: max 4, mean 4.00",
         "note length: median 1.00 s, 99th percentile 1.00 s, longest 1.00 s",
-        "grid: 4 voices (the 1 files' 99th-percentile polyphony on the grid is 4, at most 8; --voices sets it), "
+        "grid: 4 voices (99th percentile of the 1 files' polyphony on the grid: 4, at most 8; --voices sets it), "
         "4 tokens per 16th note",
         "left out with --encoding grid: 0 notes (0.00%)",
         "left out with --encoding events: 0 notes (0.00%)",
