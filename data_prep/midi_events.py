@@ -223,7 +223,7 @@ class EventCodec:
 def fit_bounds(performances: Iterable[Performance], config: EventConfig | None = None,
                percentile: float = 99.0) -> EventConfig:
     """``config`` with ``max_note_ms`` and ``max_polyphony`` set from the corpus: the ``percentile`` of its
-    note lengths (rounded up to a time step), and of the notes sounding at each onset once the corpus's
+    note lengths (rounded down to a time step), and of the notes sounding at each onset once the corpus's
     own notes are bounded at that length (so its few stuck notes do not raise the polyphony bound)."""
     from seqgen.data_prep.midi_stats import onset_polyphony
 
@@ -234,7 +234,7 @@ def fit_bounds(performances: Iterable[Performance], config: EventConfig | None =
     longest_s = float(np.percentile(lengths, percentile))
     bounded = [[n._replace(end=min(n.end, n.start + longest_s)) for n in p.notes] for p in performances]
     counts = np.concatenate([onset_polyphony(notes) for notes in bounded] or [[1]])
-    longest = math.ceil(longest_s * 1000 / step) * step
+    longest = math.floor(longest_s * 1000 / step) * step  # released notes stay within the corpus's length
     return replace(config, max_note_ms=int(min(max(longest, step), 3_600_000)),
                    max_polyphony=int(min(max(np.percentile(counts, percentile, method="higher"), 1), 128)))
 

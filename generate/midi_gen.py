@@ -176,7 +176,7 @@ def _bounded_events(codec: EventCodec, bounded: dict[str, int]) -> str:
 def grid_hold_limit(info: dict, steps_per_quarter: int = 4) -> int | None:
     """The longest note a grid run writes, in steps: the corpus's 99th-percentile length (None: no record)."""
     beats = (info.get("note_stats") or {}).get("length_p99_beats")
-    return max(1, math.ceil(beats * steps_per_quarter)) if beats else None
+    return max(1, math.floor(beats * steps_per_quarter)) if beats else None
 
 
 def _write_grids(model, codec: ChoraleCodec, paths: list[Path], primer: str | None, primer_beats: float,
