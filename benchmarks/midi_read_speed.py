@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds, notes = _timed(parse, files, args.repeats)
         print(f"{name:14s} {seconds:7.3f} CPU s  {len(files) / seconds:9,.0f} files/s  (no notes paired into seqgen notes)")
     reread = _reread_count(files)
-    print(f"files re-read through mido (a key struck again while it sounds): {reread} of {len(files)}")
+    print(f"files re-paired by the retrigger rule (a key struck again while it sounds): {reread} of {len(files)}")
     for line in compare(results["mido (old)"], results["symusic (new)"]):
         print(line)
     dropped = Counter()

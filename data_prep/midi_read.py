@@ -1,7 +1,7 @@
 """MIDI files and corpora -> :class:`Performance`: every note in seconds and in beats.
 
-Files are parsed by symusic (a C++ MIDI library, about 100x faster than the pure-Python mido on
-real folders; see benchmarks/RESULTS.md). What real files contain and how it is read:
+Files are parsed by symusic (a C++ MIDI library, about 80x faster than the pure-Python mido at
+parsing; see benchmarks/RESULTS.md). What real files contain and how it is read:
 
 * formats 0 and 1 share one timeline and one tempo map (``set_tempo`` from any track); format 2
   tracks are independent songs, read one after another (each with its own tempo map);
@@ -13,9 +13,9 @@ real folders; see benchmarks/RESULTS.md). What real files contain and how it is 
   pitched parts mapped onto the 15 pitched MIDI channels (the file's own channel numbers are not kept);
 * symusic pairs note-ons and note-offs first-on first-off (a note-on with velocity 0 is a note-off).
   Where that leaves two notes of one key overlapping in a part (a key struck again while it
-  sounds), the pairing has gone astray and symusic may have dropped notes: such a file is read
-  again through mido (:mod:`data_prep.midi_read_mido`: a new strike ends the sounding note, notes
-  never released end with their track). Otherwise a note-on never released is dropped by symusic;
+  sounds), the pairing has gone astray and symusic may have dropped notes: such a file's notes are
+  paired again as the project's mido reader did (:mod:`data_prep.midi_read_mido`: a new strike
+  ends the sounding note, notes never released end with their track). Otherwise a note-on never released is dropped by symusic;
 * within a part, two notes of one pitch starting together keep the longer (the other is counted as
   a duplicate), and a note of a pitch still sounding ends the earlier note there;
 * the drum channel (index 9, "channel 10") is left out unless ``include_drums``; its notes are counted.
@@ -206,7 +206,7 @@ def _parse(data: bytes):
 
 
 def _reread(blob: bytes, first_part: int, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The file's notes through mido (module doc); symusic's when mido cannot read the bytes."""
+    """The file's notes paired by the retrigger rule (module doc); symusic's when the scan fails."""
     from seqgen.data_prep.midi_read_mido import note_columns as mido_columns
 
     try:

@@ -1,4 +1,4 @@
-"""The notes of a MIDI file through mido, for the files symusic pairs differently (see midi_read).
+"""The notes of a MIDI file paired as mido's reader did, for the files symusic pairs differently (see midi_read).
 
 symusic pairs note-ons and note-offs of one key first-on first-off. Where a key is struck again
 while it sounds (two voices of one part in unison, as music21 writes them), that shifts every later
@@ -17,24 +17,76 @@ program), numbered in order of first appearance), so everything after reading is
 
 from __future__ import annotations
 
-import io
 from bisect import bisect_right
+from typing import NamedTuple
 
-import mido
 import numpy as np
 
 from seqgen.data_prep.midi_columns import DRUM_CHANNEL, PITCHED_CHANNELS
 
 
-def _absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
-    now, out = 0, []
-    for message in track:
-        now += message.time
-        out.append((now, message))
+class _Event(NamedTuple):
+    """The fields of a channel message the pairing needs (the names mido uses)."""
+
+    type: str  # "note_on", "note_off" or "program_change"
+    channel: int
+    note: int = 0
+    velocity: int = 0
+    program: int = 0
+
+
+def _varlen(data: bytes, i: int) -> tuple[int, int]:
+    value = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, i
+
+
+def _absolute(chunk: bytes) -> list[tuple[int, _Event]]:
+    """``[(absolute tick, event)]`` of the note and program messages of one track chunk's body.
+
+    A lean scan instead of mido (about 5x faster): running status, meta and sysex events skipped.
+    """
+    out, i, now, status = [], 0, 0, 0
+    while i < len(chunk):
+        delta, i = _varlen(chunk, i)
+        now += delta
+        if chunk[i] >= 0x80:
+            status, i = chunk[i], i + 1
+        if status in (0xF0, 0xF7, 0xFF):
+            i += status == 0xFF  # the meta type byte
+            length, i = _varlen(chunk, i)
+            i, status = i + length, 0  # meta and sysex cancel running status
+            continue
+        kind, channel = status & 0xF0, status & 0x0F
+        if kind in (0xC0, 0xD0):
+            if kind == 0xC0:
+                out.append((now, _Event("program_change", channel, program=chunk[i])))
+            i += 1
+            continue
+        if kind in (0x80, 0x90):
+            out.append((now, _Event("note_on" if kind == 0x90 else "note_off", channel, chunk[i], chunk[i + 1])))
+        elif kind < 0x80 or kind == 0xF0:
+            raise ValueError(f"status byte {status:#x} where a channel message belongs")
+        i += 2
     return out
 
 
-def _track_spans(timed: list[tuple[int, mido.Message]]) -> list[tuple[int, int, int, int, int]]:
+def _chunks(data: bytes) -> list[bytes]:
+    """The bodies of the track chunks of a format 0/1 file."""
+    i, out = 8 + int.from_bytes(data[4:8], "big"), []
+    while i + 8 <= len(data):
+        length = int.from_bytes(data[i + 4 : i + 8], "big")
+        if data[i : i + 4] == b"MTrk":
+            out.append(data[i + 8 : i + 8 + length])
+        i += 8 + length
+    return out
+
+
+def _track_spans(timed: list[tuple[int, _Event]]) -> list[tuple[int, int, int, int, int]]:
     """``[(start_tick, end_tick, pitch, velocity, channel)]`` of one track (pairing rules: module doc)."""
     spans, sounding, retriggered = [], {}, set()  # sounding: (channel, pitch) -> (start, velocity)
     end_tick = timed[-1][0] if timed else 0
@@ -58,7 +110,7 @@ def _track_spans(timed: list[tuple[int, mido.Message]]) -> list[tuple[int, int, 
     return spans
 
 
-def _programs(timed: list[list[tuple[int, mido.Message]]]) -> dict[int, tuple[list[int], list[int]]]:
+def _programs(timed: list[list[tuple[int, _Event]]]) -> dict[int, tuple[list[int], list[int]]]:
     """channel -> (ticks, programs) of its program changes, in time order."""
     out: dict[int, tuple[list[int], list[int]]] = {}
     for tick, m in sorted((e for t in timed for e in t if e[1].type == "program_change"), key=lambda e: e[0]):
@@ -71,10 +123,9 @@ def _programs(timed: list[list[tuple[int, mido.Message]]]) -> dict[int, tuple[li
 def note_columns(data: bytes, first_part: int) -> dict[str, np.ndarray]:
     """Note columns (ticks, pitch, velocity, part, channel, program) of one format 0/1 file's bytes.
 
-    Raises whatever mido raises on bad bytes (the caller has parsed them with symusic already).
+    Raises IndexError or ValueError on bad bytes (the caller has parsed them with symusic already).
     """
-    midi = mido.MidiFile(file=io.BytesIO(data))
-    timed = [_absolute(t) for t in midi.tracks]
+    timed = [_absolute(chunk) for chunk in _chunks(data)]
     programs = _programs(timed)
     rows, parts = [], {}  # parts: (track, channel, program) -> part index
     for index, events in enumerate(timed):
