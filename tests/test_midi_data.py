@@ -547,3 +547,14 @@ def test_training_report_counts_what_the_codec_leaves_out(tmp_path):
     grid = ChoraleCodec.fit([performance_to_grid(perf, 2)], voices=2)
     assert drop_lines([perf], grid) == ["notes left out: 2 notes (50.00%): voices 2", f"  {path}: voices 2"]
     assert drop_lines([perf], EventCodec()) == ["notes left out: 1 notes (25.00%): duplicates 1", f"  {path}: duplicates 1"]
+
+
+def test_repairing_scan_reads_running_status_meta_and_sysex(tmp_path):
+    # a re-struck key sends the file to the byte scan; running status, sysex and meta must not derail it
+    notes = [(60, 0, 2), (60, 1, 2), (64, 3, 1, 70)]
+    track = mf.note_track(notes, program=12, name="lead", velocity0_offs=True)
+    track.insert(2, mido.Message("sysex", data=[1, 2, 3]))
+    track.insert(3, mido.MetaMessage("text", text="x" * 200))  # a meta longer than 127 bytes: 2-byte length
+    perf = read_midi(mf.write_midi(tmp_path / "s.mid", [mf.conductor_track(), track]))
+    assert _spans(perf) == [(60, 0, 1), (60, 1, 2), (64, 3, 4)]
+    assert [(n.program, n.velocity) for n in perf.notes] == [(12, 80), (12, 80), (12, 70)]
