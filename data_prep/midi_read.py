@@ -41,9 +41,8 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.midi_columns import (  # noqa: F401 - PITCHED_CHANNELS is re-exported for callers
+from seqgen.data_prep.midi_columns import (
     DRUM_CHANNEL,
-    PITCHED_CHANNELS,
     TempoMap,
     note_columns,
     one_key_at_a_time,
