@@ -1,4 +1,7 @@
-"""MIDI files and corpora -> :class:`Performance`: every note in seconds and in beats.
+"""The mido-based MIDI reader seqgen used before symusic (data_prep/midi_read.py at 152e00f), kept
+unchanged so benchmarks/midi_read_speed.py can compare the two on the same files. Not used by seqgen.
+
+MIDI files and corpora -> :class:`Performance`: every note in seconds and in beats.
 
 What real files contain and how it is read (through mido, which also undoes running status):
 
