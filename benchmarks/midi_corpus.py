@@ -42,11 +42,12 @@ def generation_speed(run: Path, tokens: int) -> float:
     """Tokens per second drawn by the compiled sampler (one piece; compile time excluded)."""
     import numpy as np
 
-    from seqgen.generate.midi_gen import load_midi_model
+    from seqgen.generate.runs import open_run
     from seqgen.generate.sampler import Sampler
     from seqgen.generate.sampling import make_strategy
 
-    model, codec, _ = load_midi_model(run)
+    loaded = open_run(run, "midi")
+    model, codec = loaded.model, loaded.codec
     sampler = Sampler(model, make_strategy(forbidden=codec.forbidden_ids), seed=0)
     primer = np.full((1, 1), codec.bos_id, np.int32)
     sampler.generate(primer, 8)  # traces and compiles both loops
@@ -57,15 +58,19 @@ def generation_speed(run: Path, tokens: int) -> float:
 
 def bench_encoding(paths: list[str], encoding: str, args, workdir: Path) -> str:
     """Train, score and sample one encoding; one line of results."""
-    from seqgen.models.midi_task import MidiDataConfig, score_midi, train_midi
+    from seqgen.models import driver
+    from seqgen.models.midi_task import MidiDataConfig, score_midi
     from seqgen.models.train import TrainConfig
 
     data = MidiDataConfig(encoding=encoding, window=args.window, batch_size=args.batch_size, voices=args.voices)
     start = time.perf_counter()
-    run = train_midi(workdir / encoding, paths, family=args.model, preset=args.preset, data=data,
-                     train=TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate), verbose=0).run
+    request = driver.TrainRequest(args.model, args.preset, {"corpus": paths}, data,
+                                  TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate))
+    run = driver.train("midi", workdir / encoding, request, verbose=0).run
     trained = time.perf_counter() - start
-    score, _ = score_midi(run)
+    loaded = driver.load_run(run, "midi")
+    info = loaded.info
+    score = score_midi(loaded.model, loaded.codec, info.source, info.record, MidiDataConfig(**info.data))
     speed = generation_speed(run, args.gen_tokens)
     unit = "step" if encoding == "grid" else "event"
     per_step = speed / score.tokens.count * score.steps if encoding == "grid" else speed

@@ -13,13 +13,26 @@ Times are seconds, quantised to the step; a gap longer than the longest shift ta
 tokens. A velocity token is written only when the bin changes. At one instant note-offs come before
 note-ons, so a repeated note is re-struck. The stream has no channels or programs: every note is
 one instrument. Same-pitch notes cannot overlap in this vocabulary: a note-on of a sounding pitch
-ends the earlier note (the same rule as the MIDI reader).
+ends the earlier note (the same rule as the MIDI reader), and of same-pitch notes starting in the
+same step (from different parts) only the longest is kept: :meth:`EventCodec.encode_counted` says
+how many were left out.
+
+Nothing in the vocabulary forces a note-off, so a sampled stream can start notes it never ends. The
+decoder bounds that with the corpus's own figures, recorded in the config by :func:`fit_bounds`:
+a note held longer than ``max_note_ms`` (the corpus's 99th-percentile note length) is released
+there, and a note-on beyond ``max_polyphony`` sounding notes (the corpus's 99th percentile of
+notes sounding at an onset, its notes bounded the same way) releases the oldest sounding note, as
+a synthesiser steals a voice.
+The 99th percentile, not the longest: real corpora hold a few notes never released (a 450 s note in
+a music21-exported quartet), and a bound at such outliers bounds nothing.
+:meth:`EventCodec.decode_counted` counts both.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -44,6 +57,8 @@ class EventConfig:
     time_step_ms: int = 10  # one time-shift step; 10 ms is below what listeners notice in timing
     max_shift_ms: int = 1000  # the longest single shift token (a multiple of the step); longer gaps chain
     velocity_bins: int = 32  # 128 MIDI velocities in this many equal bins
+    max_note_ms: int = 0  # decode releases notes held longer (0 = no bound); fit_bounds: the corpus's
+    max_polyphony: int = 0  # decode keeps at most this many notes sounding (0 = no bound); fit_bounds
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -59,6 +74,10 @@ class EventConfig:
             )
         if not 1 <= self.velocity_bins <= 128:
             raise SeqgenError(f"midi events config: velocity_bins must be 1-128, got {self.velocity_bins}")
+        if not 0 <= self.max_note_ms <= 3_600_000:
+            raise SeqgenError(f"midi events config: max_note_ms must be 0 (no bound) to 3600000, got {self.max_note_ms}")
+        if not 0 <= self.max_polyphony <= 128:
+            raise SeqgenError(f"midi events config: max_polyphony must be 0 (no bound) to 128, got {self.max_polyphony}")
 
 
 def _as_notes(notes: Performance | Iterable[Note]) -> list[Note]:
@@ -98,8 +117,9 @@ class EventCodec:
         """The velocity a bin decodes to: the middle of the bin."""
         return int(np.clip(round((b + 0.5) * 128 / self.config.velocity_bins), 1, 127))
 
-    def _spans(self, notes: list[Note]) -> list[list[int]]:
-        """``[start_step, end_step, pitch, velocity]``, >= 1 step long, same-pitch overlaps cut."""
+    def _spans(self, notes: list[Note]) -> tuple[list[list[int]], int]:
+        """``[start_step, end_step, pitch, velocity]``, >= 1 step long, same-pitch overlaps cut; and the
+        number of same-pitch notes left out because another started in the same step."""
         to_step = 1000.0 / self.config.time_step_ms
         spans = []
         for n in notes:
@@ -108,21 +128,27 @@ class EventCodec:
             start = max(0, int(np.floor(n.start * to_step + 0.5)))
             spans.append([start, max(int(np.floor(n.end * to_step + 0.5)), start + 1), int(n.pitch), int(n.velocity)])
         spans.sort(key=lambda s: (s[0], s[2], -s[1]))  # the longest of same-pitch, same-onset notes first
-        kept, last = [], {}  # last: pitch -> its latest kept span
+        kept, last, duplicates = [], {}, 0  # last: pitch -> its latest kept span
         for span in spans:
             earlier = last.get(span[2])
             if earlier is not None and earlier[1] > span[0]:
                 if earlier[0] == span[0]:
+                    duplicates += 1
                     continue  # a duplicate onset: keep the longer note only
                 earlier[1] = span[0]  # a re-strike ends the sounding note
             kept.append(span)
             last[span[2]] = span
-        return kept
+        return kept, duplicates
 
     def encode(self, notes: Performance | Iterable[Note]) -> np.ndarray:
         """Notes (or a :class:`Performance`) -> int32 tokens ``(n,)``, no BOS."""
+        return self.encode_counted(notes)[0]
+
+    def encode_counted(self, notes: Performance | Iterable[Note]) -> tuple[np.ndarray, int]:
+        """``(tokens (n,), same-pitch notes left out)``: see :meth:`encode`."""
         events = []  # (step, 0 = off / 1 = on, pitch, velocity)
-        for start, end, pitch, velocity in self._spans(_as_notes(notes)):
+        spans, duplicates = self._spans(_as_notes(notes))
+        for start, end, pitch, velocity in spans:
             events += [(start, 1, pitch, velocity), (end, 0, pitch, 0)]
         events.sort()
         tokens, now, current_bin = [], 0, None
@@ -141,29 +167,48 @@ class EventCodec:
                 tokens.append(NOTE_ON + pitch)
             else:
                 tokens.append(NOTE_OFF + pitch)
-        return np.asarray(tokens, np.int32)
+        return np.asarray(tokens, np.int32), duplicates
 
     def decode(self, tokens: np.ndarray, bpm: float = 120.0) -> list[Note]:
         """Tokens ``(n,)`` -> notes sorted by ``(start, pitch)``; any sequence of ids in the vocabulary decodes.
 
         BOS is skipped, a note-off of a silent pitch is ignored, a note-on of a sounding pitch ends the
         earlier note, notes still sounding at the end close there; every note lasts at least one step.
+        The config's ``max_note_ms`` and ``max_polyphony`` bound what sounds (module doc).
         Beats assume a steady ``bpm`` (the stream has no tempo). Channel, track and program are 0.
         """
+        return self.decode_counted(tokens, bpm)[0]
+
+    def decode_counted(self, tokens: np.ndarray, bpm: float = 120.0) -> tuple[list[Note], dict[str, int]]:
+        """``(notes, {"long": notes released at max_note_ms, "polyphony": notes released for max_polyphony})``."""
         tokens = np.asarray(tokens, np.int64).reshape(-1)  # (n,)
         if tokens.size and (tokens.min() < 0 or tokens.max() >= self.vocab_size):
             bad = int(tokens[(tokens < 0) | (tokens >= self.vocab_size)][0])
             raise SeqgenError(f"token {bad} is outside the midi_events vocabulary 0-{self.vocab_size - 1}: wrong codec?")
-        spans, sounding, now, velocity = [], {}, 0, DEFAULT_VELOCITY  # sounding: pitch -> (step, velocity)
+        longest = math.ceil(self.config.max_note_ms / self.config.time_step_ms) or None  # steps
+        cap = self.config.max_polyphony or None
+        spans, sounding, now, velocity = [], {}, 0, DEFAULT_VELOCITY  # sounding: pitch -> (step, velocity), oldest first
+        bounded = {"long": 0, "polyphony": 0}
         for t in tokens.tolist():
             if NOTE_ON <= t < NOTE_OFF:
-                if t - NOTE_ON in sounding and sounding[t - NOTE_ON][0] < now:
-                    spans.append((t - NOTE_ON, now, *sounding[t - NOTE_ON]))
-                sounding[t - NOTE_ON] = (now, velocity)  # a same-step re-strike replaces the earlier note
+                pitch = t - NOTE_ON
+                earlier = sounding.pop(pitch, None)
+                if earlier is not None and earlier[0] < now:
+                    spans.append((pitch, now, *earlier))  # a same-step re-strike replaces the earlier note
+                if cap is not None and len(sounding) >= cap:
+                    oldest = next(iter(sounding))
+                    spans.append((oldest, now, *sounding.pop(oldest)))
+                    bounded["polyphony"] += 1
+                sounding[pitch] = (now, velocity)
             elif NOTE_OFF <= t < TIME_SHIFT and t - NOTE_OFF in sounding:
                 spans.append((t - NOTE_OFF, now, *sounding.pop(t - NOTE_OFF)))
             elif TIME_SHIFT <= t < self.first_velocity:
                 now += t - TIME_SHIFT + 1
+                if longest is not None:
+                    for pitch in [p for p, (start, _) in sounding.items() if now - start > longest]:
+                        start, vel = sounding.pop(pitch)
+                        spans.append((pitch, start + longest, start, vel))
+                        bounded["long"] += 1
             elif t >= self.first_velocity:
                 velocity = self.bin_velocity(t - self.first_velocity)
         spans += [(pitch, now, start, vel) for pitch, (start, vel) in sounding.items()]
@@ -172,7 +217,7 @@ class EventCodec:
         for pitch, end, start, vel in spans:
             t0, t1 = start * step_s, max(end, start + 1) * step_s
             notes.append(Note(t0, t1, t0 * beats_per_s, t1 * beats_per_s, pitch, vel, 0, 0, 0))
-        return sorted(notes, key=lambda n: (n.start, n.pitch))
+        return sorted(notes, key=lambda n: (n.start, n.pitch)), bounded
 
     # -- what the task modules ask every token codec (no isinstance branches there) ----------------
 
@@ -201,6 +246,25 @@ class EventCodec:
         return tf.where(pitched, tokens + tf.cast(shift, tokens.dtype), tokens)
 
 
+def fit_bounds(performances: Iterable[Performance], config: EventConfig | None = None,
+               percentile: float = 99.0) -> EventConfig:
+    """``config`` with ``max_note_ms`` and ``max_polyphony`` set from the corpus: the ``percentile`` of its
+    note lengths (rounded down to a time step), and of the notes sounding at each onset once the corpus's
+    own notes are bounded at that length (so its few stuck notes do not raise the polyphony bound)."""
+    from seqgen.data_prep.midi_stats import onset_polyphony
+
+    config = config or EventConfig()
+    performances = list(performances)
+    lengths = np.concatenate([[n.end - n.start for n in p.notes] for p in performances] or [[0.0]])
+    step = config.time_step_ms
+    longest_s = float(np.percentile(lengths, percentile))
+    bounded = [[n._replace(end=min(n.end, n.start + longest_s)) for n in p.notes] for p in performances]
+    counts = np.concatenate([onset_polyphony(notes) for notes in bounded] or [[1]])
+    longest = math.floor(longest_s * 1000 / step) * step  # released notes stay within the corpus's length
+    return replace(config, max_note_ms=int(min(max(longest, step), 3_600_000)),
+                   max_polyphony=int(min(max(np.percentile(counts, percentile, method="higher"), 1), 128)))
+
+
 def notes_to_midi(
     notes: Performance | Sequence[Note],
     path: str | os.PathLike,
@@ -211,7 +275,9 @@ def notes_to_midi(
     """Write notes (by their seconds) as a one-track MIDI file at a steady ``bpm``, atomically.
 
     Each note keeps its channel; each channel gets the program of its first note. An existing
-    ``path`` is replaced only with ``force``. Returns the path.
+    ``path`` is replaced only with ``force``. Returns the path. Written with mido, not symusic:
+    symusic ends every track one tick after its last event, so a piece cut at N seconds would last
+    N seconds and a tick (writing a few pieces is never the slow part).
     """
     path = check_writable(path, force)
     if not 0 < bpm <= 1000 or ticks_per_beat < 1:

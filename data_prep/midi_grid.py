@@ -13,9 +13,16 @@ Voices come from parts (one part = one track and channel):
    voices stay silent (at the bottom);
 3. with more lines, the ``voices`` lines that sound longest keep a voice each; every note of the
    other lines goes to the free voice (over its whole span) nearest in mean pitch, or is dropped
-   when none is free. ``grid.meta["dropped_notes"]`` counts them (pitch-0 notes too: 0 is silence).
+   when none is free. ``grid.meta["dropped"]`` counts the notes left out per reason: ``voices``
+   (no free voice) and ``pitch`` (pitch 0, which the grid uses for silence);
+   ``grid.meta["dropped_notes"]`` is their sum.
 
 A note is struck at its first step and held after, so repeated notes stay separate notes.
+
+How many voices: :func:`choose_voices` takes the 99th percentile over the files of the most notes
+sounding together on the grid, at most :data:`MAX_AUTO_VOICES` (a corpus where nearly every file
+needs 5 voices gets 5, not 4; one dense file does not make every step cost 15 tokens). A grid
+longer than :data:`MAX_GRID_STEPS` is refused before anything is allocated.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ from seqgen.data_prep.grid import Grid
 from seqgen.data_prep.midi_read import Note, Performance
 
 STEPS_PER_QUARTER = 4  # sixteenth-note grid, as for the chorales
+MAX_GRID_STEPS = 200_000  # 50,000 quarter notes (7 hours at 120 bpm): the reader's max_beats, in steps
+MAX_AUTO_VOICES = 8  # the most voices chosen automatically; up to 15 when asked
+VOICE_PERCENTILE = 99.0  # of the files' polyphony, for the automatic voice count
+MAX_VOICES = 15  # MIDI channels besides drums
 
 
 class _Span(NamedTuple):
@@ -104,12 +115,43 @@ def _assign(lines: list[list[_Span]], voices: int) -> tuple[list[list[_Span]], i
     return out, dropped
 
 
-def grid_voices(performances: Sequence[Performance], voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER) -> int:
-    """Voices for a corpus: the most lines any performance needs, but at most ``voices``."""
-    if voices < 1:
-        raise SeqgenError(f"voices must be >= 1, got {voices}")
-    needed = max((len(_lines(p, steps_per_quarter)[0]) for p in performances), default=1)
-    return max(1, min(voices, needed))
+def needed_voices(performance: Performance, steps_per_quarter: int = STEPS_PER_QUARTER) -> int:
+    """The most notes sounding together on the grid (what a grid needs to drop no note)."""
+    parts, _, _ = _quantise(performance.notes, steps_per_quarter)
+    spans = [s for part in parts.values() for s in part]
+    if not spans:
+        return 0
+    starts = np.sort([s.start for s in spans])
+    ends = np.sort([s.end for s in spans])
+    return int((np.arange(1, len(starts) + 1) - np.searchsorted(ends, starts, side="right")).max())
+
+
+class VoiceChoice(NamedTuple):
+    """The voice count of a corpus and why: ``needed`` per file, its percentile, the cap."""
+
+    voices: int
+    needed: tuple[int, ...]  # per performance: most notes sounding together on the grid
+    percentile: float  # VOICE_PERCENTILE of needed
+    automatic: bool  # False when the user set the count
+
+
+def choose_voices(performances: Sequence[Performance], voices: int | None = None,
+                  steps_per_quarter: int = STEPS_PER_QUARTER) -> VoiceChoice:
+    """``voices`` when given (at most what any file needs), else the 99th percentile of the files'
+    polyphony on the grid, at most :data:`MAX_AUTO_VOICES`."""
+    if voices is not None and not 1 <= voices <= MAX_VOICES:
+        raise SeqgenError(f"voices must be 1-{MAX_VOICES} (MIDI channels besides drums), got {voices}: use --voices 4")
+    needed = tuple(needed_voices(p, steps_per_quarter) for p in performances)
+    pct = float(np.percentile(needed, VOICE_PERCENTILE)) if needed else 1.0  # linear; its floor is used
+    if voices is None:
+        return VoiceChoice(max(1, min(MAX_AUTO_VOICES, int(pct))), needed, pct, True)
+    return VoiceChoice(max(1, min(voices, max(needed, default=1))), needed, pct, False)
+
+
+def grid_voices(performances: Sequence[Performance], voices: int | None = 4,
+                steps_per_quarter: int = STEPS_PER_QUARTER) -> int:
+    """Voices for a corpus: :func:`choose_voices` (``None`` chooses from the corpus)."""
+    return choose_voices(performances, voices, steps_per_quarter).voices
 
 
 def performance_to_grid(performance: Performance, voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER) -> Grid:
@@ -117,8 +159,11 @@ def performance_to_grid(performance: Performance, voices: int = 4, steps_per_qua
     if voices < 1 or steps_per_quarter < 1:
         raise SeqgenError(f"need voices >= 1 and steps_per_quarter >= 1, got {voices} and {steps_per_quarter}")
     lines, offset, dropped = _lines(performance, steps_per_quarter)
-    assigned, lost = _assign(lines, voices)
     steps = max((s.end for line in lines for s in line), default=0)
+    if steps > MAX_GRID_STEPS:
+        raise SeqgenError(f"{performance.name or 'a performance'} needs a grid of {steps} steps, over the limit of "
+                          f"{MAX_GRID_STEPS} (midi_grid.MAX_GRID_STEPS): split the file or leave it out")
+    assigned, lost = _assign(lines, voices)
     pitches = np.zeros((steps, voices), np.int16)  # (steps, voices)
     struck = np.zeros((steps, voices), bool)
     for v, voice in enumerate(assigned):
@@ -128,6 +173,7 @@ def performance_to_grid(performance: Performance, voices: int = 4, steps_per_qua
     meta = {
         "source": performance.name,
         "offset_beats": offset,
+        "dropped": {"voices": lost, "pitch": dropped},
         "dropped_notes": dropped + lost,
         "bpm": performance.tempos[0][1] if performance.tempos else 120.0,
     }
@@ -135,7 +181,7 @@ def performance_to_grid(performance: Performance, voices: int = 4, steps_per_qua
 
 
 def performances_to_grids(
-    performances: Sequence[Performance], voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER
+    performances: Sequence[Performance], voices: int | None = 4, steps_per_quarter: int = STEPS_PER_QUARTER
 ) -> list[Grid]:
     """Every performance on a grid with the corpus's number of voices, at most ``voices`` (:func:`grid_voices`)."""
     n = grid_voices(performances, voices, steps_per_quarter)
@@ -153,3 +199,19 @@ def grid_to_notes(grid: Grid, bpm: float = 120.0, velocity: int = 80, program: i
         b0, b1 = start * beats_per_step, (start + length) * beats_per_step
         notes.append(Note(b0 * seconds_per_beat, b1 * seconds_per_beat, b0, b1, pitch, velocity, 0, voice, program))
     return sorted(notes, key=lambda n: (n.start, n.pitch, n.track))
+
+
+def bound_holds(grid: Grid, max_steps: int) -> tuple[Grid, int]:
+    """``grid`` with every note held longer than ``max_steps`` steps cut there (the voice rests until
+    its next struck note): a generated chord cannot freeze. Returns the grid and the notes cut."""
+    if max_steps < 1:
+        raise SeqgenError(f"max_steps must be >= 1, got {max_steps}")
+    pitches = grid.pitches.copy()  # (steps, voices)
+    cut = 0
+    for voice, _, start, length in grid.notes():
+        if length > max_steps:
+            pitches[start + max_steps : start + length, voice] = 0
+            cut += 1
+    if not cut:
+        return grid, 0
+    return Grid(pitches, grid.struck, grid.name, grid.steps_per_quarter, dict(grid.meta)), cut

@@ -1,17 +1,28 @@
 """MIDI files and corpora -> :class:`Performance`: every note in seconds and in beats.
 
-What real files contain and how it is read (through mido, which also undoes running status):
+Files are parsed by symusic (a C++ MIDI library, about 80x faster than the pure-Python mido at
+parsing; see benchmarks/RESULTS.md). What real files contain and how it is read:
 
 * formats 0 and 1 share one timeline and one tempo map (``set_tempo`` from any track); format 2
   tracks are independent songs, read one after another (each with its own tempo map);
-* seconds follow the tempo map; beats (quarter notes) are ``ticks / ticks_per_beat``, so grids built
-  from beats do not move when the tempo changes. Tempo and time-signature changes are recorded;
-  pickups need nothing special: beat 0 is the start of the file, notes keep their phase;
-* a note-on with velocity 0 is a note-off. A note-on for a (channel, pitch) that is still sounding
-  closes the earlier note there (a key cannot sound twice: synthesisers retrigger); a note-off in
-  the same tick as such a retrigger belongs to the closed note and is ignored; a note-off with no
-  open note is ignored; notes never released end with their track;
-* the drum channel (index 9, "channel 10") is left out unless ``include_drums``.
+* seconds follow the tempo map (float64, from ticks); beats (quarter notes) are
+  ``ticks / ticks_per_beat``, so grids built from beats do not move when the tempo changes. Tempo
+  and time-signature changes are recorded; beat 0 is the start of the file, so pickups keep their phase;
+* a part is one source track, channel and program (symusic splits tracks that way). Its notes get
+  ``track`` = the part's index and ``channel`` = 9 for drum parts, else the part's index among the
+  pitched parts mapped onto the 15 pitched MIDI channels (the file's own channel numbers are not kept);
+* symusic pairs note-ons and note-offs first-on first-off (a note-on with velocity 0 is a note-off).
+  Where that leaves two notes of one key overlapping in a part (a key struck again while it
+  sounds), the pairing has gone astray and symusic may have dropped notes: such a file's notes are
+  paired again as the project's mido reader did (:mod:`data_prep.midi_read_mido`: a new strike
+  ends the sounding note, notes never released end with their track). Otherwise a note-on never released is dropped by symusic;
+* within a part, two notes of one pitch starting together keep the longer (the other is counted as
+  a duplicate), and a note of a pitch still sounding ends the earlier note there;
+* the drum channel (index 9, "channel 10") is left out unless ``include_drums``; its notes are counted.
+
+Every file is checked against :class:`ReadLimits` before anything grows with its length: size on
+disk, the longest note and the whole piece in seconds and in beats. A file beyond a limit is
+skipped with the reason (a 37-byte file holding one note for 2^28 ticks is a 78-hour note).
 
 A corpus reader never fails for one bad file: it returns the usable performances and the skipped
 ``(path, reason)`` pairs, and raises :class:`SeqgenError` only when nothing is usable.
@@ -21,19 +32,42 @@ from __future__ import annotations
 
 import glob
 import os
-from bisect import bisect_right
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, fields
+from itertools import repeat
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, NamedTuple
 
-import mido
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.midi_columns import (
+    DRUM_CHANNEL,
+    TempoMap,
+    note_columns,
+    one_key_at_a_time,
+    restruck,
+    take,
+)
 
-DRUM_CHANNEL = 9  # General MIDI "channel 10": percussion, pitches name instruments
 MIDI_SUFFIXES = (".mid", ".midi")
-DEFAULT_TEMPO = 500_000  # microseconds per quarter note (120 bpm) until a set_tempo says otherwise
+DROP_REASONS = ("drums", "duplicates", "voices", "pitch")  # why notes are left out, in report order
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one file may hold; a file beyond a limit is skipped with the reason."""
+
+    max_file_bytes: int = 64 * 2**20  # the largest MIDI files of public collections are a few MB
+    max_note_seconds: float = 600.0  # a note held 10 minutes is a stuck note, not music
+    max_seconds: float = 4 * 3600.0  # a piece of 4 hours (longer than any opera act)
+    max_beats: float = 50_000.0  # quarter notes: bounds the 16th-note grid at 200,000 steps
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise SeqgenError(f"read limits: {f.name} must be a positive number, got {value!r}")
 
 
 class Note(NamedTuple):
@@ -45,14 +79,15 @@ class Note(NamedTuple):
     end_beat: float  # quarter notes
     pitch: int  # MIDI 0-127
     velocity: int  # 1-127
-    channel: int  # 0-15; 9 = drums
-    track: int  # index of the track in the file
-    program: int  # General MIDI program 0-127 in force on the channel at the onset
+    channel: int  # 0-15; 9 = drums (see the module doc)
+    track: int  # index of the part in the file
+    program: int  # General MIDI program 0-127 of the part
 
 
 @dataclass(frozen=True)
 class Performance:
-    """The notes of one file, sorted by ``(start, pitch)``, and its tempo and metre changes."""
+    """The notes of one file, sorted by ``(start, pitch)``, its tempo and metre changes, and the notes
+    the reader left out, as ``(reason, count)`` pairs (reasons from :data:`DROP_REASONS`)."""
 
     notes: tuple[Note, ...]
     name: str = ""  # the file's path, informative only
@@ -60,6 +95,7 @@ class Performance:
     midi_format: int = 1
     tempos: tuple[tuple[float, float], ...] = ((0.0, 120.0),)  # (beat, bpm) per change
     time_signatures: tuple[tuple[float, int, int], ...] = ()  # (beat, numerator, denominator)
+    dropped: tuple[tuple[str, int], ...] = ()  # (reason, notes) for each reason with notes left out
 
     @property
     def duration(self) -> float:
@@ -109,147 +145,167 @@ def find_midi_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return list(found)
 
 
-def _load(path: Path) -> mido.MidiFile:
-    if path.stat().st_size == 0:
+# ------------------------------------------------------------------------------------ bytes
+
+
+def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
+    size = path.stat().st_size
+    if size == 0:
         raise _Unusable("empty file (0 bytes)")
-    try:
-        midi = mido.MidiFile(path)
-    except EOFError as exc:
-        raise _Unusable("truncated MIDI data (the file ends inside a chunk)") from exc
-    # mido reports bad bytes with OSError, ValueError, KeyError, IndexError, struct.error...; any
-    # exception from parsing one untrusted file means "this file is unusable", never a crash.
-    except Exception as exc:  # noqa: BLE001
-        raise _Unusable(f"not a readable MIDI file ({type(exc).__name__}: {exc})") from exc
-    if midi.type not in (0, 1, 2):
-        raise _Unusable(f"unknown MIDI format {midi.type} (expected 0, 1 or 2)")
-    if midi.ticks_per_beat <= 0:
-        raise _Unusable(f"SMPTE time division ({midi.ticks_per_beat}) is not supported; re-export with ticks per beat")
-    if not midi.tracks:
+    if size > limits.max_file_bytes:
+        raise _Unusable(f"{size / 2**20:.0f} MB, over the {limits.max_file_bytes / 2**20:.0f} MB limit for one MIDI file")
+    return path.read_bytes()
+
+
+def _header(data: bytes) -> tuple[int, int]:
+    """``(format, offset of the first chunk after the header)``; checks what symusic does not."""
+    if len(data) < 14:
+        raise _Unusable("truncated MIDI data (the file ends inside a chunk)")
+    if data[:4] != b"MThd":
+        raise _Unusable(f"not a readable MIDI file (no MThd header; it starts with {data[:4]!r})")
+    length, midi_format, tracks, division = struct.unpack(">LHHH", data[4:14])
+    if midi_format not in (0, 1, 2):
+        raise _Unusable(f"unknown MIDI format {midi_format} (expected 0, 1 or 2)")
+    if division & 0x8000:
+        raise _Unusable("SMPTE time division is not supported; re-export with ticks per beat")
+    if division == 0:
+        raise _Unusable("0 ticks per beat in the header; re-export the file")
+    if tracks == 0:
         raise _Unusable("no tracks")
-    return midi
+    return midi_format, 8 + length
 
 
-def _absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
-    """``[(absolute tick, message)]`` of one track."""
-    now, out = 0, []
-    for message in track:
-        now += message.time
-        out.append((now, message))
+def _format2_timelines(data: bytes, offset: int) -> list[bytes]:
+    """Each track chunk of a format-2 file as a format-0 file of its own (the chunk bytes are copied)."""
+    division = data[12:14]
+    out = []
+    while offset + 8 <= len(data):
+        kind, length = data[offset : offset + 4], struct.unpack(">L", data[offset + 4 : offset + 8])[0]
+        if offset + 8 + length > len(data):
+            raise _Unusable("truncated MIDI data (the file ends inside a chunk)")
+        if kind == b"MTrk":
+            out.append(b"MThd" + struct.pack(">LHH", 6, 0, 1) + division + data[offset : offset + 8 + length])
+        offset += 8 + length
     return out
 
 
-class _TempoMap:
-    """Ticks -> seconds through the ``set_tempo`` changes of a timeline (later wins within a tick)."""
+def _parse(data: bytes):
+    """symusic's score in ticks; any parsing error becomes the file's reason."""
+    from symusic import Score
 
-    def __init__(self, timed: list[list[tuple[int, mido.Message]]], ticks_per_beat: int):
-        changes = {0: DEFAULT_TEMPO}
-        for tick, message in sorted((e for t in timed for e in t if e[1].type == "set_tempo"), key=lambda e: e[0]):
-            changes[tick] = message.tempo
-        self.ticks = np.array(sorted(changes), np.float64)  # (changes,)
-        self.tempos = np.array([changes[t] for t in sorted(changes)], np.float64)  # µs per beat
-        self.sec_per_tick = self.tempos / 1e6 / ticks_per_beat  # (changes,)
-        self.secs = np.concatenate([[0.0], np.cumsum(np.diff(self.ticks) * self.sec_per_tick[:-1])])
-        self.ticks_per_beat = ticks_per_beat
-
-    def seconds(self, ticks: np.ndarray) -> np.ndarray:
-        k = np.searchsorted(self.ticks, ticks, side="right") - 1
-        return self.secs[k] + (ticks - self.ticks[k]) * self.sec_per_tick[k]
-
-    def changes(self) -> list[tuple[float, float]]:
-        """``(beat, bpm)`` per change."""
-        return [(float(t / self.ticks_per_beat), float(mido.tempo2bpm(int(q)))) for t, q in zip(self.ticks, self.tempos)]
+    try:
+        return Score.from_midi(data)
+    # symusic raises RuntimeError with the parser's message (and could raise others on odd bytes):
+    # any exception from parsing one untrusted file means "this file is unusable", never a crash.
+    except Exception as exc:  # noqa: BLE001
+        message = str(exc).removeprefix("MiniMidi: ").removesuffix(": iostream error")
+        if "chunk length" in message or "less than" in message:
+            raise _Unusable(f"truncated MIDI data (the file ends inside a chunk: {message})") from None
+        raise _Unusable(f"not a readable MIDI file ({message})") from None
 
 
-def _programs(timed: list[list[tuple[int, mido.Message]]]) -> dict[int, tuple[list[int], list[int]]]:
-    """channel -> (ticks, programs) of its program changes, in time order."""
-    out: dict[int, tuple[list[int], list[int]]] = {}
-    for tick, message in sorted((e for t in timed for e in t if e[1].type == "program_change"), key=lambda e: e[0]):
-        ticks, programs = out.setdefault(message.channel, ([], []))
-        ticks.append(tick)
-        programs.append(message.program)
-    return out
+def _reread(blob: bytes, first_part: int, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The file's notes paired by the retrigger rule (module doc); symusic's when the scan fails."""
+    from seqgen.data_prep.midi_read_mido import note_columns as mido_columns
+
+    try:
+        return mido_columns(blob, first_part)
+    except Exception:  # noqa: BLE001 - symusic read these bytes; keep its notes rather than fail the file
+        return cols
 
 
-def _track_spans(timed: list[tuple[int, mido.Message]]) -> list[tuple[int, int, int, int, int]]:
-    """``[(start_tick, end_tick, pitch, velocity, channel)]`` of one track (pairing rules: module doc)."""
-    spans, sounding, retriggered = [], {}, set()  # sounding: (channel, pitch) -> (start, velocity)
-    end_tick = timed[-1][0] if timed else 0
-    for tick, m in timed:
-        if m.type not in ("note_on", "note_off"):
-            continue
-        key = (m.channel, m.note)
-        if m.type == "note_on" and m.velocity > 0:
-            if key in sounding:
-                start, velocity = sounding.pop(key)
-                spans.append((start, tick, m.note, velocity, m.channel))
-                retriggered.add((key, tick))
-            sounding[key] = (tick, m.velocity)
-        elif key in sounding:
-            if sounding[key][0] == tick and (key, tick) in retriggered:
-                retriggered.discard((key, tick))  # the off of the note this tick's note-on closed
-                continue
-            start, velocity = sounding.pop(key)
-            spans.append((start, tick, m.note, velocity, m.channel))
-    spans += [(start, max(end_tick, start), key[1], vel, key[0]) for key, (start, vel) in sounding.items()]
-    return spans
+def _check_limits(cols: dict[str, np.ndarray], limits: ReadLimits) -> None:
+    """Skip a file whose longest note or whole length is beyond ``limits`` (seconds and beats)."""
+    if not cols["start_s"].size:
+        return
+    lengths = cols["end_s"] - cols["start_s"]  # (notes,) seconds
+    k = int(np.argmax(lengths))
+    if lengths[k] > limits.max_note_seconds:
+        raise _Unusable(f"a note (pitch {cols['pitch'][k]} at {cols['start_s'][k]:.1f} s) lasts {lengths[k]:.0f} s, "
+                        f"over the {limits.max_note_seconds:g} s limit for one note (a stuck note?): fix the file")
+    if cols["end_s"].max() > limits.max_seconds:
+        raise _Unusable(f"lasts {cols['end_s'].max():.0f} s, over the {limits.max_seconds:g} s limit for one piece: "
+                        "split the file")
+    if cols["end_b"].max() > limits.max_beats:
+        raise _Unusable(f"lasts {cols['end_b'].max():.0f} quarter notes, over the limit of {limits.max_beats:g}: "
+                        "split the file")
 
 
-def _read_timeline(tracks: Sequence[mido.MidiTrack], first_index: int, tpb: int):
-    """Note rows (ticks from the timeline's start), tempo map, time signatures and end tick of tracks
-    that play together; drums included."""
-    timed = [_absolute(t) for t in tracks]
-    tempo_map, programs = _TempoMap(timed, tpb), _programs(timed)
-    rows = []  # (start_tick, end_tick, pitch, velocity, channel, track, program)
-    for index, events in enumerate(timed):
-        for start, end, pitch, velocity, channel in _track_spans(events):
-            ticks, progs = programs.get(channel, ([], []))
-            k = bisect_right(ticks, start) - 1
-            rows.append((start, end, pitch, velocity, channel, first_index + index, progs[k] if k >= 0 else 0))
-    signatures = sorted(
-        (tick / tpb, m.numerator, m.denominator) for t in timed for tick, m in t if m.type == "time_signature"
-    )
-    end_tick = max((t[-1][0] for t in timed if t), default=0)
-    return rows, tempo_map, signatures, end_tick
+class _Timelines(NamedTuple):
+    cols: dict[str, np.ndarray]  # every kept note, seconds and beats included
+    tempos: list[tuple[float, float]]
+    signatures: list[tuple[float, int, int]]
+    drums: int  # drum notes seen
+    duplicates: int
 
 
-def _performance(path: Path, include_drums: bool) -> Performance:
-    """Read one file or raise :class:`_Unusable` with the reason."""
-    midi = _load(path)
-    tpb = midi.ticks_per_beat
-    # Format 2 tracks are separate patterns: play them one after another, each with its own tempi.
-    timelines = [[t] for t in midi.tracks] if midi.type == 2 else [midi.tracks]
-    notes, tempos, signatures, offset_tick, offset_sec, had_drums = [], [], [], 0, 0.0, False
-    for i, tracks in enumerate(timelines):
-        rows, tempo_map, sigs, end_tick = _read_timeline(tracks, i, tpb)
-        had_drums |= any(r[4] == DRUM_CHANNEL for r in rows)
-        rows = [r for r in rows if include_drums or r[4] != DRUM_CHANNEL]
-        if rows:
-            ticks = np.array([r[:2] for r in rows], np.float64)  # (notes, 2) start and end tick
-            secs = tempo_map.seconds(ticks) + offset_sec
-            beats = (ticks + offset_tick) / tpb
-            notes += [Note(float(s[0]), float(s[1]), float(b[0]), float(b[1]), *r[2:]) for r, s, b in zip(rows, secs, beats)]
+def _timelines(blobs: list[bytes], include_drums: bool) -> _Timelines:
+    """The notes of format 0/1 data (one blob) or of format-2 tracks played one after another."""
+    parts, tempos, signatures, drums, duplicates = [], [], [], 0, 0
+    first_part, offset_tick, offset_sec = 0, 0, 0.0
+    for blob in blobs:
+        score = _parse(blob)
+        tpb = score.ticks_per_quarter
+        cols = note_columns(score, first_part)
+        if restruck(cols):
+            cols = _reread(blob, first_part, cols)
+        next_part = int(cols["part"].max()) + 1 if cols["part"].size else first_part
+        cols, dup = one_key_at_a_time(cols)
+        is_drum = cols["channel"] == DRUM_CHANNEL
+        drums += int(is_drum.sum())
+        duplicates += dup
+        cols = cols if include_drums else take(cols, ~is_drum)
+        tempo_map = TempoMap(score.tempos, tpb)
+        cols["start_s"] = tempo_map.seconds(cols["start"].astype(np.float64)) + offset_sec
+        cols["end_s"] = tempo_map.seconds(cols["end"].astype(np.float64)) + offset_sec
+        cols["start_b"] = (cols["start"] + offset_tick) / tpb
+        cols["end_b"] = (cols["end"] + offset_tick) / tpb
+        parts.append(cols)
         tempos += [(beat + offset_tick / tpb, bpm) for beat, bpm in tempo_map.changes()]
-        signatures += [(beat + offset_tick / tpb, num, den) for beat, num, den in sigs]
+        signatures += [(t.time / tpb + offset_tick / tpb, int(t.numerator), int(t.denominator))
+                       for t in score.time_signatures]
+        end_tick = int(score.end())
         offset_sec += float(tempo_map.seconds(np.array([end_tick], np.float64))[0])
         offset_tick += end_tick
-    if not notes:
-        raise _Unusable("only drum notes (channel 10); pass include_drums=True to keep them" if had_drums else "no notes")
-    notes.sort(key=lambda n: (n.start, n.pitch, n.track))
-    return Performance(tuple(notes), str(path), tpb, midi.type, tuple(tempos), tuple(signatures))
+        first_part = next_part
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return _Timelines(cols, tempos, sorted(signatures), drums, duplicates)
 
 
-def read_midi(path: str | os.PathLike, include_drums: bool = False) -> Performance:
+def _performance(path: Path, include_drums: bool, limits: ReadLimits) -> Performance:
+    """Read one file or raise :class:`_Unusable` with the reason."""
+    data = _read_bytes(path, limits)
+    midi_format, offset = _header(data)
+    read = _timelines(_format2_timelines(data, offset) if midi_format == 2 else [data], include_drums)
+    cols = read.cols
+    if not cols["start"].size:
+        if read.drums:
+            raise _Unusable("only drum notes (channel 10), which are left out unless --include-drums")
+        raise _Unusable("no notes")
+    _check_limits(cols, limits)
+    order = np.lexsort((cols["part"], cols["pitch"], cols["start_s"]))  # by start, pitch, part
+    columns = [cols[k][order].tolist() for k in ("start_s", "end_s", "start_b", "end_b", "pitch", "velocity",
+                                                 "channel", "part", "program")]
+    notes = tuple(map(tuple.__new__, repeat(Note), zip(*columns)))  # Note rows built in C, not via _make
+    dropped = [("drums", 0 if include_drums else read.drums), ("duplicates", read.duplicates)]
+    tpb = struct.unpack(">H", data[12:14])[0]
+    return Performance(notes, str(path), tpb, midi_format, tuple(read.tempos), tuple(read.signatures),
+                       tuple((reason, n) for reason, n in dropped if n))
+
+
+def read_midi(path: str | os.PathLike, include_drums: bool = False, limits: ReadLimits = ReadLimits()) -> Performance:
     """Read one MIDI file; an unusable file raises :class:`SeqgenError` naming it and why."""
     path = Path(path)
     if not path.is_file():
         raise SeqgenError(f"MIDI file {str(path)!r} not found: check the path")
     try:
-        return _performance(path, include_drums)
+        return _performance(path, include_drums, limits)
     except _Unusable as exc:
         raise SeqgenError(f"{str(path)!r}: {exc}: give another MIDI file") from exc
 
 
-def read_corpus(paths: Iterable[str | os.PathLike], include_drums: bool = False) -> Corpus:
+def read_corpus(paths: Iterable[str | os.PathLike], include_drums: bool = False,
+                limits: ReadLimits = ReadLimits()) -> Corpus:
     """Read every MIDI file under ``paths`` (files, folders, globs); skip bad ones with a reason.
 
     Raises :class:`SeqgenError` (one line) when a path does not exist or no file is usable.
@@ -262,9 +318,11 @@ def read_corpus(paths: Iterable[str | os.PathLike], include_drums: bool = False)
     performances, skipped = [], []
     for file in files:
         try:
-            performances.append(_performance(file, include_drums))
+            performances.append(_performance(file, include_drums, limits))
         except _Unusable as exc:
             skipped.append((str(file), str(exc)))
+        except OSError as exc:  # unreadable on disk (permissions, a vanished file): skip it, say why
+            skipped.append((str(file), f"cannot be read ({exc.strerror or exc})"))
     if not performances:
         first_path, first_reason = skipped[0]
         raise SeqgenError(
@@ -274,40 +332,11 @@ def read_corpus(paths: Iterable[str | os.PathLike], include_drums: bool = False)
     return Corpus(tuple(performances), tuple(skipped))
 
 
-def polyphony(notes: Sequence[Note]) -> tuple[int, float, float]:
-    """``(max simultaneous notes, seconds with at least one note sounding, summed note seconds)``.
+def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums: bool = False,
+                    voices: int | None = None) -> str:
+    """The report of ``seqgen data midi`` (see :func:`data_prep.midi_stats.describe`)."""
+    from seqgen.data_prep.midi_stats import describe
 
-    Mean polyphony is the last over the middle: how many notes sound on average while any does.
-    A note ending exactly when another starts does not overlap it.
-    """
-    if not notes:
-        return 0, 0.0, 0.0
-    times = np.array([t for n in notes for t in (n.end, n.start)], np.float64)  # (2 * notes,)
-    deltas = np.tile([-1, 1], len(notes))  # ends sort before starts at equal times (lexsort by time, then delta)
-    order = np.lexsort((deltas, times))
-    counts = np.cumsum(deltas[order])  # notes sounding after each event
-    gaps = np.diff(times[order])  # time to the next event
-    sounding = float(gaps[counts[:-1] > 0].sum())
-    return int(counts.max()), sounding, float(sum(n.end - n.start for n in notes))
-
-
-def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums: bool = False) -> str:
-    """A human report for ``seqgen data midi``: files read and skipped (with reasons), notes, duration,
-    pitch range and polyphony. ``corpus`` is a :class:`Corpus` or paths to read."""
     if not isinstance(corpus, Corpus):
         corpus = read_corpus(corpus, include_drums=include_drums)
-    notes = [n for p in corpus.performances for n in p.notes]
-    stats = [polyphony(p.notes) for p in corpus.performances]
-    sounding, note_time = sum(s[1] for s in stats), sum(s[2] for s in stats)
-    pitches = [n.pitch for n in notes]
-    lines = [
-        f"files read: {len(corpus.performances)}",
-        f"files skipped: {len(corpus.skipped)}",
-        *(f"  {path}: {reason}" for path, reason in corpus.skipped),
-        f"notes: {len(notes)}",
-        f"duration: {sum(p.duration for p in corpus.performances):.1f} s "
-        f"({sum(p.duration_beats for p in corpus.performances):.1f} beats)",
-        f"pitch range: {min(pitches)}-{max(pitches)}",
-        f"polyphony: max {max(s[0] for s in stats)}, mean {note_time / sounding if sounding else 0.0:.2f}",
-    ]
-    return "\n".join(lines)
+    return describe(corpus, voices=voices)

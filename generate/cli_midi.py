@@ -22,17 +22,20 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 @command("midi")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--include-drums", is_flag=True, help="Count notes on the drum channel (10) too.")
+@click.option("--voices", type=click.IntRange(1, 15), default=None,
+              help="Grid voices to report the cost of [default: the corpus's 99th-percentile polyphony, at most 8].")
 @no_tensorflow
-def data_midi(paths: tuple[str, ...], include_drums: bool) -> None:
+def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None) -> None:
     """Read MIDI files, folders or globs and print what a training would use.
 
-    Files read and skipped (with the reason), notes, duration, pitch range and polyphony.
+    Files read and skipped (with the reason), notes, duration, pitch range, polyphony, note lengths,
+    the grid's voice count, and the notes each encoding leaves out, per reason and per file.
 
     Example: seqgen data midi my_midi/ extra/*.mid
     """
     from seqgen.data_prep.midi_read import describe_corpus
 
-    click.echo(describe_corpus(paths, include_drums=include_drums))
+    click.echo(describe_corpus(paths, include_drums=include_drums, voices=voices))
 
 
 @command("midi")
@@ -41,8 +44,8 @@ def data_midi(paths: tuple[str, ...], include_drums: bool) -> None:
               help="MIDI file, folder or quoted glob; repeat for several [from run.json with --resume].")
 @click.option("--encoding", type=click.Choice(ENCODINGS), default="grid", show_default=True,
               help="grid: voices on a 16th-note grid; events: note-on/off, time-shift, velocity tokens.")
-@click.option("--voices", type=click.IntRange(1, 15), default=4, show_default=True,
-              help="grid: at most this many voices.")
+@click.option("--voices", type=click.IntRange(1, 15), default=None,
+              help="grid: at most this many voices [default: the corpus's 99th-percentile polyphony, at most 8].")
 @click.option("--window", type=click.IntRange(min=2), default=None,
               help="Steps (grid) or events per training window [default: 64 steps, 256 events].")
 @click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,

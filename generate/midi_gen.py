@@ -6,6 +6,11 @@ Grid runs reuse the chorale machinery (the same codec, any number of voices) and
 events: event tokens; the primer included) or in seconds: for grid runs seconds become steps at
 the tempo, for events runs tokens are drawn chunk by chunk until every piece's time shifts reach
 the length, and the last shift is shortened so each piece ends exactly there.
+
+Generated notes are bounded by the corpus: events runs decode with the codec's ``max_note_ms`` and
+``max_polyphony`` (set from the corpus at training), grid runs cut notes held longer than the
+corpus's 99th-percentile note length (``note_stats`` in run.json), so a chord cannot freeze. Each
+written file's line says how many notes were bounded.
 """
 
 from __future__ import annotations
@@ -142,16 +147,33 @@ def _write_events(model, codec: EventCodec, paths: list[Path], primer: str | Non
     prime = event_primer(primer, codec, primer_beats) if primer else np.array([], np.int32)
     rows, lines = generate_events(model, codec, prime, len(paths), sampling, steps, seconds)
     for row, path in zip(rows, paths):
-        notes = [n._replace(program=instrument) for n in codec.decode(row, bpm=bpm)]
+        decoded, bounded = codec.decode_counted(row, bpm=bpm)
+        notes = [n._replace(program=instrument) for n in decoded]
         notes_to_midi(notes, path, bpm=bpm, force=force)
         length = shift_steps(row, codec).sum() * codec.config.time_step_ms / 1000
-        lines.append(f"wrote {path} ({len(row)} events, {len(notes)} notes, {length:.1f} s)")
+        lines.append(f"wrote {path} ({len(row)} events, {len(notes)} notes, {length:.1f} s){_bounded_events(codec, bounded)}")
     return lines
+
+
+def _bounded_events(codec: EventCodec, bounded: dict[str, int]) -> str:
+    parts = []
+    if bounded["long"]:
+        parts.append(f"{bounded['long']} released at {codec.config.max_note_ms / 1000:g} s")
+    if bounded["polyphony"]:
+        parts.append(f"{bounded['polyphony']} released to keep {codec.config.max_polyphony} notes sounding")
+    return f"; bounded by the corpus: {', '.join(parts)}" if parts else ""
+
+
+def grid_hold_limit(record: dict, steps_per_quarter: int = 4) -> int | None:
+    """The longest note a grid run writes, in steps: the corpus's 99th-percentile length (None: no record)."""
+    beats = (record.get("note_stats") or {}).get("length_p99_beats")
+    return max(1, math.floor(beats * steps_per_quarter)) if beats else None
 
 
 def _write_grids(model, codec: ChoraleCodec, paths: list[Path], primer: str | None, primer_beats: float,
                  steps: int | None, seconds: float | None, sampling: SamplingConfig, bpm: float,
-                 instrument: int, force: bool) -> list[str]:
+                 instrument: int, force: bool, hold_limit: int | None = None) -> list[str]:
+    from seqgen.data_prep.midi_grid import bound_holds
     from seqgen.generate.midi_writer import grid_to_midi
 
     primer_grid, lines = grid_primer(primer, codec) if primer else (None, [])
@@ -163,8 +185,10 @@ def _write_grids(model, codec: ChoraleCodec, paths: list[Path], primer: str | No
         raise SeqgenError(f"{asked} must exceed the primer's {kept} steps; ask for more or give --primer-beats less")
     grids, notes = generate_grids(model, codec, primer_grid, total, len(paths), sampling, primer_steps)
     for grid, path in zip(grids, paths):
+        grid, cut = bound_holds(grid, hold_limit) if hold_limit else (grid, 0)
         grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
-        notes.append(f"wrote {path} ({grid.steps} steps, {grid.voices} voices, {len(grid.notes())} notes)")
+        held = f"; {cut} notes cut at {hold_limit} steps, the corpus's longest" if cut else ""
+        notes.append(f"wrote {path} ({grid.steps} steps, {grid.voices} voices, {len(grid.notes())} notes){held}")
     return lines + notes
 
 
@@ -187,7 +211,9 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
     make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
     paths = [path for path, _ in output_paths(out, num, "midi", False, force)]
     loaded = open_run(run, "midi")
-    model, codec, info = loaded.model, loaded.codec, loaded.info
-    write = _write_events if isinstance(codec, EventCodec) else _write_grids
-    return write(model, codec, paths, primer, primer_beats, steps, seconds, sampling,
-                 bpm or float(info.record.get("bpm", 120.0)), instrument, force)
+    model, codec, record = loaded.model, loaded.codec, loaded.info.record
+    args = (model, codec, paths, primer, primer_beats, steps, seconds, sampling,
+            bpm or float(record.get("bpm", 120.0)), instrument, force)
+    if isinstance(codec, EventCodec):
+        return _write_events(*args)
+    return _write_grids(*args, hold_limit=grid_hold_limit(record))

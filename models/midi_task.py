@@ -28,9 +28,10 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.midi_events import EventCodec
+from seqgen.data_prep.midi_events import EventCodec, fit_bounds
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
 from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
+from seqgen.data_prep.midi_stats import drop_lines, note_stats
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
 from seqgen.models.evaluate import Score, score_sequences
 from seqgen.models.task import Evaluation, Prepared, Task
@@ -44,7 +45,7 @@ class MidiDataConfig:
     """How a MIDI corpus becomes training windows."""
 
     encoding: str = "grid"  # "grid" (voices on a 16th-note grid) or "events" (performance events)
-    voices: int = 4  # grid: at most this many voices (fewer when no file needs them)
+    voices: int | None = None  # grid: this many voices at most; None: the corpus's 99th-percentile polyphony, <= 8
     window: int | None = None  # steps (grid) or events per training window; None: 64 steps / 256 events
     batch_size: int = 32  # windows per batch
     max_transpose: int = 5  # random transposition of each window, in semitones (0 = off)
@@ -53,7 +54,7 @@ class MidiDataConfig:
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
             raise SeqgenError(f"encoding must be one of {', '.join(ENCODINGS)}, got {self.encoding!r}")
-        if not 1 <= self.voices <= 15:
+        if self.voices is not None and not 1 <= self.voices <= 15:
             raise SeqgenError(f"voices must be 1-15 (MIDI channels besides drums), got {self.voices!r}")
         if self.window is not None and self.window < 2:
             raise SeqgenError(f"window must be >= 2, got {self.window!r}")
@@ -136,7 +137,7 @@ def recorded_split(performances: Sequence[Performance], split_info: dict, valid_
 def fit_codec(performances: Sequence[Performance], data: MidiDataConfig) -> ChoraleCodec | EventCodec:
     """The codec of a new run: the grid's voices and pitch range come from the whole corpus."""
     if data.encoding == "events":
-        return EventCodec()
+        return EventCodec(fit_bounds(performances))  # decode bounds from the corpus's note lengths and polyphony
     voices = grid_voices(performances, data.voices)
     return ChoraleCodec.fit([performance_to_grid(p, voices) for p in performances], voices=voices)
 
@@ -184,7 +185,7 @@ def corpus_report(corpus: Corpus, split: MidiSplit, codec) -> list[str]:
     else:
         lines.append(f"training files: {len(split.train)}, held-out files: {len(split.valid)}")
     lines.append(codec.describe())
-    return lines
+    return lines + drop_lines(corpus.performances, codec)
 
 
 def _held_out_names(split: MidiSplit) -> list[str]:
@@ -266,7 +267,8 @@ class MidiTask(Task):
             split = split_corpus(read.performances, data.valid_fraction)
             codec = fit_codec(read.performances, data)
             bpm = statistics.median(p.tempos[0][1] if p.tempos else 120.0 for p in read.performances)
-            record = {"split": {"tail": split.tail, "valid_files": _held_out_names(split)}, "bpm": bpm}
+            record = {"split": {"tail": split.tail, "valid_files": _held_out_names(split)}, "bpm": bpm,
+                      "note_stats": note_stats(read.performances)}  # bounds generated notes (generate.midi_gen)
         else:
             split = recorded_split(read.performances, record["split"], data.valid_fraction)
         train, valid = midi_datasets(split, codec, data, seed)
@@ -281,4 +283,5 @@ class MidiTask(Task):
     def upgrade_v1(self, values: dict) -> dict:
         rest = {k: v for k, v in values.items() if k not in ("corpus", "split", "bpm", "encoding")}
         return {**rest, "format": 2, "source": {"corpus": values.get("corpus", [])},
-                "record": {"split": values.get("split"), "bpm": values.get("bpm", 120.0)}, "seqgen_version": "0.1.0"}
+                "record": {"split": values.get("split"), "bpm": values.get("bpm", 120.0),
+                           "note_stats": values.get("note_stats")}, "seqgen_version": "0.1.0"}

@@ -12,15 +12,19 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_events import (
     EventCodec,
     EventConfig,
+    fit_bounds,
     notes_to_midi,
 )
 from seqgen.data_prep.midi_grid import (
+    bound_holds,
+    choose_voices,
     grid_to_notes,
     grid_voices,
     performance_to_grid,
     performances_to_grids,
 )
-from seqgen.data_prep.midi_read import Note, describe_corpus, find_midi_files, polyphony, read_corpus, read_midi
+from seqgen.data_prep.midi_read import Note, ReadLimits, describe_corpus, find_midi_files, read_corpus, read_midi
+from seqgen.data_prep.midi_stats import polyphony
 
 MELODY = [(60, 0, 1), (62, 2, 1), (64, 3, 1)]
 
@@ -39,9 +43,9 @@ def test_format1_tracks_channels_programs_velocities(tmp_path):
     path = mf.write_notes(tmp_path / "a.mid", [(72, 0, 1), (74, 1, 1)], [(48, 0, 2, 100)], program=5)
     perf = read_midi(path)
     assert perf.notes == (
-        Note(0.0, 1.0, 0.0, 2.0, 48, 100, 1, 2, 5),
-        Note(0.0, 0.5, 0.0, 1.0, 72, 80, 0, 1, 5),
-        Note(0.5, 1.0, 1.0, 2.0, 74, 80, 0, 1, 5),
+        Note(0.0, 1.0, 0.0, 2.0, 48, 100, 1, 1, 5),  # track: the part's index (the conductor has no notes)
+        Note(0.0, 0.5, 0.0, 1.0, 72, 80, 0, 0, 5),
+        Note(0.5, 1.0, 1.0, 2.0, 74, 80, 0, 0, 5),
     )
     assert (perf.midi_format, perf.ticks_per_beat, perf.duration, perf.duration_beats) == (1, mf.TPB, 1.0, 2.0)
 
@@ -61,8 +65,8 @@ def test_format0_reads_like_format1(tmp_path):
     tracks = [mf.conductor_track(((0, 90),)), mf.note_track(MELODY), mf.note_track([(40, 0, 4)], channel=1, program=33)]
     one = read_midi(mf.write_midi(tmp_path / "f1.mid", tracks))
     zero = read_midi(mf.merge_to_format0(tmp_path / "f0.mid", tracks))
-    assert zero.midi_format == 0 and {n.track for n in zero.notes} == {0}
-    assert [n._replace(track=0) for n in one.notes] == list(zero.notes)
+    assert zero.midi_format == 0 and {(n.track, n.channel) for n in zero.notes} == {(0, 0), (1, 1)}
+    assert one.notes == zero.notes  # parts are (track, channel, program): the same in both formats
     assert [n.program for n in zero.notes if n.channel == 1] == [33]
 
 
@@ -80,9 +84,19 @@ def test_velocity0_note_offs_in_running_status(tmp_path):
 
 
 def test_same_pitch_overlap_closes_the_earlier_note(tmp_path):
-    # on 0, on 1, off 2, off 3: the second note-on ends the first note, the last note-off finds nothing
+    # on 0, on 1, off 2, off 3: symusic pairs them (0, 2), (1, 3); the overlap sends the file to mido,
+    # where the second note-on ends the first note and the last note-off finds nothing
     perf = read_midi(mf.write_midi(tmp_path / "o.mid", [mf.note_track([(60, 0, 2), (60, 1, 2)])]))
     assert _spans(perf) == [(60, 0, 1), (60, 1, 2)]
+
+
+def test_a_restruck_key_loses_no_note(tmp_path):
+    # on 0, on 1, off 2 (one note-off for two note-ons): symusic alone drops a note here
+    on, off = mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60)
+    events = [(0, on), (480, on), (960, off), (960, on.copy(note=64)), (1440, off.copy(note=64)),
+              (1440, on), (1920, on), (2400, off)]
+    perf = read_midi(mf.write_midi(tmp_path / "r.mid", [mf.track_from_events(events)]))
+    assert _spans(perf) == [(60, 0, 1), (60, 1, 2), (64, 2, 3), (60, 3, 4), (60, 4, 5)]
 
 
 def test_note_off_in_the_tick_of_a_retrigger_belongs_to_the_closed_note(tmp_path):
@@ -93,10 +107,12 @@ def test_note_off_in_the_tick_of_a_retrigger_belongs_to_the_closed_note(tmp_path
     assert _spans(perf) == [(60, 0, 1), (64, 0, 0), (60, 1, 2)]  # a zero-length note stays a note
 
 
-def test_unterminated_notes_end_with_their_track(tmp_path):
-    events = [(0, mido.Message("note_on", note=60, velocity=90)), (1920, mido.MetaMessage("text", text="end"))]
+def test_unreleased_notes_are_left_out(tmp_path):
+    # symusic drops a note-on that is never released (mido's reader ended it with its track)
+    events = [(0, mido.Message("note_on", note=60, velocity=90)), (0, mido.Message("note_on", note=64, velocity=90)),
+              (480, mido.Message("note_off", note=64)), (1920, mido.MetaMessage("text", text="end"))]
     perf = read_midi(mf.write_midi(tmp_path / "u.mid", [mf.track_from_events(events)]))
-    assert _spans(perf) == [(60, 0, 4)]
+    assert _spans(perf) == [(64, 0, 1)]
 
 
 def test_drums_left_out_unless_asked(tmp_path):
@@ -180,7 +196,88 @@ def test_describe_corpus(tmp_path):
         "duration: 1.0 s (2.0 beats)",
         "pitch range: 48-74",
         "polyphony: max 4, mean 4.00",
+        "note length: median 1.00 s, 99th percentile 1.00 s, longest 1.00 s",
+        "grid: 4 voices (99th percentile of the 1 files' polyphony on the grid: 4, at most 8; --voices sets it), "
+        "4 tokens per 16th note",
+        "left out with --encoding grid: 0 notes (0.00%)",
+        "left out with --encoding events: 0 notes (0.00%)",
     ]
+
+
+def _hostile(path):
+    """37 bytes: one note held 2^28 - 1 ticks (78 hours at 120 bpm)."""
+    on, off = mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60)
+    return mf.write_midi(path, [mf.track_from_events([(0, on), (2**28 - 1, off)])], midi_format=0)
+
+
+def test_hostile_long_note_is_skipped_before_anything_grows(tmp_path):
+    import resource
+
+    hostile = _hostile(tmp_path / "held.mid")
+    assert hostile.stat().st_size == 37
+    mf.write_notes(tmp_path / "ok.mid", MELODY)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    corpus = read_corpus([tmp_path])
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # < 50 MB more at peak
+    assert len(corpus.performances) == 1
+    ((path, reason),) = corpus.skipped
+    assert path.endswith("held.mid") and reason.startswith("a note (pitch 60 at 0.0 s) lasts 279620 s, over the 600 s")
+    with pytest.raises(SeqgenError, match="over the 600 s limit"):
+        read_midi(hostile)
+    report = describe_corpus([tmp_path])
+    assert "duration: 2.0 s" in report and "279620 s" in report  # the duration is the good file's
+
+
+def test_read_limits_per_file(tmp_path):
+    path = mf.write_notes(tmp_path / "long.mid", [(60, 0, 8), (62, 600, 1)])  # 4 s note, ends at 300.5 s
+    assert read_midi(path, limits=ReadLimits(max_note_seconds=5)).notes[0].end == 4.0
+    for limits, message in [(ReadLimits(max_note_seconds=3), "over the 3 s limit for one note"),
+                            (ReadLimits(max_seconds=300), "lasts 300 s, over the 300 s limit for one piece"),
+                            (ReadLimits(max_beats=600), "lasts 601 quarter notes, over the limit of 600"),
+                            (ReadLimits(max_file_bytes=10), "over the 0 MB limit")]:
+        with pytest.raises(SeqgenError, match=message):
+            read_midi(path, limits=limits)
+    with pytest.raises(SeqgenError, match="max_beats must be a positive number"):
+        ReadLimits(max_beats=0)
+
+
+def test_grid_beyond_its_limit_is_refused(tmp_path, monkeypatch):
+    import seqgen.data_prep.midi_grid as mg
+
+    perf = read_midi(mf.write_notes(tmp_path / "g.mid", [(60, 0, 4), (62, 4, 4)]))
+    monkeypatch.setattr(mg, "MAX_GRID_STEPS", 31)
+    with pytest.raises(SeqgenError, match=r"grid of 32 steps, over the limit of 31 \(midi_grid.MAX_GRID_STEPS\)"):
+        performance_to_grid(perf, voices=1)
+
+
+def test_notes_left_out_are_counted_per_reason(tmp_path):
+    chord = [(60, 0, 1), (64, 0, 1), (67, 0, 1), (72, 0, 1)]  # with 55 and the other 60: 6 notes, 5 voices
+    twice = [(55, 0, 2), (55, 0, 1), (0, 1, 1)]  # a same-pitch duplicate in the part, and a pitch-0 note
+    drums = [(36, 0, 1), (38, 1, 1)]
+    tracks = [mf.conductor_track(), mf.note_track(chord), mf.note_track(twice, channel=1),
+              mf.note_track(drums, channel=9), mf.note_track([(60, 0, 1)], channel=2)]  # 60 again, other part
+    perf = read_midi(mf.write_midi(tmp_path / "d.mid", tracks))
+    assert dict(perf.dropped) == {"drums": 2, "duplicates": 1}
+    assert len(perf.notes) == 7
+    grid = performance_to_grid(perf, voices=5)
+    assert grid.meta["dropped"] == {"voices": 1, "pitch": 1} and grid.meta["dropped_notes"] == 2
+    assert EventCodec().encode_counted(perf)[1] == 1  # the two 60s of different parts are one in events
+    report = describe_corpus([tmp_path], voices=5).splitlines()
+    assert "left out with --encoding grid: 5 notes (50.00%): drums 2, duplicates 1, voices 1, pitch 1" in report
+    assert "left out with --encoding events: 4 notes (40.00%): drums 2, duplicates 2" in report
+    assert report[-1] == f"  {tmp_path / 'd.mid'}: drums 2, duplicates 1, voices 1, pitch 1, events duplicates 1"
+    assert "grid: 5 voices (set by --voices), 5 tokens per 16th note" in report
+
+
+def test_voice_count_follows_the_corpus(tmp_path):
+    perfs = [read_midi(mf.write_notes(tmp_path / f"{i}.mid", [(60 + k, 0, 1) for k in range(n)]))
+             for i, n in enumerate([5] * 99 + [12])]
+    choice = choose_voices(perfs)
+    assert (choice.voices, choice.automatic, round(choice.percentile, 2)) == (5, True, 5.07)  # one 12-note file: not 12
+    assert choose_voices(perfs, 3).voices == 3 and choose_voices(perfs[:1], 9).voices == 5
+    assert choose_voices(perfs[-1:]).voices == 8  # MAX_AUTO_VOICES
+    with pytest.raises(SeqgenError, match="voices must be 1-15"):
+        choose_voices(perfs, 16)
 
 
 # -------------------------------------------------------------------------------------------- grid
@@ -333,3 +430,105 @@ def test_notes_to_midi_never_overwrites_silently(tmp_path):
     notes_to_midi(notes, target, force=True)
     assert _spans(read_midi(target), "s") == [(60, 0.0, 1.0)]
     assert [p.name for p in tmp_path.iterdir()] == ["x.mid"]  # no temporary file left
+
+
+def test_decode_bounds_are_counted_exactly():
+    codec = EventCodec(EventConfig(max_note_ms=100, max_polyphony=2))  # 10 steps, 2 notes
+    on, off, shift = (lambda p: 1 + p), (lambda p: 129 + p), (lambda s: 257 + s - 1)
+    tokens = [on(60), shift(5), on(64), on(67), shift(5), off(64), on(70), shift(30), on(72), off(72)]
+    notes, bounded = codec.decode_counted(tokens)
+    assert bounded == {"long": 2, "polyphony": 1}
+    spans = sorted((n.pitch, round(n.start / 0.01), round(n.end / 0.01)) for n in notes)
+    # 60 released when 67 makes a third note; 67 and 70 released after 10 steps; 72 ends where it started
+    assert spans == [(60, 0, 5), (64, 5, 10), (67, 5, 15), (70, 10, 20), (72, 40, 41)]
+    assert codec.decode(tokens) == notes
+    unbounded, none = EventCodec().decode_counted(tokens)
+    assert none == {"long": 0, "polyphony": 0} and max(n.end - n.start for n in unbounded) > 0.3
+
+
+def test_fit_bounds_records_the_corpus_in_the_config(tmp_path):
+    perf = read_midi(mf.write_notes(tmp_path / "f.mid", [(60, 0, 1), (64, 0, 1), (67, 1, 3)]))  # 0.5 s, 1.5 s
+    config = fit_bounds([perf], percentile=100)
+    assert (config.max_note_ms, config.max_polyphony) == (1500, 2)
+    again = codec_from_config(EventCodec(config).to_config())
+    assert again.config == config
+    with pytest.raises(SeqgenError, match="max_polyphony must be 0"):
+        EventConfig(max_polyphony=-1)
+
+
+def test_frozen_grid_notes_are_cut():
+    from seqgen.data_prep.grid import Grid
+
+    pitches = np.array([[72, 60]] * 10 + [[74, 60]] * 2)
+    grid, cut = bound_holds(Grid.from_pitches(pitches), 4)
+    assert cut == 2
+    np.testing.assert_array_equal(grid.pitches[:, 0], [72] * 4 + [0] * 6 + [74] * 2)
+    np.testing.assert_array_equal(grid.pitches[:, 1], [60] * 4 + [0] * 8)
+    assert bound_holds(grid, 4)[1] == 0
+
+
+def _mido_notes(path):
+    """Reference: ``(start_tick, end_tick, pitch, velocity)`` of a well-formed file, paired with mido."""
+    out = []
+    for track in mido.MidiFile(path).tracks:
+        now, sounding = 0, {}
+        for m in track:
+            now += m.time
+            if m.type == "note_on" and m.velocity > 0:
+                sounding[(m.channel, m.note)] = (now, m.velocity)
+            elif m.type in ("note_on", "note_off") and (m.channel, m.note) in sounding:
+                start, velocity = sounding.pop((m.channel, m.note))
+                out.append((start, now, m.note, velocity))
+    return sorted(out)
+
+
+def test_symusic_reader_gives_the_notes_mido_gives(tmp_path):
+    upper, lower = [(72, 0.25, 0.9, 90), (74, 1.1, 0.4, 33), (76, 2.9, 4.1, 64)], [(48, 0, 2.03, 50), (43, 2, 2)]
+    conductor = mf.conductor_track(((0, 97), (2, 71)), ((0, 3, 4),))
+    tracks = [conductor, mf.note_track(upper, program=40), mf.note_track(lower, channel=1, velocity0_offs=True)]
+    for path in [mf.write_midi(tmp_path / "f1.mid", tracks), mf.merge_to_format0(tmp_path / "f0.mid", tracks),
+                 mf.write_notes(tmp_path / "n.mid", MELODY, [(60, 0, 4), (64, 0, 4)], bpm=133)]:
+        perf = read_midi(path)
+        mine = sorted((round(n.start_beat * mf.TPB), round(n.end_beat * mf.TPB), n.pitch, n.velocity) for n in perf.notes)
+        assert mine == _mido_notes(path)
+    (last,) = [n for n in read_midi(tmp_path / "f1.mid").notes if n.pitch == 76]
+    beat_97, beat_71 = mido.bpm2tempo(97) / 1e6, mido.bpm2tempo(71) / 1e6  # seconds per beat, as stored
+    assert last.start == pytest.approx(2 * beat_97 + 0.9 * beat_71, abs=1e-12)
+    assert last.end == pytest.approx(2 * beat_97 + 5.0 * beat_71, abs=1e-12)
+
+
+def test_data_midi_cli_reports_skips_and_drops(tmp_path):
+    from click.testing import CliRunner
+
+    from seqgen.generate.cli import main
+
+    _hostile(tmp_path / "held.mid")
+    mf.write_notes(tmp_path / "duet.mid", [(72, 0, 1), (74, 1, 1)], [(48, 0, 2)])
+    result = CliRunner().invoke(main, ["data", "midi", str(tmp_path), "--voices", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"  {tmp_path / 'held.mid'}: a note (pitch 60 at 0.0 s) lasts 279620 s" in result.output
+    assert "grid: 1 voices (set by --voices)" in result.output
+    assert "left out with --encoding grid: 1 notes (33.33%): voices 1" in result.output
+    assert f"  {tmp_path / 'duet.mid'}: voices 1" in result.output
+
+
+def test_training_report_counts_what_the_codec_leaves_out(tmp_path):
+    from seqgen.data_prep.chorale_codec import ChoraleCodec
+    from seqgen.data_prep.midi_stats import drop_lines
+
+    path = mf.write_notes(tmp_path / "c.mid", [(60, 0, 1), (64, 0, 1), (67, 0, 1)], [(60, 0, 1)])
+    perf = read_midi(path)
+    grid = ChoraleCodec.fit([performance_to_grid(perf, 2)], voices=2)
+    assert drop_lines([perf], grid) == ["notes left out: 2 notes (50.00%): voices 2", f"  {path}: voices 2"]
+    assert drop_lines([perf], EventCodec()) == ["notes left out: 1 notes (25.00%): duplicates 1", f"  {path}: duplicates 1"]
+
+
+def test_repairing_scan_reads_running_status_meta_and_sysex(tmp_path):
+    # a re-struck key sends the file to the byte scan; running status, sysex and meta must not derail it
+    notes = [(60, 0, 2), (60, 1, 2), (64, 3, 1, 70)]
+    track = mf.note_track(notes, program=12, name="lead", velocity0_offs=True)
+    track.insert(2, mido.Message("sysex", data=[1, 2, 3]))
+    track.insert(3, mido.MetaMessage("text", text="x" * 200))  # a meta longer than 127 bytes: 2-byte length
+    perf = read_midi(mf.write_midi(tmp_path / "s.mid", [mf.conductor_track(), track]))
+    assert _spans(perf) == [(60, 0, 1), (60, 1, 2), (64, 3, 4)]
+    assert [(n.program, n.velocity) for n in perf.notes] == [(12, 80), (12, 80), (12, 70)]

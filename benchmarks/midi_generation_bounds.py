@@ -1,0 +1,114 @@
+"""Benchmark: do generated pieces release their notes? Polyphony and long notes, corpus vs generated.
+
+Trains a small model briefly on a MIDI folder, generates ``--pieces`` pieces, and prints for the
+corpus and for the pieces (decoded without bounds, and as ``seqgen generate midi`` writes them,
+bounded by the corpus): mean polyphony (notes sounding on average while any sounds), the share
+of notes longer than the corpus's 99th-percentile note length, and what the bounds released.
+
+    python benchmarks/midi_music21_corpus.py /tmp/m21            # once
+    python benchmarks/midi_generation_bounds.py /tmp/m21/folk --encoding grid --epochs 3
+    python benchmarks/midi_generation_bounds.py /tmp/m21/piano --encoding events --epochs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+
+def figures(pieces: list, p99: float) -> tuple[float, float, int]:
+    """``(mean of the pieces' mean polyphony, share of notes longer than p99 seconds, notes)``."""
+    from seqgen.data_prep.midi_stats import polyphony
+
+    means, long_notes, total = [], 0, 0
+    for notes in pieces:
+        _, sounding, note_time = polyphony(notes)
+        means.append(note_time / sounding if sounding else 0.0)
+        long_notes += sum(n.end - n.start > p99 + 1e-9 for n in notes)
+        total += len(notes)
+    return float(np.mean(means)), long_notes / max(total, 1), total
+
+
+def generated_events(run: Path, pieces: int, seconds: float, seed: int):
+    from seqgen.data_prep.midi_events import EventCodec
+    from seqgen.generate.chorale_gen import SamplingConfig
+    from seqgen.generate.midi_gen import generate_events
+    from seqgen.generate.runs import open_run
+
+    loaded = open_run(run, "midi")
+    model, codec = loaded.model, loaded.codec
+    rows, _ = generate_events(model, codec, np.array([], np.int32), pieces, SamplingConfig(seed=seed), seconds=seconds)
+    free = EventCodec(replace(codec.config, max_note_ms=0, max_polyphony=0))
+    unbounded = [free.decode(r) for r in rows]
+    decoded = [codec.decode_counted(r) for r in rows]
+    bounded = sum(sum(c.values()) for _, c in decoded)
+    how = f"max_note_ms {codec.config.max_note_ms}, max_polyphony {codec.config.max_polyphony}"
+    return unbounded, [n for n, _ in decoded], bounded, how
+
+
+def generated_grids(run: Path, pieces: int, seconds: float, seed: int):
+    from seqgen.data_prep.midi_grid import bound_holds, grid_to_notes
+    from seqgen.generate.chorale_gen import SamplingConfig, generate_grids
+    from seqgen.generate.midi_gen import grid_hold_limit
+    from seqgen.generate.runs import open_run
+
+    loaded = open_run(run, "midi")
+    model, codec, info = loaded.model, loaded.codec, loaded.info.record
+    bpm = float(info.get("bpm", 120.0))
+    steps = round(seconds * bpm / 60 * 4)
+    grids, _ = generate_grids(model, codec, None, steps, pieces, SamplingConfig(seed=seed))
+    limit = grid_hold_limit(info)
+    held = [bound_holds(g, limit) for g in grids]
+    unbounded = [grid_to_notes(g, bpm=bpm) for g in grids]
+    return unbounded, [grid_to_notes(g, bpm=bpm) for g, _ in held], sum(c for _, c in held), f"hold limit {limit} steps"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--encoding", default="events", choices=("grid", "events"))
+    parser.add_argument("--model", default="gru", choices=("lstm", "gru", "wavenet"))
+    parser.add_argument("--preset", default="tiny")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--pieces", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    from seqgen.data_prep.midi_read import read_corpus
+    from seqgen.data_prep.midi_stats import note_stats
+    from seqgen.models import driver
+    from seqgen.models.midi_task import MidiDataConfig
+    from seqgen.models.train import TrainConfig
+
+    corpus = read_corpus(args.paths)
+    stats = note_stats(corpus.performances)
+    p99 = stats["length_p99_s"]
+    poly, share, notes = figures([list(p.notes) for p in corpus.performances], p99)
+    print(f"corpus: {len(corpus.performances)} files, {notes} notes, mean polyphony {poly:.2f}, "
+          f"{100 * share:.2f}% of notes longer than its 99th percentile ({p99:.2f} s)")
+    with tempfile.TemporaryDirectory(prefix="seqgen-gen-bounds-") as tmp:
+        start = time.perf_counter()
+        request = driver.TrainRequest(args.model, args.preset, {"corpus": args.paths},
+                                      MidiDataConfig(encoding=args.encoding), TrainConfig(epochs=args.epochs, learning_rate=3e-3))
+        trained = driver.train("midi", Path(tmp) / "run", request, verbose=0)
+        print(f"trained {args.model}/{args.preset} {args.encoding}, {args.epochs} epochs ({time.perf_counter() - start:.0f} s)")
+        for line in trained.report:
+            if line.startswith(("grid:", "events:", "notes left out")):
+                print(" ", line)
+        make = generated_events if args.encoding == "events" else generated_grids
+        unbounded, bounded, released, how = make(trained.run, args.pieces, args.seconds, args.seed)
+    for label, pieces in (("generated, unbounded", unbounded), ("generated, bounded", bounded)):
+        poly, share, notes = figures(pieces, p99)
+        print(f"{label}: {len(pieces)} pieces, {notes} notes, mean polyphony {poly:.2f}, "
+              f"{100 * share:.2f}% of notes longer than the corpus's 99th percentile")
+    print(f"bounds ({how}): {released} notes released or cut")
+
+
+if __name__ == "__main__":
+    main()
