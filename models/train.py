@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.models import resume as run_state
 from seqgen.models import run_dir as rd
 
 
@@ -66,20 +67,6 @@ def choose_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strat
     return tf.distribute.get_strategy()
 
 
-class AtomicCheckpoint(keras.callbacks.Callback):
-    """Save the model when ``monitor`` improves, replacing the file in one step (never half-written)."""
-
-    def __init__(self, path: Path, monitor: str = "val_loss"):
-        super().__init__()
-        self.path, self.monitor, self.best = path, monitor, float("inf")
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is not None and value < self.best:
-            self.best = float(value)
-            rd.save_model(self.model, self.path)
-
-
 class TimeBudget(keras.callbacks.Callback):
     """Stop training once ``seconds`` have passed: at the end of that epoch, or of that batch
     with ``per_batch`` (benchmarks with strict budgets shorter than an epoch)."""
@@ -103,17 +90,10 @@ class TimeBudget(keras.callbacks.Callback):
         self._check()
 
 
-def _callbacks(run: Path, config: TrainConfig, resume: bool, has_validation: bool) -> list:
-    monitor = "val_loss" if has_validation else "loss"
+def _callbacks(run: Path, config: TrainConfig, keeper: run_state.RunKeeper) -> list:
     budget = [TimeBudget(config.time_budget_s)] if config.time_budget_s else []
-    return budget + [
-        # Backup first: on resume it restores weights, optimizer and epoch before anything else runs.
-        keras.callbacks.BackupAndRestore(str(run / rd.BACKUP_DIR), delete_checkpoint=True),
-        AtomicCheckpoint(run / rd.BEST_FILE, monitor),
-        keras.callbacks.EarlyStopping(monitor, patience=config.patience, restore_best_weights=True),
-        keras.callbacks.CSVLogger(str(run / rd.LOG_FILE), append=resume),
-        keras.callbacks.TensorBoard(str(run / rd.TENSORBOARD_DIR), write_graph=False),
-    ]
+    # The keeper first: a later callback that raises (Ctrl-C) finds the epoch already saved.
+    return [keeper] + budget + [keras.callbacks.TensorBoard(str(run / rd.TENSORBOARD_DIR), write_graph=False)]
 
 
 def _precision_policy(enabled: bool) -> str:
@@ -140,7 +120,9 @@ def fit(
     Interrupted runs continue where they stopped when called again with ``resume=True``.
     """
     strategy = strategy or choose_strategy()
-    keras.utils.set_random_seed(config.seed)
+    run = Path(run)
+    state = run_state.begin(run, resume, config.epochs)
+    keras.utils.set_random_seed(config.seed + state["epoch"])  # a resumed run does not replay epoch 0's shuffles
     previous_policy = keras.mixed_precision.dtype_policy().name
     keras.mixed_precision.set_dtype_policy(_precision_policy(config.mixed_precision))
     try:
@@ -152,13 +134,20 @@ def fit(
                 metrics=["accuracy"],
                 steps_per_execution=config.steps_per_execution,
             )
-        callbacks = _callbacks(run, config, resume, val_ds is not None) + list(extra_callbacks)
+            run_state.restore(model, run, state)
+        keeper = run_state.RunKeeper(run, state, "val_loss" if val_ds is not None else "loss", config.patience)
+        run_state.write_log(run, keeper.rows)  # cut back to the backed-up epochs before any is retrained
+        callbacks = _callbacks(run, config, keeper) + list(extra_callbacks)
         # shuffle=False: the tf.data pipeline already shuffles (Keras would only warn).
-        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=state["epoch"],
                             callbacks=callbacks, verbose=verbose, shuffle=False)
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
-    rd.save_model(model, run / rd.MODEL_FILE)
+    if keeper.nonfinite:
+        raise SeqgenError(f"training stopped: the loss became non-finite (NaN or infinity) at {keeper.nonfinite}; "
+                          f"the run keeps its last good epoch: lower --learning-rate and pass --resume")
+    keeper.restore_best()
+    run_state.finish(run, model, keeper.state)
     return history
 
 
