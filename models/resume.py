@@ -195,6 +195,8 @@ def begin(run: Path, resume: bool, epochs: int) -> dict:
         return fresh_state()
     remove_temporaries(run)
     state = read_state(run)
+    if state["finished"] and not (run / rd.MODEL_FILE).exists():
+        state["finished"] = False  # model.keras went missing: only the final write is redone
     if state["finished"]:
         if epochs <= state["epoch"]:
             raise SeqgenError(f"the run in {str(run)!r} finished training after {state['epoch']} epochs; "
