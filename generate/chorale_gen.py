@@ -41,8 +41,13 @@ def load_chorale_model(run: str | os.PathLike | None):
     return model, codec, info
 
 
+MAX_PRIMER_STEPS = 100_000  # 16th notes (about 1.7 hours at 60 bpm): a longer "primer" is a damaged file
+
+
 def read_primer_file(path: Path, voices: int) -> Grid:
     """A user's MIDI or MusicXML file -> Grid of ``voices`` voices (top voice first)."""
+    if not path.is_file():
+        raise SeqgenError(f"primer file {str(path)!r} does not exist; check the --primer path")
     if path.suffix.lower() in (".mid", ".midi"):
         from seqgen.data_prep.midi_grid import performance_to_grid
         from seqgen.data_prep.midi_read import read_midi
@@ -56,15 +61,23 @@ def read_primer_file(path: Path, voices: int) -> Grid:
 
 
 def _read_musicxml(path: Path, voices: int) -> Grid:
-    from music21 import converter
+    from music21 import converter, stream
 
     from seqgen.data_prep.chorales import score_to_grid
 
     try:
         score = converter.parse(str(path))
+        if isinstance(score, stream.Opus):  # several pieces in one file: the first one primes
+            score = score.scores[0]
+        steps = float(score.highestTime) * 4
+        if not steps <= MAX_PRIMER_STEPS:
+            raise SeqgenError(f"primer {path} lasts {steps:.0f} 16th notes, more than {MAX_PRIMER_STEPS}; "
+                              "give a shorter primer")
+        grid = score_to_grid(score, path.stem, voices=None, any_names=True)
+    except SeqgenError:
+        raise
     except Exception as e:  # music21 raises many types for files it cannot read
         raise SeqgenError(f"primer {path} is not a readable MusicXML file ({type(e).__name__}); check the file") from None
-    grid = score_to_grid(score, path.stem, voices=None, any_names=True)
     if grid is None:
         raise SeqgenError(f"primer {path} has no parts of notes; give a file with {voices} parts")
     if grid.voices != voices:
