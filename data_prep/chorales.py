@@ -191,7 +191,7 @@ def read_chorale_path(path: Path) -> Dataset:
         raise SeqgenError(f"chorale data {str(path)!r} does not exist; give a jsb_chorales folder or .tgz, or 'music21'")
     try:
         return _read_csv_archive(path)
-    except (tarfile.TarError, EOFError, zlib.error, OSError, lzma.LZMAError, ValueError) as e:
+    except (tarfile.TarError, EOFError, zlib.error, OSError, lzma.LZMAError, ValueError, OverflowError) as e:
         # A truncated download, a CRC error, not an archive at all: one line, whatever the layer.
         detail = str(e).splitlines()[0][:100] if str(e) else type(e).__name__
         raise SeqgenError(f"{str(path)!r} is not a readable .tgz of jsb_chorales CSVs ({detail}); "
