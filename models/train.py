@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.models import multiworker
 from seqgen.models import resume as run_state
 from seqgen.models import run_dir as rd
 
@@ -57,7 +58,7 @@ def choose_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strat
     explicit ``devices`` list, e.g. two logical CPUs in tests) -> ``MirroredStrategy``; otherwise the
     default strategy on the one device.
     """
-    cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    cluster = _tf_config_cluster()
     if len(cluster.get("worker", [])) + len(cluster.get("chief", [])) > 1:
         return tf.distribute.MultiWorkerMirroredStrategy()
     if devices:
@@ -65,6 +66,20 @@ def choose_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strat
     if len(tf.config.list_logical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def _tf_config_cluster() -> dict:
+    """The ``cluster`` of the ``TF_CONFIG`` environment variable, checked (a typo there is one line)."""
+    raw = os.environ.get("TF_CONFIG", "{}")
+    try:
+        config = json.loads(raw)
+    except ValueError as e:
+        raise SeqgenError(f"the TF_CONFIG environment variable is not valid JSON ({e}); fix it or unset it") from None
+    cluster = config.get("cluster", {}) if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not all(isinstance(v, list) for v in cluster.values()):
+        raise SeqgenError('TF_CONFIG must look like {"cluster": {"worker": ["host:port", ...]}, '
+                          '"task": {"type": "worker", "index": 0}}; fix it or unset it')
+    return cluster
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -135,6 +150,8 @@ def fit(
                 steps_per_execution=config.steps_per_execution,
             )
             run_state.restore(model, run, state)
+        if multiworker.is_multiworker(strategy):
+            multiworker.prepare_for_multiworker(model, strategy, train_ds)
         keeper = run_state.RunKeeper(run, state, "val_loss" if val_ds is not None else "loss", config.patience)
         run_state.write_log(run, keeper.rows)  # cut back to the backed-up epochs before any is retrained
         callbacks = _callbacks(run, config, keeper) + list(extra_callbacks)
