@@ -32,6 +32,7 @@ WHAT = {
     "sketch-npz": "sketch-rnn .npz",
     "codec-config": "codec config (JSON types)",
     "run-json": "run.json (JSON types)",
+    "state-json": "state.json (JSON types)",
     "primer-musicxml": "MusicXML primer",
 }
 

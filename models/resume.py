@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -57,11 +58,16 @@ def read_state(run: Path) -> dict:
         state = json.loads((run / STATE_FILE).read_text())
     except FileNotFoundError:
         return fresh
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise SeqgenError(f"{run / STATE_FILE} is damaged ({e}); start the run over with --force") from None
     if not isinstance(state, dict) or not isinstance(state.get("epoch"), int) or state["epoch"] < 0:
         raise SeqgenError(f"{run / STATE_FILE} is damaged (no epoch count); start the run over with --force")
     state = {**fresh, **state}
+    checks = {"best": (int, float, type(None)), "best_epoch": (int,), "weights": (str, type(None)),
+              "finished": (bool,), "pending": (dict, type(None))}
+    bad = [k for k, kinds in checks.items() if not isinstance(state[k], kinds) or isinstance(state[k], bool) != (bool in kinds)]
+    if bad or (state["weights"] and not re.fullmatch(r"epoch-\d+\.weights\.h5", state["weights"])):
+        raise SeqgenError(f"{run / STATE_FILE} is damaged (field {(bad or ['weights'])[0]!r}); start the run over with --force")
     pending = state["pending"]
     # A kill between replacing best.keras and recording its score: the file's hash says which won.
     if isinstance(pending, dict) and (run / rd.BEST_FILE).exists() and _sha256(run / rd.BEST_FILE) == pending.get("sha256"):

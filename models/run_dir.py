@@ -67,7 +67,7 @@ def is_run_dir(path: Path) -> bool:
     """Whether ``path`` holds a ``run.json`` written by seqgen (not just any file of that name)."""
     try:
         info = json.loads((path / RUN_FILE).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(info, dict) and info.get("task") in KNOWN_TASKS
 

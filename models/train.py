@@ -161,8 +161,9 @@ def fit(
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
     if keeper.nonfinite:
-        raise SeqgenError(f"training stopped: the loss became non-finite (NaN or infinity) at {keeper.nonfinite}; "
-                          f"the run keeps its last good epoch: lower --learning-rate and pass --resume")
+        raise SeqgenError(f"training stopped: the loss became non-finite (NaN or infinity) at {keeper.nonfinite}, "
+                          "and that epoch was not kept; check the data, or train again with a lower --learning-rate "
+                          "(--force)")
     keeper.restore_best()
     run_state.finish(run, model, keeper.state)
     return history

@@ -37,6 +37,9 @@ def worker(run: str, epochs: int, kill_event: int) -> None:
 
     from seqgen.models.train import TrainConfig, fit
 
+    state = Path(run) / "state.json"
+    if state.exists() and json.loads(state.read_text()).get("finished"):
+        return  # a kill that came after the last write: nothing left to do
     real_replace, count = os.replace, [0]
 
     def tick():

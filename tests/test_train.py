@@ -201,12 +201,15 @@ def test_best_checkpoint_interrupted_before_its_score_was_recorded(tmp_path):
     assert resume.read_state(run)["best"] == 0.5  # best.keras was replaced: its score counts
     (run / "best.keras").write_bytes(b"old weights")  # the kill came before the replacement
     assert resume.read_state(run)["best"] == 0.9
+    (run / "state.json").write_text(json.dumps({"epoch": 3, "weights": "../../elsewhere.weights.h5"}))
+    with pytest.raises(SeqgenError, match="state.json is damaged .*'weights'.* --force"):
+        resume.read_state(run)
 
 
 def test_non_finite_loss_stops_with_one_line(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    with pytest.raises(SeqgenError, match="loss became non-finite .* at batch 1 of epoch 1; .* --learning-rate"):
+    with pytest.raises(SeqgenError, match="loss became non-finite .* at batch 1 of epoch 1, .* lower --learning-rate"):
         _tiny_fit(run, 3, scale=float("inf"))
     assert not (run / "model.keras").exists() and not (run / "best.keras").exists()
 
