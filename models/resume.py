@@ -63,17 +63,33 @@ def read_state(run: Path) -> dict:
     if not isinstance(state, dict) or not isinstance(state.get("epoch"), int) or state["epoch"] < 0:
         raise SeqgenError(f"{run / STATE_FILE} is damaged (no epoch count); start the run over with --force")
     state = {**fresh, **state}
-    checks = {"best": (int, float, type(None)), "best_epoch": (int,), "weights": (str, type(None)),
-              "finished": (bool,), "pending": (dict, type(None))}
-    bad = [k for k, kinds in checks.items() if not isinstance(state[k], kinds) or isinstance(state[k], bool) != (bool in kinds)]
-    if bad or (state["weights"] and not re.fullmatch(r"epoch-\d+\.weights\.h5", state["weights"])):
-        raise SeqgenError(f"{run / STATE_FILE} is damaged (field {(bad or ['weights'])[0]!r}); start the run over with --force")
+    _check_state(run, state)
     pending = state["pending"]
     # A kill between replacing best.keras and recording its score: the file's hash says which won.
-    if isinstance(pending, dict) and (run / rd.BEST_FILE).exists() and _sha256(run / rd.BEST_FILE) == pending.get("sha256"):
+    best = run / rd.BEST_FILE
+    if pending is not None and best.exists() and _sha256(best) == pending.get("sha256"):
         state.update(best=pending["value"], best_epoch=pending["epoch"])
     state["pending"] = None
     return state
+
+
+_NUMBER, _NONE = (int, float), type(None)
+_STATE_TYPES = {"best": (*_NUMBER, _NONE), "best_epoch": (int,), "weights": (str, _NONE),
+                "finished": (bool,), "pending": (dict, _NONE)}
+
+
+def _check_state(run: Path, state: dict) -> None:
+    """Every field of the right type, and the backup named as this module names it (no other path)."""
+    bad = [k for k, kinds in _STATE_TYPES.items()
+           if not isinstance(state[k], kinds) or isinstance(state[k], bool) != (bool in kinds)]
+    if isinstance(state["weights"], str) and not re.fullmatch(r"epoch-\d+\.weights\.h5", state["weights"]):
+        bad.append("weights")
+    pending = state["pending"]
+    if isinstance(pending, dict) and not (isinstance(pending.get("value"), _NUMBER)
+                                          and isinstance(pending.get("epoch"), int)):
+        bad.append("pending")
+    if bad:
+        raise SeqgenError(f"{run / STATE_FILE} is damaged (field {bad[0]!r}); start the run over with --force")
 
 
 def read_log(run: Path) -> list[dict]:
@@ -224,7 +240,8 @@ def restore(model: keras.Model, run: Path, state: dict) -> None:
     try:
         model.load_weights(source)
     except Exception as e:  # a damaged or foreign file: one line, not h5py internals
-        raise SeqgenError(f"cannot resume from {source} ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}); "
+        detail = str(e).splitlines()[0][:120] if str(e) else ""
+        raise SeqgenError(f"cannot resume from {source} ({type(e).__name__}: {detail}); "
                           "start the run over with --force") from None
 
 
