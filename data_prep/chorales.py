@@ -75,7 +75,7 @@ def score_to_grid(score, name: str, voices: int | None = 4, any_names: bool = Fa
     parts = list(score.parts)
     if not parts or (voices is not None and len(parts) != voices):
         return None
-    labels = [(p.partName or p.id or "").lower() for p in parts]
+    labels = [str(p.partName or p.id or "").lower() for p in parts]  # an unnamed part has an int id
     if not any_names and not all(label.startswith(expected[:3]) for label, expected in zip(labels, _PART_NAMES)):
         return None
     steps = int(round(float(score.highestTime) * 4))

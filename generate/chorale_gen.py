@@ -64,7 +64,9 @@ def _read_musicxml(path: Path, voices: int) -> Grid:
     from music21 import converter, stream
 
     from seqgen.data_prep.chorales import score_to_grid
+    from seqgen.data_prep.musicxml_check import check_musicxml
 
+    check_musicxml(path)  # absurd durations would keep music21 busy for hours
     try:
         score = converter.parse(str(path))
         if isinstance(score, stream.Opus):  # several pieces in one file: the first one primes

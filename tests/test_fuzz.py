@@ -363,3 +363,23 @@ def test_mutations_are_deterministic():
     assert first == [mutate_bytes(seed, random.Random(f"x:{i}")) for i in range(50)]
     assert len(set(first)) > 30  # and varied
     assert mutate_json({"a": [1, 2]}, random.Random(1)) == mutate_json({"a": [1, 2]}, random.Random(1))
+
+
+def test_musicxml_with_absurd_numbers_is_refused_before_music21(tmp_path):
+    from seqgen.data_prep.musicxml_check import check_musicxml
+
+    def score(divisions="1", duration="4"):
+        return (f"<?xml version='1.0'?><score-partwise><part id='P1'><measure number='1'><attributes>"
+                f"<divisions>{divisions}</divisions></attributes><note><pitch><step>C</step><octave>4</octave>"
+                f"</pitch><duration>{duration}</duration></note></measure></part></score-partwise>")
+
+    path = tmp_path / "p.musicxml"
+    path.write_text(score())
+    check_musicxml(path)  # a sane score passes
+    for divisions, duration, message in (("1", "4294967296", "longer than 25000 quarter notes"),
+                                         ("1e400", "4", "<divisions> is inf"), ("1", "x", "not a number")):
+        path.write_text(score(divisions, duration))
+        with pytest.raises(SeqgenError, match=message):
+            check_musicxml(path)
+    path.write_text("X:1\nK:C\nCDEF|\n")  # ABC: not XML, left to music21
+    check_musicxml(path)
