@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tarfile
 from pathlib import Path
 
 import numpy as np
 
-from seqgen.data_prep.chorales import SPLITS, Dataset, build_from_music21, parse_csv_chorale, read_csv_folder
+from seqgen.data_prep.chorales import SPLITS, Dataset, build_from_music21, read_chorale_path
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
 from seqgen.data_prep.grid import Grid
@@ -97,31 +96,4 @@ def load_chorales(source: str = "music21", data_dir_override: str | os.PathLike 
         if not any(dataset.values()):
             raise SeqgenError("music21's corpus gave no four-voice chorales; reinstall music21 (pip install -U music21)")
         save_dataset(dataset, path)
-    return dataset
-
-
-def read_chorale_path(path: Path) -> Dataset:
-    """A jsb_chorales folder or archive -> dataset (see :func:`load_chorales`)."""
-    if path.is_dir():
-        return read_csv_folder(path)
-    if not path.exists():
-        raise SeqgenError(f"chorale data {str(path)!r} does not exist; give a jsb_chorales folder or .tgz, or 'music21'")
-    if not tarfile.is_tarfile(path):
-        raise SeqgenError(f"{str(path)!r} is neither a folder nor a .tgz archive of jsb_chorales CSVs")
-    return _read_csv_archive(path)
-
-
-def _read_csv_archive(path: Path) -> Dataset:
-    dataset: Dataset = {s: [] for s in SPLITS}
-    with tarfile.open(path) as archive:
-        for member in sorted(archive.getmembers(), key=lambda m: m.name):
-            parts = Path(member.name).parts
-            if not member.isfile() or len(parts) < 2 or parts[-2] not in SPLITS or not parts[-1].endswith(".csv"):
-                continue
-            text = archive.extractfile(member).read().decode("utf-8", errors="replace")
-            where = f"{path}:{member.name}"
-            dataset[parts[-2]].append(parse_csv_chorale(text, where, Path(member.name).stem))
-    for split, grids in dataset.items():
-        if not grids:
-            raise SeqgenError(f"{path}: no {split}/chorale_*.csv inside; the split must not be empty")
     return dataset

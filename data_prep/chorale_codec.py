@@ -15,6 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
+from seqgen.data_prep.codec_base import _MISSING, config_value
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 
@@ -110,7 +111,10 @@ class ChoraleCodec:
 
     @classmethod
     def from_config(cls, config: dict) -> "ChoraleCodec":
-        return cls(config["low"], config["high"], config.get("voices", 4))
+        def field(name, default=_MISSING):
+            return config_value(config, name, int, "chorale", default=default, low=0, high=127)
+
+        return cls(field("low"), field("high"), field("voices", 4))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ChoraleCodec) and self.to_config() == other.to_config()

@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import lzma
 import os
+import tarfile
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Iterable
@@ -72,7 +75,7 @@ def score_to_grid(score, name: str, voices: int | None = 4, any_names: bool = Fa
     parts = list(score.parts)
     if not parts or (voices is not None and len(parts) != voices):
         return None
-    labels = [(p.partName or p.id or "").lower() for p in parts]
+    labels = [str(p.partName or p.id or "").lower() for p in parts]  # an unnamed part has an int id
     if not any_names and not all(label.startswith(expected[:3]) for label, expected in zip(labels, _PART_NAMES)):
         return None
     steps = int(round(float(score.highestTime) * 4))
@@ -126,10 +129,16 @@ def _progress(items, total: int, enabled: bool):
     return tqdm(items, total=total, desc="parsing chorales", unit="chorale")
 
 
+MAX_CSV_BYTES = 8 << 20  # one chorale CSV larger than this is not a chorale (the largest real one is ~10 KB)
+MAX_ARCHIVE_MEMBERS = 100_000  # entries in a .tgz: bounds the work on a hostile archive
+
+
 def read_csv_chorale(path: Path) -> Grid:
     """One jsb_chorales CSV file (columns note0..note3, 0 = silence) -> a Grid with repeats held."""
     try:
-        with open(path, newline="") as f:
+        if Path(path).stat().st_size > MAX_CSV_BYTES:
+            raise SeqgenError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MiB, not a jsb_chorales CSV; remove it")
+        with open(path, newline="", encoding="utf-8") as f:
             text = f.read()
     except (OSError, UnicodeDecodeError) as e:
         raise SeqgenError(f"cannot read {path}: {e}; check the file is a jsb_chorales CSV") from None
@@ -138,18 +147,21 @@ def read_csv_chorale(path: Path) -> Grid:
 
 def parse_csv_chorale(text: str, where: str, name: str) -> Grid:
     """The text of one jsb_chorales CSV -> a Grid; ``where`` names it in error messages."""
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as e:  # NUL bytes, a field beyond the csv module's limit
+        raise SeqgenError(f"{where}: not a readable CSV ({e}); check the file is a jsb_chorales CSV") from None
     if not rows or tuple(c.strip() for c in rows[0]) != CSV_COLUMNS:
-        got = ",".join(rows[0]) if rows else "an empty file"
-        raise SeqgenError(f"{where}: header must be {','.join(CSV_COLUMNS)}, got {got}")
+        got = ",".join(rows[0])[:80] if rows else "an empty file"
+        raise SeqgenError(f"{where}: header must be {','.join(CSV_COLUMNS)}, got {got!r}")
     values = []
     for line_no, row in enumerate(rows[1:], start=2):
         try:
             values.append([int(v) for v in row])
         except ValueError:
-            raise SeqgenError(f"{where}, line {line_no}: notes must be integers (0 = silence), got {row}") from None
+            raise SeqgenError(f"{where}, line {line_no}: notes must be integers (0 = silence), got {row!r:.80}") from None
         if len(row) != 4 or not all(0 <= v <= 127 for v in values[-1]):
-            raise SeqgenError(f"{where}, line {line_no}: need 4 MIDI pitches 0-127, got {row}")
+            raise SeqgenError(f"{where}, line {line_no}: need 4 MIDI pitches 0-127, got {row!r:.80}")
     if not values:
         raise SeqgenError(f"{where}: no rows of notes; remove the file or fill it")
     pitches = np.array(values, np.int16)
@@ -167,6 +179,45 @@ def read_csv_folder(root: str | os.PathLike) -> Dataset:
         if not files:
             raise SeqgenError(f"{root / split}: no chorale_*.csv files; the split must not be empty")
         dataset[split] = [read_csv_chorale(f) for f in files]
+    return dataset
+
+
+def read_chorale_path(path: Path) -> Dataset:
+    """A jsb_chorales folder or ``.tgz``/``.tar.gz`` archive of one -> dataset."""
+    path = Path(path)
+    if path.is_dir():
+        return read_csv_folder(path)
+    if not path.exists():
+        raise SeqgenError(f"chorale data {str(path)!r} does not exist; give a jsb_chorales folder or .tgz, or 'music21'")
+    try:
+        return _read_csv_archive(path)
+    except (tarfile.TarError, EOFError, zlib.error, OSError, lzma.LZMAError, ValueError, OverflowError) as e:
+        # A truncated download, a CRC error, not an archive at all: one line, whatever the layer.
+        detail = str(e).splitlines()[0][:100] if str(e) else type(e).__name__
+        raise SeqgenError(f"{str(path)!r} is not a readable .tgz of jsb_chorales CSVs ({detail}); "
+                          "download it again or give the extracted folder with --source") from None
+
+
+def _read_csv_archive(path: Path) -> Dataset:
+    dataset: Dataset = {s: [] for s in SPLITS}
+    with tarfile.open(path) as archive:
+        members = []
+        for member in archive:  # streamed: a hostile archive is not listed in full first
+            members.append(member)
+            if len(members) > MAX_ARCHIVE_MEMBERS:
+                raise SeqgenError(f"{path}: more than {MAX_ARCHIVE_MEMBERS} entries, not jsb_chorales; check the file")
+        for member in sorted(members, key=lambda m: m.name):
+            parts = Path(member.name).parts
+            if not member.isfile() or len(parts) < 2 or parts[-2] not in SPLITS or not parts[-1].endswith(".csv"):
+                continue
+            where = f"{path}:{member.name}"
+            if member.size > MAX_CSV_BYTES:
+                raise SeqgenError(f"{where}: larger than {MAX_CSV_BYTES >> 20} MiB, not a jsb_chorales CSV")
+            text = archive.extractfile(member).read().decode("utf-8", errors="replace")
+            dataset[parts[-2]].append(parse_csv_chorale(text, where, Path(member.name).stem))
+    for split, grids in dataset.items():
+        if not grids:
+            raise SeqgenError(f"{path}: no {split}/chorale_*.csv inside; the split must not be empty")
     return dataset
 
 

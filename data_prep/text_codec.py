@@ -23,12 +23,14 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from seqgen.data_prep.codec_base import config_value
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.text_corpus import PathLike, TextCorpus, as_corpus, iter_split_chunks
 
 BOS_ID = 0
 UNK_ID = 1
 _SPECIAL = 2  # ids below this are BOS and unknown
+MAX_SAVED_VOCAB = 10_000_000  # a saved vocabulary larger than this is a damaged run.json, not a real one
 
 # Every character falls in exactly one branch, so findall() covers the whole text (lossless).
 _WORD_TOKEN = re.compile(r" ?\w+(?:['’]\w+)*| ?[^\w\s]|\s")
@@ -156,7 +158,7 @@ class CharCodec(_TextCodec):
     @classmethod
     def from_config(cls, config: dict) -> CharCodec:
         """Rebuild from ``to_config``'s dict."""
-        return cls(config["chars"])
+        return cls(config_value(config, "chars", str, "char", low=1, high=MAX_SAVED_VOCAB))
 
 
 class WordCodec(_TextCodec):
@@ -233,4 +235,8 @@ class WordCodec(_TextCodec):
     @classmethod
     def from_config(cls, config: dict) -> WordCodec:
         """Rebuild from ``to_config``'s dict."""
-        return cls(config["tokens"], int(config["max_vocab"]))
+        tokens = config_value(config, "tokens", list, "word", low=1, high=MAX_SAVED_VOCAB)
+        if not all(isinstance(t, str) for t in tokens):
+            raise SeqgenError("the saved word codec in run.json: field 'tokens' should hold only strings; "
+                              "the run is damaged, train it again")
+        return cls(tokens, config_value(config, "max_vocab", int, "word", low=1, high=MAX_SAVED_VOCAB))

@@ -158,11 +158,34 @@ def _decode_error_offset(path: Path, encoding: str) -> tuple[int, bytes]:
     return offset, b""
 
 
+def utf16_without_bom(head: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` when ``head`` looks like UTF-16 text without a byte-order mark.
+
+    Mostly-Latin UTF-16 has a zero byte in nearly every character: at odd offsets (little-endian)
+    or even ones (big-endian). A binary file rarely shows that pattern on one side only.
+    """
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    pairs = len(head) // 2
+    zero_even, zero_odd = head[0::2].count(0) / pairs, head[1::2].count(0) / pairs
+    if zero_odd > 0.4 and zero_even < 0.05:
+        return "utf-16-le"
+    if zero_even > 0.4 and zero_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(_SNIFF_BYTES)
+
+
 def _encoding_hint(path: Path, py_encoding: str) -> str:
     """What to do about a file that does not decode: UTF-16 if it starts with its mark, else latin-1."""
     with open(path, "rb") as f:
         if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            return "pass --encoding utf-16"
+            return "it starts with a UTF-16 byte-order mark: pass --encoding utf-16"
     return "pass --encoding latin-1" if py_encoding == "utf-8-sig" else "pass the file's real --encoding"
 
 
@@ -179,6 +202,9 @@ def iter_file_chunks(path: PathLike, encoding: str = "utf-8", chunk_chars: int =
         with io.open(path, "r", encoding=py_encoding, newline=None) as f:
             while chunk := f.read(chunk_chars):
                 if (nul := chunk.find("\x00")) >= 0:
+                    if (guess := utf16_without_bom(_head(path))) and "16" not in py_encoding:
+                        raise SeqgenError(f"{str(path)!r} looks like {guess.upper()} text without a byte-order mark, "
+                                          f"not {encoding}: pass --encoding {guess}")
                     raise SeqgenError(
                         f"{str(path)!r} looks binary (NUL character at character {done + nul}): "
                         "seqgen reads text only; remove this file from the corpus"
@@ -192,8 +218,12 @@ def iter_file_chunks(path: PathLike, encoding: str = "utf-8", chunk_chars: int =
         raise SeqgenError(
             f"{str(path)!r} is not valid {encoding}: byte {bad!r} at byte offset {offset} does not decode; {hint}"
         ) from None
+    except UnicodeError as err:  # utf-16/utf-32 without a byte-order mark (not a UnicodeDecodeError)
+        guess = utf16_without_bom(_head(path)) or "utf-16-le"
+        raise SeqgenError(f"{str(path)!r} does not decode as {encoding} ({str(err)[:80]}): for UTF-16 without "
+                          f"a byte-order mark pass --encoding {guess}") from None
     except OSError as err:
-        raise SeqgenError(f"cannot read {str(path)!r}: {err.strerror}") from None
+        raise SeqgenError(f"cannot read {str(path)!r}: {err.strerror or err}") from None
 
 
 def load_corpus(paths: Sequence[PathLike] | PathLike, encoding: str = "utf-8", val_fraction: float = 0.1) -> TextCorpus:

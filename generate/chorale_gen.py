@@ -32,8 +32,13 @@ class SamplingConfig:
     greedy: bool = False  # always the most likely token (deterministic)
 
 
+MAX_PRIMER_STEPS = 100_000  # 16th notes (about 1.7 hours at 60 bpm): a longer "primer" is a damaged file
+
+
 def read_primer_file(path: Path, voices: int) -> Grid:
     """A user's MIDI or MusicXML file -> Grid of ``voices`` voices (top voice first)."""
+    if not path.is_file():
+        raise SeqgenError(f"primer file {str(path)!r} does not exist; check the --primer path")
     if path.suffix.lower() in (".mid", ".midi"):
         from seqgen.data_prep.midi_grid import performance_to_grid
         from seqgen.data_prep.midi_read import read_midi
@@ -47,15 +52,25 @@ def read_primer_file(path: Path, voices: int) -> Grid:
 
 
 def _read_musicxml(path: Path, voices: int) -> Grid:
-    from music21 import converter
+    from music21 import converter, stream
 
     from seqgen.data_prep.chorales import score_to_grid
+    from seqgen.data_prep.musicxml_check import check_musicxml
 
+    check_musicxml(path)  # absurd durations would keep music21 busy for hours
     try:
         score = converter.parse(str(path))
+        if isinstance(score, stream.Opus):  # several pieces in one file: the first one primes
+            score = score.scores[0]
+        steps = float(score.highestTime) * 4
+        if not steps <= MAX_PRIMER_STEPS:
+            raise SeqgenError(f"primer {path} lasts {steps:.0f} 16th notes, more than {MAX_PRIMER_STEPS}; "
+                              "give a shorter primer")
+        grid = score_to_grid(score, path.stem, voices=None, any_names=True)
+    except SeqgenError:
+        raise
     except Exception as e:  # music21 raises many types for files it cannot read
         raise SeqgenError(f"primer {path} is not a readable MusicXML file ({type(e).__name__}); check the file") from None
-    grid = score_to_grid(score, path.stem, voices=None, any_names=True)
     if grid is None:
         raise SeqgenError(f"primer {path} has no parts of notes; give a file with {voices} parts")
     if grid.voices != voices:

@@ -11,6 +11,8 @@ more chunks; chunks let text stream to the terminal while the state carries on b
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Callable, Iterator
 
 import numpy as np
@@ -23,6 +25,53 @@ Strategy = Callable[[tf.Tensor], tf.Tensor]
 
 
 CHUNK = 64  # tokens per compiled sampling call: one static shape, so XLA compiles once
+# Tokens one call may generate, all sequences of the batch together (about an hour on a 2-core CPU
+# for a small LSTM; the output alone is 4 bytes a token). SEQGEN_MAX_TOKENS raises it.
+MAX_TOKENS = 2_000_000
+PROGRESS_FROM = 4096  # generate() shows a progress bar on a terminal from this many tokens
+
+Progress = Callable[[int, int], None]  # (tokens done per sequence, tokens asked per sequence)
+
+
+def max_tokens() -> int:
+    """The limit on tokens per call: ``MAX_TOKENS`` or the ``SEQGEN_MAX_TOKENS`` environment variable."""
+    raw = os.environ.get("SEQGEN_MAX_TOKENS")
+    if raw is None:
+        return MAX_TOKENS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SeqgenError(f"SEQGEN_MAX_TOKENS must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SeqgenError(f"SEQGEN_MAX_TOKENS must be >= 1, got {value}")
+    return value
+
+
+def check_length(steps: int, batch: int = 1) -> None:
+    """Refuse absurd lengths before any work: one line naming the limit and how to raise it."""
+    limit = max_tokens()
+    if steps * batch > limit:
+        raise SeqgenError(
+            f"{batch} x {steps:,} = {steps * batch:,} tokens asked for, more than the limit of {limit:,} per run; "
+            f"generate fewer (or in several runs), or raise the limit with the environment variable "
+            f"SEQGEN_MAX_TOKENS={steps * batch}")
+
+
+def tqdm_progress(desc: str = "generating", unit: str = "token") -> Progress:
+    """A progress callback drawing a tqdm bar on stderr (closed when the last token is done)."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
+        bar.update(min(done, total) - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
 
 
 class Sampler:
@@ -34,8 +83,12 @@ class Sampler:
     faster on a CPU; RNN steps gain nothing).
     """
 
-    def __init__(self, model, strategy: Strategy, seed: int = 0, greedy: bool = False, jit: bool | None = None):
+    def __init__(self, model, strategy: Strategy, seed: int = 0, greedy: bool = False, jit: bool | None = None,
+                 progress: Progress | str | None = "auto"):
         self.model, self.strategy, self.greedy = model, strategy, greedy
+        # generate()'s progress: a callback, None, or "auto" (a tqdm bar when stderr is a terminal and
+        # the run is long). stream() reports only to a callback given to it: its caller shows the output.
+        self.progress = progress
         self.seed = tf.constant([seed & 0x7FFFFFFF, 0x5EC], tf.int32)
         jit = getattr(model, "xla_sampling", False) if jit is None else jit
         # The primer's length varies from call to call, so priming is not XLA-compiled.
@@ -68,25 +121,38 @@ class Sampler:
         _, logits, state, out = tf.while_loop(lambda i, *_: i < n, body, (tf.constant(0), logits, state, out))
         return tf.transpose(out.stack()), logits, state  # (batch, n)
 
-    def stream(self, primer: np.ndarray, steps: int) -> Iterator[np.ndarray]:
+    def stream(self, primer: np.ndarray, steps: int, progress: Progress | None = None) -> Iterator[np.ndarray]:
         """Yield the generated tokens ``(batch, <=CHUNK)`` chunk by chunk, ``steps`` in all.
 
         ``primer (batch, P)`` starts with BOS; the primer itself is not yielded. Every call of the
         compiled loop draws a full chunk (one shape, one compilation); the last is cut to size. Each
         token's random seed depends only on its position, so chunking never changes the output.
+        ``progress(done, steps)`` is called after each chunk. More than :func:`max_tokens` tokens
+        (``batch * steps``) are refused before any work.
         """
         primer = np.asarray(primer, np.int32)
         if primer.ndim != 2 or primer.shape[1] < 1:
             raise SeqgenError(f"primer must be (batch, length >= 1) tokens starting with BOS, got shape {primer.shape}")
         if steps < 1:
             raise SeqgenError(f"steps must be >= 1, got {steps}")
+        check_length(steps, primer.shape[0])
         logits, state = self._prime(tf.constant(primer))
         done = 0
         while done < steps:
             tokens, logits, state = self._sample(logits, state, tf.constant(done))
             yield tokens.numpy()[:, : steps - done]
             done += CHUNK
+            if progress is not None:
+                progress(min(done, steps), steps)
 
-    def generate(self, primer: np.ndarray, steps: int) -> np.ndarray:
-        """``(batch, steps)`` generated tokens, in one compiled run."""
-        return np.concatenate(list(self.stream(primer, steps)), axis=1)
+    def generate(self, primer: np.ndarray, steps: int, progress: Progress | str | None = None) -> np.ndarray:
+        """``(batch, steps)`` generated tokens, in one compiled run.
+
+        ``progress`` (default: the sampler's) is a callback, None, or ``"auto"``.
+        """
+        progress = self.progress if progress is None else progress
+        if progress == "auto":
+            batch = int(np.shape(primer)[0]) if np.ndim(primer) == 2 else 1
+            long_run = steps * batch >= PROGRESS_FROM and sys.stderr.isatty()
+            progress = tqdm_progress() if long_run and steps * batch <= max_tokens() else None
+        return np.concatenate(list(self.stream(primer, steps, progress)), axis=1)

@@ -63,7 +63,11 @@ def read_info(run: str | Path, expect: str | tuple[str, ...] | None = None, comm
     if expect is not None:
         check_task(run, values.get("task"), expect, command)
     if "format" not in values:  # seqgen 0.1 wrote no format number
-        values = get_task(values.get("task")).upgrade_v1(values)
+        try:
+            values = get_task(values.get("task")).upgrade_v1(values)
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
+            raise SeqgenError(f"{Path(run) / 'run.json'} (written by seqgen 0.1) is damaged ({type(e).__name__}); "
+                              "train the run again") from None
     elif values["format"] != 2:
         raise SeqgenError(f"{run}: run.json format {values['format']!r} is newer than this seqgen; upgrade seqgen")
     return RunInfo.from_dict(values, f"{Path(run) / 'run.json'}")

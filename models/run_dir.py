@@ -8,74 +8,80 @@
       best.keras      the best checkpoint so far, replaced atomically during training
       log.csv         one row per epoch
       tensorboard/    TensorBoard logs
-      backup/         BackupAndRestore state while training; gone once training ends
+      state.json      where training stands: epochs done, best score (see models.resume)
+      backup/         weights and optimizer state of the last epoch while training; gone once training ends
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import keras
 
-from seqgen.data_prep.codec_base import Codec, codec_from_config
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
+from seqgen.models.task import TASKS
 
 RUN_FILE, MODEL_FILE, BEST_FILE = "run.json", "model.keras", "best.keras"
-LOG_FILE, TENSORBOARD_DIR, BACKUP_DIR = "log.csv", "tensorboard", "backup"
-_RUN_ENTRIES = (RUN_FILE, MODEL_FILE, BEST_FILE, LOG_FILE, TENSORBOARD_DIR, BACKUP_DIR, "samples.txt")
+LOG_FILE, TENSORBOARD_DIR, BACKUP_DIR, STATE_FILE = "log.csv", "tensorboard", "backup", "state.json"
+SAMPLES_FILE = "samples.txt"
+# Every file and folder a run writes: --force removes these and nothing else.
+RUN_FILES = (RUN_FILE, MODEL_FILE, BEST_FILE, LOG_FILE, STATE_FILE, SAMPLES_FILE)
+RUN_FOLDERS = (TENSORBOARD_DIR, BACKUP_DIR)
 
 
 def prepare_run_dir(path: str | Path, *, resume: bool = False, force: bool = False) -> Path:
     """Make ``path`` ready for training without losing anything that was not asked to go.
 
-    A new or empty folder is used as is. An existing run needs ``resume`` (carry on) or ``force``
-    (its run files are deleted; other files in the folder are left alone). Any other non-empty
-    folder is refused.
+    A new or empty folder is used as is. An existing run (a ``run.json`` of ours) needs ``resume``
+    (carry on; a finished run continues when asked for more epochs) or ``force`` (the files a run
+    writes are deleted; anything else in the folder is left alone). Any other non-empty folder is
+    refused, with or without ``force``.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise SeqgenError(f"run directory {str(path)!r} is a file; give a folder path")
     entries = list(path.iterdir()) if path.is_dir() else []
-    is_run = (path / RUN_FILE).exists()
+    is_run = is_run_dir(path)
     if resume:
         if not is_run:
-            raise SeqgenError(f"nothing to resume in {str(path)!r}: it holds no {RUN_FILE}; drop --resume")
-        if not (path / BACKUP_DIR).exists() and (path / MODEL_FILE).exists():
-            raise SeqgenError(f"the run in {str(path)!r} finished training; nothing to resume (--force starts over)")
+            raise SeqgenError(f"nothing to resume in {str(path)!r}: it holds no seqgen {RUN_FILE}; drop --resume")
         return path
     if entries and not force:
-        what = "a seqgen run" if is_run else "files that are not a seqgen run"
-        raise SeqgenError(f"{str(path)!r} already holds {what}; pass --resume or --force, or choose a new folder")
+        if is_run:
+            raise SeqgenError(f"{str(path)!r} already holds a seqgen run; pass --resume or --force, or choose a new folder")
+        raise SeqgenError(f"{str(path)!r} holds files that are not a seqgen run; choose a new or empty folder")
     if force and entries and not is_run:
         raise SeqgenError(f"{str(path)!r} holds files that are not a seqgen run; --force only replaces runs")
-    for name in _RUN_ENTRIES:
-        target = path / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
+    _remove_run_files(path)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def write_run_info(path: Path, info: dict) -> None:
-    """Write ``run.json`` atomically (config, codec, data source, training arguments)."""
-    with atomic_path(path / RUN_FILE) as tmp:
-        tmp.write_text(json.dumps(info, indent=2, sort_keys=True))
-
-
-def read_run_info(path: str | Path) -> dict:
-    """``run.json`` of a run, or a clear error when ``path`` is not a run."""
-    path = Path(path)
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` holds a ``run.json`` written by seqgen (not just any file of that name)."""
     try:
-        return json.loads((path / RUN_FILE).read_text())
-    except FileNotFoundError:
-        raise SeqgenError(f"{str(path)!r} is not a seqgen run (no {RUN_FILE}); give a folder written by 'seqgen train'") from None
-    except (OSError, json.JSONDecodeError) as e:
-        raise SeqgenError(f"{path / RUN_FILE} is unreadable ({e}); the run is damaged, train it again") from None
+        info = json.loads((path / RUN_FILE).read_text())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(info, dict) and info.get("task") in TASKS  # a run.json naming another task is not ours
+
+
+def _remove_run_files(path: Path) -> None:
+    if not path.is_dir():
+        return
+    for name in RUN_FOLDERS:
+        if (path / name).is_dir() and not (path / name).is_symlink():
+            shutil.rmtree(path / name)
+    stems = {Path(name).stem for name in RUN_FILES}
+    for entry in path.iterdir():
+        parts = entry.name.split(".")
+        temporary = len(parts) >= 4 and parts[0] == "" and parts[1] in stems and ".tmp" in entry.name
+        if (entry.name in RUN_FILES or temporary) and (entry.is_file() or entry.is_symlink()):
+            entry.unlink()
 
 
 def save_model(model: keras.Model, path: Path) -> None:
@@ -99,16 +105,13 @@ def load_model_file(path: str | Path, *, best: bool = False) -> keras.Model:
     if not model_path.exists() and not best and (path / BEST_FILE).exists():
         model_path = path / BEST_FILE
     if not model_path.exists():
-        raise SeqgenError(f"{str(path)!r} has no trained model yet ({MODEL_FILE}); train or resume it first")
+        raise SeqgenError(f"{str(path)!r} has no trained model yet ({model_path.name}); train or resume it first")
+    if not zipfile.is_zipfile(model_path):
+        raise SeqgenError(f"{model_path} is damaged (not a complete .keras archive); train the run again or resume it")
     try:
-        return keras.models.load_model(model_path, compile=False)
+        # safe_mode: a .keras file may not run code (no lambda layers deserialised from it).
+        return keras.models.load_model(model_path, compile=False, safe_mode=True)
     except Exception as e:  # a damaged file: say which, do not dump Keras internals
-        raise SeqgenError(f"cannot load {model_path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
-
-
-def load_run(path: str | Path, *, best: bool = False) -> tuple[keras.Model, Codec, dict]:
-    """The model, token codec and ``run.json`` of an autoregressive run."""
-    info = read_run_info(path)
-    if "codec" not in info:
-        raise SeqgenError(f"{path} is a {info.get('task')!r} run without a token codec; it cannot generate")
-    return load_model_file(path, best=best), codec_from_config(info["codec"]), info
+        first = str(e).splitlines()[0][:200] if str(e) else ""
+        raise SeqgenError(f"{model_path} is damaged and cannot be loaded ({type(e).__name__}: {first}); "
+                          "train the run again or resume it") from None

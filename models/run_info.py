@@ -60,12 +60,13 @@ class RunInfo:
             raise SeqgenError(f"{where}: expected a JSON object, got {type(values).__name__}; the run is damaged, train it again")
         expected = {"task": str, "model": dict, "source": dict, "data": dict, "train": dict,
                     "preset": (str, type(None)), "codec": (dict, type(None)), "record": dict, "seqgen_version": str}
-        for name, kind in expected.items():
-            if name not in values and name in ("task", "model", "source", "data", "train"):
-                raise SeqgenError(f"{where}: the field {name!r} is missing; the run is damaged, train it again")
+        for name, kind in expected.items():  # wrong types first: they say most about the damage
             if name in values and not isinstance(values[name], kind):
                 raise SeqgenError(f"{where}: the field {name!r} should be {_kind_name(kind)}, "
                                   f"got {type(values[name]).__name__}; the run is damaged, train it again")
+        for name in ("task", "model", "source", "data", "train"):
+            if name not in values:
+                raise SeqgenError(f"{where}: the field {name!r} is missing; the run is damaged, train it again")
         return cls(**{name: values[name] for name in expected if name in values})
 
 

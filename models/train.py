@@ -17,6 +17,8 @@ import keras
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.models import multiworker
+from seqgen.models import resume as run_state
 from seqgen.models import run_dir as rd
 
 
@@ -56,7 +58,7 @@ def choose_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strat
     explicit ``devices`` list, e.g. two logical CPUs in tests) -> ``MirroredStrategy``; otherwise the
     default strategy on the one device.
     """
-    cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    cluster = _tf_config_cluster()
     if len(cluster.get("worker", [])) + len(cluster.get("chief", [])) > 1:
         return tf.distribute.MultiWorkerMirroredStrategy()
     if devices:
@@ -66,18 +68,18 @@ def choose_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strat
     return tf.distribute.get_strategy()
 
 
-class AtomicCheckpoint(keras.callbacks.Callback):
-    """Save the model when ``monitor`` improves, replacing the file in one step (never half-written)."""
-
-    def __init__(self, path: Path, monitor: str = "val_loss"):
-        super().__init__()
-        self.path, self.monitor, self.best = path, monitor, float("inf")
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is not None and value < self.best:
-            self.best = float(value)
-            rd.save_model(self.model, self.path)
+def _tf_config_cluster() -> dict:
+    """The ``cluster`` of the ``TF_CONFIG`` environment variable, checked (a typo there is one line)."""
+    raw = os.environ.get("TF_CONFIG", "{}")
+    try:
+        config = json.loads(raw)
+    except ValueError as e:
+        raise SeqgenError(f"the TF_CONFIG environment variable is not valid JSON ({e}); fix it or unset it") from None
+    cluster = config.get("cluster", {}) if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not all(isinstance(v, list) for v in cluster.values()):
+        raise SeqgenError('TF_CONFIG must look like {"cluster": {"worker": ["host:port", ...]}, '
+                          '"task": {"type": "worker", "index": 0}}; fix it or unset it')
+    return cluster
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -103,17 +105,10 @@ class TimeBudget(keras.callbacks.Callback):
         self._check()
 
 
-def _callbacks(run: Path, config: TrainConfig, resume: bool, has_validation: bool) -> list:
-    monitor = "val_loss" if has_validation else "loss"
+def _callbacks(run: Path, config: TrainConfig, keeper: run_state.RunKeeper) -> list:
     budget = [TimeBudget(config.time_budget_s)] if config.time_budget_s else []
-    return budget + [
-        # Backup first: on resume it restores weights, optimizer and epoch before anything else runs.
-        keras.callbacks.BackupAndRestore(str(run / rd.BACKUP_DIR), delete_checkpoint=True),
-        AtomicCheckpoint(run / rd.BEST_FILE, monitor),
-        keras.callbacks.EarlyStopping(monitor, patience=config.patience, restore_best_weights=True),
-        keras.callbacks.CSVLogger(str(run / rd.LOG_FILE), append=resume),
-        keras.callbacks.TensorBoard(str(run / rd.TENSORBOARD_DIR), write_graph=False),
-    ]
+    # The keeper first: a later callback that raises (Ctrl-C) finds the epoch already saved.
+    return [keeper] + budget + [keras.callbacks.TensorBoard(str(run / rd.TENSORBOARD_DIR), write_graph=False)]
 
 
 def _precision_policy(enabled: bool) -> str:
@@ -140,7 +135,9 @@ def fit(
     Interrupted runs continue where they stopped when called again with ``resume=True``.
     """
     strategy = strategy or choose_strategy()
-    keras.utils.set_random_seed(config.seed)
+    run = Path(run)
+    state = run_state.begin(run, resume, config.epochs)
+    keras.utils.set_random_seed(config.seed + state["epoch"])  # a resumed run does not replay epoch 0's shuffles
     previous_policy = keras.mixed_precision.dtype_policy().name
     keras.mixed_precision.set_dtype_policy(_precision_policy(config.mixed_precision))
     try:
@@ -152,13 +149,23 @@ def fit(
                 metrics=["accuracy"],
                 steps_per_execution=config.steps_per_execution,
             )
-        callbacks = _callbacks(run, config, resume, val_ds is not None) + list(extra_callbacks)
+            run_state.restore(model, run, state)
+        if multiworker.is_multiworker(strategy):
+            multiworker.prepare_for_multiworker(model, strategy, train_ds)
+        keeper = run_state.RunKeeper(run, state, "val_loss" if val_ds is not None else "loss", config.patience)
+        run_state.write_log(run, keeper.rows)  # cut back to the backed-up epochs before any is retrained
+        callbacks = _callbacks(run, config, keeper) + list(extra_callbacks)
         # shuffle=False: the tf.data pipeline already shuffles (Keras would only warn).
-        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=state["epoch"],
                             callbacks=callbacks, verbose=verbose, shuffle=False)
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
-    rd.save_model(model, run / rd.MODEL_FILE)
+    if keeper.nonfinite:
+        raise SeqgenError(f"training stopped: the loss became non-finite (NaN or infinity) at {keeper.nonfinite}, "
+                          "and that epoch was not kept; check the data, or train again with a lower --learning-rate "
+                          "(--force)")
+    keeper.restore_best()
+    run_state.finish(run, model, keeper.state)
     return history
 
 

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.models import driver
+from seqgen.models import run_dir as rd
 from seqgen.models.chorale_task import ChoraleDataConfig, repeat_baseline_accuracy
 from seqgen.models.train import TrainConfig, choose_strategy
 from tests.chorale_factory import write_csv_chorales
@@ -53,8 +54,9 @@ def test_existing_run_needs_resume_or_force(tmp_path, csv_data):
     before = (out / "model.keras").read_bytes()
     with pytest.raises(SeqgenError, match="already holds a seqgen run; pass --resume or --force"):
         train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, verbose=0)
-    with pytest.raises(SeqgenError, match="finished training; nothing to resume"):
-        train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, resume=True, verbose=0)
+    with pytest.raises(SeqgenError, match="finished training after 1 epochs; pass --epochs above 1"):
+        train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, resume=True,
+                       train=TrainConfig(epochs=1), verbose=0)
     assert (out / "model.keras").read_bytes() == before
     with pytest.raises(SeqgenError, match="unknown preset"):
         train_chorales(tmp_path / "new", family="lstm", preset="huge", source=csv_data, verbose=0)
@@ -130,3 +132,123 @@ def test_time_budget_stops_after_the_epoch_that_passes_it(tmp_path, csv_data):
     assert len((out / "log.csv").read_text().splitlines()) == 2  # header + one epoch
     with pytest.raises(SeqgenError, match="time_budget_s must be > 0"):
         TrainConfig(time_budget_s=0)
+
+
+# --- resume you can trust: the trainer on a tiny model, no task around it ---------------------------------------
+
+def _tiny_fit(run, epochs, *, resume=False, extra=(), scale=1.0):
+    import keras
+
+    from seqgen.models.train import fit
+
+    x = np.random.default_rng(0).integers(0, 5, (32, 6))
+    ds = tf.data.Dataset.from_tensor_slices((x, np.roll(x, -1, axis=1))).batch(8)
+
+    def build():
+        return keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(5, 8),
+                                 keras.layers.Dense(5), keras.layers.Rescaling(scale)])
+
+    return fit(build, ds, ds, run, TrainConfig(epochs=epochs, learning_rate=0.05, patience=epochs),
+               resume=resume, extra_callbacks=extra, verbose=0)
+
+
+class _InterruptAt:
+    def __new__(cls, at):
+        import keras
+
+        class Interrupt(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == at:
+                    raise KeyboardInterrupt
+
+        return Interrupt()
+
+
+def _epochs(run):
+    return [int(row.split(",")[0]) for row in (run / "log.csv").read_text().splitlines()[1:]]
+
+
+def test_resume_restores_the_best_score_and_cleans_temporaries(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        _tiny_fit(run, 4, extra=[_InterruptAt(1)])
+    best = (run / "best.keras").read_bytes()
+    state = json.loads((run / "state.json").read_text())
+    assert state["epoch"] == 2 and state["best"] is not None
+    # Pretend the recorded best was unbeatable: a resumed run must not replace best.keras with worse weights.
+    (run / "state.json").write_text(json.dumps({**state, "best": -1.0}))
+    for leftover in (".best.x1y2.tmp.keras", ".log.abc.tmp.csv", "backup/.epoch-3.weights.q.tmp.weights.h5"):
+        (run / leftover).write_bytes(b"half")
+    (run / ".mine.tmp.keras").write_text("a user's file")  # not a name a run writes: kept
+    _tiny_fit(run, 4, resume=True)
+    assert _epochs(run) == [0, 1, 2, 3]
+    assert (run / "best.keras").read_bytes() == best == (run / "model.keras").read_bytes()
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".mine.tmp.keras"]
+    assert json.loads((run / "state.json").read_text())["finished"] is True and not (run / "backup").exists()
+
+
+def test_a_finished_run_continues_to_more_epochs(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    _tiny_fit(run, 2)
+    with pytest.raises(SeqgenError, match="finished training after 2 epochs; pass --epochs above 2"):
+        _tiny_fit(run, 2, resume=True)
+    history = _tiny_fit(run, 3, resume=True)
+    assert _epochs(run) == [0, 1, 2] and len(history.history["loss"]) == 1
+
+
+def test_best_checkpoint_interrupted_before_its_score_was_recorded(tmp_path):
+    from seqgen.models import resume
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "best.keras").write_bytes(b"new weights")
+    pending = {"value": 0.5, "epoch": 3, "sha256": resume._sha256(run / "best.keras")}
+    (run / "state.json").write_text(json.dumps({"epoch": 3, "best": 0.9, "best_epoch": 1, "pending": pending}))
+    assert resume.read_state(run)["best"] == 0.5  # best.keras was replaced: its score counts
+    (run / "best.keras").write_bytes(b"old weights")  # the kill came before the replacement
+    assert resume.read_state(run)["best"] == 0.9
+    (run / "state.json").write_text(json.dumps({"epoch": 3, "weights": "../../elsewhere.weights.h5"}))
+    with pytest.raises(SeqgenError, match="state.json is damaged .*'weights'.* --force"):
+        resume.read_state(run)
+
+
+def test_non_finite_loss_stops_with_one_line(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(SeqgenError, match="loss became non-finite .* at batch 1 of epoch 1, .* lower --learning-rate"):
+        _tiny_fit(run, 3, scale=float("inf"))
+    assert not (run / "model.keras").exists() and not (run / "best.keras").exists()
+
+
+def test_force_replaces_only_runs_and_only_their_files(tmp_path):
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    for name, text in (("run.json", '{"task": "my-own-thing"}'), ("samples.txt", "mine"), ("log.csv", "mine")):
+        (stray / name).write_text(text)
+    with pytest.raises(SeqgenError, match="not a seqgen run; --force only replaces runs"):
+        rd.prepare_run_dir(stray, force=True)
+    with pytest.raises(SeqgenError, match="nothing to resume"):
+        rd.prepare_run_dir(stray, resume=True)
+    assert (stray / "samples.txt").read_text() == "mine" and (stray / "log.csv").read_text() == "mine"
+    ours = tmp_path / "ours"
+    (ours / "backup").mkdir(parents=True)
+    (ours / "run.json").write_text('{"task": "text"}')
+    (ours / "notes.txt").write_text("keep")
+    (ours / ".model.abc.tmp.keras").write_text("leftover")
+    rd.prepare_run_dir(ours, force=True)
+    assert [p.name for p in ours.iterdir()] == ["notes.txt"]
+
+
+def test_damaged_model_file_says_damaged(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    _tiny_fit(run, 1)
+    data = (run / "model.keras").read_bytes()
+    (run / "model.keras").write_bytes(data[: len(data) // 2])
+    with pytest.raises(SeqgenError, match="model.keras is damaged"):
+        rd.load_model_file(run)
+    (run / "run.json").write_text('{"task": "text", "codec": [1]}')
+    with pytest.raises(SeqgenError, match="the field 'codec' should be an object or null"):
+        driver.read_info(run)

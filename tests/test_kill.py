@@ -1,0 +1,162 @@
+"""Kill tests: a real training process is killed (SIGKILL) again and again, including in the middle of
+checkpoint, log and backup writes, and resumed; the run must end as if nothing had happened.
+
+The worker kills itself just before or just after its N-th file replacement (``os.replace``: every
+atomic write ends in one), so the kill points are deterministic; one more kill comes from outside
+at a random moment. ``benchmarks/kill_soak.py`` does the same for many more rounds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EPOCHS = 5
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_data():
+    """Deterministic tiny next-token data: (inputs, targets) of shape (32, 6)."""
+    x = np.random.default_rng(0).integers(0, 5, (32, 6))
+    return x, np.roll(x, -1, axis=1)
+
+
+def worker(run: str, epochs: int, kill_event: int) -> None:
+    """Train (always with resume) and SIGKILL this process at the ``kill_event``-th replace event."""
+    import keras
+    import tensorflow as tf
+
+    from seqgen.models.train import TrainConfig, fit
+
+    state = Path(run) / "state.json"
+    if state.exists() and json.loads(state.read_text()).get("finished"):
+        return  # a kill that came after the last write: nothing left to do
+    real_replace, count = os.replace, [0]
+
+    def tick():
+        count[0] += 1
+        if count[0] == kill_event:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def replace(src, dst):
+        tick()
+        real_replace(src, dst)
+        tick()
+
+    os.replace = replace
+    x, y = tiny_data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+
+    def build():
+        return keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(5, 8),
+                                 keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(5)])
+
+    fit(build, ds, ds, Path(run), TrainConfig(epochs=epochs, learning_rate=0.03, patience=epochs),
+        resume=True, verbose=0)
+
+
+def start_worker(run: Path, epochs: int, kill_event: int) -> subprocess.Popen:
+    code = f"from tests.test_kill import worker; worker({str(run)!r}, {epochs}, {kill_event})"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def best_loss(path: Path) -> float:
+    """Validation loss of a saved model on the tiny data (what the trainer's val_loss measures)."""
+    import keras
+
+    model = keras.models.load_model(path, compile=False, safe_mode=True)
+    x, y = tiny_data()
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    return float(loss(y, model(x)))
+
+
+class Observer:
+    """Checks after every kill that the recorded best and best.keras only ever improve."""
+
+    def __init__(self, run: Path):
+        self.run, self.best, self.file_loss = run, float("inf"), float("inf")
+
+    def check(self) -> None:
+        state_path, best_path = self.run / "state.json", self.run / "best.keras"
+        if state_path.exists():
+            best = json.loads(state_path.read_text()).get("best")
+            if best is not None:
+                assert best <= self.best + 1e-6, "the recorded best got worse"
+                self.best = best
+        if best_path.exists():
+            loss = best_loss(best_path)
+            assert loss <= self.file_loss + 1e-5, "best.keras got worse"
+            self.file_loss = loss
+
+
+def epochs_done(run: Path) -> int:
+    try:
+        return json.loads((run / "state.json").read_text())["epoch"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def kill_later(proc: subprocess.Popen, run: Path, delay: float) -> None:
+    """SIGKILL ``proc`` ``delay`` seconds after it finishes its first epoch (TensorFlow's start-up
+    takes seconds and varies with the machine's load, so a fixed time would often kill it too early)."""
+    start = epochs_done(run)
+    while proc.poll() is None and epochs_done(run) == start:
+        time.sleep(0.005)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+
+
+def kill_and_resume(run: Path, epochs: int, kill_events, timed_kills, observer: Observer) -> int:
+    """Run the worker once per kill plan, then to the end; returns how many kills happened."""
+    kills = 0
+    plans = [("event", k) for k in kill_events] + [("time", t) for t in timed_kills]
+    for kind, value in plans + [("none", 0)]:
+        proc = start_worker(run, epochs, value if kind == "event" else 0)
+        if kind == "time":
+            kill_later(proc, run, value)
+        _, err = proc.communicate(timeout=240)
+        if proc.returncode == -signal.SIGKILL:
+            kills += 1
+        else:
+            assert proc.returncode == 0, err.decode()[-2000:]
+        observer.check()
+        if proc.returncode == 0 and kind != "none":
+            break  # finished before the kill point: nothing left to interrupt
+    return kills
+
+
+def check_final_run(run: Path, epochs: int, observer: Observer) -> None:
+    rows = (run / "log.csv").read_text().splitlines()
+    assert [int(r.split(",")[0]) for r in rows[1:]] == list(range(epochs)), rows
+    state = json.loads((run / "state.json").read_text())
+    assert state["finished"] and state["epoch"] == epochs and not (run / "backup").exists()
+    assert (run / "model.keras").read_bytes() == (run / "best.keras").read_bytes()
+    val_losses = [float(dict(zip(rows[0].split(","), r.split(",")))["val_loss"]) for r in rows[1:]]
+    # best.keras is at least as good as every epoch the log shows, and its recorded score is its own.
+    assert best_loss(run / "best.keras") == pytest.approx(state["best"], abs=1e-4)
+    assert state["best"] <= min(val_losses) + 1e-6
+    assert state["best"] <= observer.best + 1e-6
+    assert not [p.name for p in run.iterdir() if p.name.startswith(".")]
+
+
+def test_killed_training_resumes_to_a_correct_run(tmp_path):
+    rng = random.Random(7)
+    run = tmp_path / "run"
+    run.mkdir()
+    observer = Observer(run)
+    # About 12 replace events per epoch: these land in checkpoint, state, log and backup writes.
+    events = [rng.randint(3, 14), rng.randint(10, 24)]
+    kills = kill_and_resume(run, EPOCHS, events, [rng.uniform(0.0, 0.2)], observer)
+    assert kills >= 2
+    check_final_run(run, EPOCHS, observer)
