@@ -128,6 +128,7 @@ EVALUATORS = {
     "text": "seqgen.models.text_task:evaluate_text",
     "midi": "seqgen.models.midi_task:evaluate_midi",
     "sketch": "seqgen.models.sketch_task:evaluate_sketch",
+    "series": "seqgen.models.series_eval:evaluate_series",
 }
 
 
@@ -153,7 +154,8 @@ def evaluate(run_dir: str, split: str | None, data_dir: str | None) -> None:
 
 
 main.add_command(generate)
-for _domain in ("seqgen.generate.cli_text", "seqgen.generate.cli_midi", "seqgen.generate.cli_sketch"):
+for _domain in ("seqgen.generate.cli_text", "seqgen.generate.cli_midi", "seqgen.generate.cli_sketch",
+                "seqgen.generate.cli_series"):
     # Each domain adds its commands to the shared groups (data, train, generate) or its own group.
     __import__(_domain, fromlist=["register"]).register(main=main, data=data, train=train, generate=generate)
 
