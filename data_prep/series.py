@@ -16,6 +16,7 @@ from __future__ import annotations
 import array
 import csv
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -26,6 +27,7 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.series_time import TimeAxis, infer_axis, parse_time
 
 FILLS = ("interpolate", "ffill", "drop", "error")
+_BASIC_DATE = re.compile(r"^(1[5-9]|2[01])\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")  # YYYYMMDD
 MISSING = {"", "na", "nan", "n/a", "null", "none", "-", "?"}  # lower-cased cells read as missing values
 
 
@@ -121,8 +123,9 @@ def read_series_csv(path: str | Path, *, time: str | None, target: str, features
 
 
 def _parse_times(cells: list[str], path, column: str) -> tuple[np.ndarray, str]:
-    """Seconds since the epoch (dates) or plain numbers, and which; the first cell decides."""
-    kind = "number" if _is_number(cells[0]) else "date"
+    """Seconds since the epoch (dates) or plain numbers, and which; the first cell decides
+    (eight digits that read as a date, 19580329, are an ISO basic date, not a number)."""
+    kind = "number" if _is_number(cells[0]) and not _BASIC_DATE.match(cells[0].strip()) else "date"
     out = np.empty(len(cells), np.float64)
     for i, cell in enumerate(cells):
         value = parse_time(cell, kind)

@@ -41,6 +41,7 @@ class ForecastConfig:
     layers_per_block: int = 4  # dilations 1, 2, 4, ... (wavenet)
     blocks: int = 2  # repeats of the dilation cycle (wavenet)
     dropout: float = 0.0  # between recurrent layers / on the skip sum
+    relative: bool = True  # outputs are offsets from the last observed target value (the naive forecast)
 
     def __post_init__(self) -> None:
         if self.family not in FORECAST_FAMILIES:
@@ -50,6 +51,8 @@ class ForecastConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise SeqgenError(f"ForecastConfig.{name} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.relative, bool):
+            raise SeqgenError(f"ForecastConfig.relative must be true or false, got {self.relative!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise SeqgenError(f"ForecastConfig.dropout must be in [0, 1), got {self.dropout!r}")
 
@@ -95,6 +98,12 @@ class Forecaster(keras.Model):
     def build_now(self) -> None:
         self(ops.zeros((1, 1, self.config.n_features)))
 
+    def _finish(self, outputs, inputs):
+        """Add the last observed target value to the head's offsets when ``relative``."""
+        if not self.config.relative:
+            return outputs
+        return outputs + ops.cast(inputs[..., :1], outputs.dtype)  # (..., horizon) + (..., 1)
+
     def get_config(self):
         return {"name": self.name, "config": asdict(self.config)}
 
@@ -121,7 +130,7 @@ class RecurrentForecaster(Forecaster):
         x = self.proj(inputs)  # (batch, time, units)
         for rnn in self.rnns:
             x = self.drop(rnn(x, training=training), training=training)
-        return self.head(x)  # (batch, time, horizon)
+        return self._finish(self.head(x), inputs)  # (batch, time, horizon)
 
     def initial_state(self, batch_size):
         zeros = ops.zeros((batch_size, self.config.units), dtype=self.compute_dtype)
@@ -133,7 +142,7 @@ class RecurrentForecaster(Forecaster):
         for rnn, layer_state in zip(self.rnns, state):
             x, layer_state = rnn.cell(x, layer_state)
             new_states.append(list(layer_state) if isinstance(layer_state, (list, tuple)) else [layer_state])
-        return self.head(x), new_states
+        return self._finish(self.head(x), inputs), new_states
 
 
 @keras.saving.register_keras_serializable(package="seqgen")
@@ -160,7 +169,7 @@ class WaveNetForecaster(Forecaster):
         for layer in self.stack:
             x, skip = layer(x)
             skips = skips + skip  # (batch, time, skip_channels)
-        return self._output(skips, training)  # (batch, time, horizon)
+        return self._finish(self._output(skips, training), inputs)  # (batch, time, horizon)
 
     def initial_state(self, batch_size):
         """Per-layer caches ``(batch, cache_length, channels)``; zeros = the causal padding."""
@@ -173,7 +182,7 @@ class WaveNetForecaster(Forecaster):
             x, skip, cache = layer.step(x, cache)
             skips = skips + skip
             caches.append(cache)
-        return self._output(skips), caches
+        return self._finish(self._output(skips), inputs), caches
 
 
 def build_forecaster(config: ForecastConfig) -> Forecaster:

@@ -78,3 +78,10 @@ def test_synthetic_series(tmp_path):
     table = read_series_csv(tmp_path / "syn.csv", time="date", target="value")
     np.testing.assert_allclose(table.target, synthetic_table(120).target, atol=1e-6)
     assert table.axis.describe() == "daily"
+
+
+def test_basic_iso_dates_and_weekly_step(tmp_path):
+    path = write(tmp_path, "date,co2\n19580329,316.1\n19580405,317.3\n19580412,\n19580419,317.5\n")
+    table = read_series_csv(path, time="date", target="co2")
+    assert table.axis.describe() == "weekly" and table.axis.format(3) == "1958-04-19"
+    np.testing.assert_allclose(table.target, [316.1, 317.3, 317.4, 317.5])

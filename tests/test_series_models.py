@@ -35,6 +35,7 @@ def test_autoregressive_forecast_is_the_model_fed_its_own_predictions():
     model = build_forecaster(forecast_config("wavenet", "tiny", 1, 2))
     x = history()
     predictions = autoregressive_forecast(model, x, 4)  # (batch, 4)
+    np.testing.assert_allclose(predictions[:, 0], direct_forecast(model, x)[:, 0], atol=1e-5)  # step 1 agrees
     extended = x
     for k in range(4):  # each value is the one-step forecast of the history plus the values before it
         np.testing.assert_allclose(model(extended).numpy()[:, -1, 0], predictions[:, k], atol=1e-5)
