@@ -56,7 +56,8 @@ def _number(cell: str, where: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise SeqgenError(f"{where}: {cell.strip()[:40]!r} is not a number; fix the cell or leave it empty (missing)") from None
+        raise SeqgenError(f"{where}: {cell.strip()[:40]!r} is not a number; "
+                          "fix the cell or leave it empty (missing)") from None
     return value if math.isfinite(value) else math.nan
 
 
@@ -69,7 +70,8 @@ def _header(reader, path: Path, wanted: Sequence[str]) -> list[int]:
     missing = [w for w in wanted if w not in header]
     if missing:
         shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
-        raise SeqgenError(f"{path} has no column {missing[0]!r}; its columns are: {shown} (check --time/--target/--features)")
+        raise SeqgenError(f"{path} has no column {missing[0]!r}; its columns are: {shown} "
+                          "(check --time/--target/--features)")
     return [header.index(w) for w in wanted]
 
 
@@ -180,7 +182,8 @@ def fill_missing(table: SeriesTable, fill: str) -> SeriesTable:
                            "so those steps are skipped over")
         return table
     table.values = np.stack([_fill_column(c, fill) for c in table.values.T], axis=1)
-    table.notes.append(f"missing values ({counts}; {where}): filled by {'linear interpolation' if fill == 'interpolate' else 'carrying the last value forward'}")
+    how = "linear interpolation" if fill == "interpolate" else "carrying the last value forward"
+    table.notes.append(f"missing values ({counts}; {where}): filled by {how}")
     return table
 
 
@@ -196,7 +199,8 @@ def _fill_column(column: np.ndarray, fill: str) -> np.ndarray:
 def split_points(n: int, valid_fraction: float = 0.15, test_fraction: float = 0.15) -> tuple[int, int]:
     """``(train_end, valid_end)``: steps ``[0, train_end)`` train, then valid, then test (chronological)."""
     if not (0 < valid_fraction < 1 and 0 < test_fraction < 1 and valid_fraction + test_fraction < 1):
-        raise SeqgenError(f"valid and test fractions must be in (0, 1) and sum below 1, got {valid_fraction}, {test_fraction}")
+        raise SeqgenError(f"--valid-fraction and --test-fraction must be in (0, 1) and sum below 1, "
+                          f"got {valid_fraction}, {test_fraction}")
     valid_end = n - max(1, int(round(n * test_fraction)))
     train_end = valid_end - max(1, int(round(n * valid_fraction)))
     return train_end, valid_end

@@ -86,7 +86,7 @@ class TimeAxis:
         if self.kind == "index":
             return "one row (no time column)"
         if self.kind == "number":
-            return f"{self.step:g} (numeric time column)"
+            return f"{self.step:g} in the time column's units"
         if self.kind == "month":
             return _MONTH_NAMES.get(int(self.step), f"every {int(self.step)} months")
         if self.step in _FIXED_NAMES:
@@ -115,7 +115,8 @@ def _check_order(times: np.ndarray, where: str) -> None:
 def infer_axis(times: np.ndarray, kind: str, where: str) -> tuple[TimeAxis, np.ndarray]:
     """The regular axis the ``times`` lie on and each row's position on it (int64, from 0)."""
     if len(times) < 2:
-        return TimeAxis("number" if kind == "number" else "date", DAY if kind == "date" else 1.0, float(times[0])), np.zeros(1, np.int64)
+        axis = TimeAxis(kind, DAY if kind == "date" else 1.0, float(times[0]))
+        return axis, np.zeros(1, np.int64)
     _check_order(times, where)
     step = _usual_step(np.diff(times))
     if kind == "date":

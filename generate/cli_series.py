@@ -26,7 +26,8 @@ def source_options(f):
 def split_options(f):
     """--window, --horizon, --valid-fraction, --test-fraction, --season."""
     options = [
-        click.option("--window", type=click.IntRange(min=1), default=64, show_default=True, help="Steps of history per input."),
+        click.option("--window", type=click.IntRange(min=1), default=64, show_default=True,
+                     help="Steps of history per input."),
         click.option("--horizon", type=click.IntRange(min=1), default=10, show_default=True, help="Steps forecast at once."),
         click.option("--valid-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.15,
                      show_default=True, help="Part after training, for early stopping and intervals."),

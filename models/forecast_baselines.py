@@ -24,7 +24,8 @@ def seasonal_naive_forecast(windows: np.ndarray, horizon: int, season: int) -> n
     """``(n, horizon)``: step ``h`` (1-based) gets the value ``season * ceil(h / season)`` steps before it."""
     width = windows.shape[1]
     if not 1 <= season <= width:
-        raise SeqgenError(f"season {season} must be between 1 and the window ({width} steps); lower --season or raise --window")
+        raise SeqgenError(f"season {season} must be between 1 and the window ({width} steps); "
+                          "lower --season or raise --window")
     h = np.arange(1, horizon + 1)
     index = width - 1 + h - season * np.ceil(h / season).astype(int)  # position in the window
     return windows[:, index, 0]
@@ -37,7 +38,8 @@ def detect_season(series: np.ndarray, max_lag: int, min_correlation: float = 0.3
     if max_lag < 3 or not x.any():
         return 1
     acf = np.array([np.dot(x[:-k], x[k:]) for k in range(1, max_lag + 1)]) / np.dot(x, x)  # acf[k-1] at lag k
-    peaks = [k for k in range(2, max_lag) if acf[k - 1] > acf[k - 2] and acf[k - 1] >= acf[k] and acf[k - 1] >= min_correlation]
+    peaks = [k for k in range(2, max_lag)
+             if acf[k - 1] > acf[k - 2] and acf[k - 1] >= acf[k] and acf[k - 1] >= min_correlation]  # local maxima
     return max(peaks, key=lambda k: acf[k - 1]) if peaks else 1
 
 

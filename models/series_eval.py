@@ -87,7 +87,7 @@ def evaluate_series(run: str | Path, split: str | None = "test", data_dir: str |
         raise SeqgenError(f"a series run is scored on --split valid or test, not {split!r}")
     s = series_scores(run, split)
     season = f"season {s['season']} steps" if s["season"] > 1 else "no season detected"
-    lines = [f"{split}: {s['origins']} forecast origins from {s['first']}, {s['horizon']} steps ahead ({s['step']}), "
+    lines = [f"{split}: {s['origins']} forecast origins from {s['first']}, {s['horizon']} steps ahead (step: {s['step']}), "
              f"window {s['window']}, {season}", *_summary_rows(s), "", *_step_rows(s),
              f"MASE: MAE / {s['mase_scale']:.5g}, the training part's in-sample one-step "
              f"{'seasonal ' if s['season'] > 1 else ''}naive MAE"]
@@ -137,7 +137,8 @@ def forecast_series(run: str | Path, csv: str | None = None, horizon: int | None
     method = _choose_method(method, horizon, model.config)
     table = source.load(csv)
     if len(table) < data.window:
-        raise SeqgenError(f"{table.source} has {len(table)} steps; this run needs at least --window {data.window} of history")
+        raise SeqgenError(f"{table.source} has {len(table)} steps; this run needs at least its window "
+                          f"({data.window} steps) of history; give a longer --csv")
     if table.columns != list(codec.columns):
         raise SeqgenError(f"{table.source}: columns {table.columns} differ from the run's {list(codec.columns)}")
     history = codec.encode(table.values)[None, -data.window:]  # (1, window, features)

@@ -185,7 +185,7 @@ def train_series(out: str | Path, *, family: str, preset: str = "small", source:
         rd.write_run_info(run, info)
     train_ds, valid_ds = series_datasets(prep, data, train.seed)
     fit(lambda: build_forecaster(config), train_ds, valid_ds, run, train, resume=resume, strategy=strategy,
-                  verbose=verbose, loss=keras.losses.MeanSquaredError(), metrics=[keras.metrics.MeanAbsoluteError(name="mae")])
+        verbose=verbose, loss=keras.losses.MeanSquaredError(), metrics=[keras.metrics.MeanAbsoluteError(name="mae")])
     info["interval"] = validation_interval(rd.load_model_file(run), prep, data)  # the saved (best) model
     rd.write_run_info(run, info)
     return run

@@ -31,7 +31,7 @@ def test_monthly_gap_and_missing_values_are_reported_and_filled(tmp_path):
 @pytest.mark.parametrize("text, step", [
     ("t,y\n2020-01-01T00:00,1\n2020-01-01T01:00,2\n2020-01-01T03:00,3\n", "hourly"),
     ("t,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n", "daily"),
-    ("t,y\n1990,1\n1991,2\n1992,3\n", "1 (numeric time column)"),
+    ("t,y\n1990,1\n1991,2\n1992,3\n", "1 in the time column's units"),
     ("t,y\n2019-01-01,1\n2020-01-01,2\n2021-01-01,3\n", "yearly"),
 ])
 def test_step_is_inferred(tmp_path, text, step):
