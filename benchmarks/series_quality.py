@@ -51,6 +51,7 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--seconds", type=float, default=90, help="real part: training budget per model")
     parser.add_argument("--datasets", default=",".join(REAL))
+    parser.add_argument("--horizons", default="1,10", help="textbook part: steps ahead to train for")
     return parser.parse_args(argv)
 
 
@@ -78,7 +79,7 @@ def textbook(args) -> list[dict]:
     series = generate_time_series(10000, 60, seed=42)  # (10000, 60, 1)
     x = series[:, :50]
     rows = []
-    for horizon in (1, 10):
+    for horizon in (int(h) for h in args.horizons.split(",")):
         y = series[:, 50 : 50 + horizon, 0]
         mse = lambda f: float(np.mean((f - y[9000:]) ** 2))  # noqa: E731
         linear = LinearBaseline().fit(x[:7000], y[:7000])

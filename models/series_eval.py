@@ -114,6 +114,10 @@ def _choose_method(method: str, horizon: int, config) -> str:
         raise SeqgenError(f"unknown --method {method!r}; choose one of {', '.join(METHODS)}")
     if method == "auto":
         method = "direct" if horizon <= config.horizon else "autoregressive"
+    if method == "autoregressive" and config.n_features > 1:
+        raise SeqgenError(f"--horizon {horizon}: this model forecasts {config.horizon} steps at once and, trained "
+                          "with --features (whose future is unknown), cannot feed its forecasts back; "
+                          "lower --horizon or train with a longer --horizon")
     if method == "direct" and horizon > config.horizon:
         raise SeqgenError(f"--horizon {horizon} is beyond the {config.horizon} steps this model forecasts at once; "
                           "use --method autoregressive or train with a longer --horizon")

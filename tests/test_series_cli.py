@@ -44,6 +44,8 @@ def test_train_evaluate_forecast(trained):
     assert (low <= mid).all() and (mid <= high).all()
     again = run("forecast", trained / "run", "--horizon", "6", "-o", out)
     assert_one_line_error(again, "already exists", "--force")
+    resumed = run("train", "series", "--model", "gru", "--resume", "--out", trained / "run")
+    assert_one_line_error(resumed, "finished training; nothing to resume")
     direct = run("forecast", trained / "run", "--horizon", "6", "--method", "direct", "-o", trained / "d.csv")
     assert_one_line_error(direct, "--horizon 6 is beyond the 4 steps")
 
