@@ -51,6 +51,7 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--seconds", type=float, default=90, help="real part: training budget per model")
     parser.add_argument("--datasets", default=",".join(REAL))
+    parser.add_argument("--no-anchor", action="store_true", help="textbook part: models see the level (anchored=False)")
     parser.add_argument("--horizons", default="1,10", help="textbook part: steps ahead to train for")
     return parser.parse_args(argv)
 
@@ -63,7 +64,7 @@ def seq2seq_targets(series: np.ndarray, inputs: int, horizon: int) -> np.ndarray
 
 def train_family(family, args, horizon, splits, out: Path):
     (x_train, y_train), (x_valid, y_valid) = splits
-    config = forecast_config(family, args.preset, 1, horizon)
+    config = forecast_config(family, args.preset, 1, horizon, anchored=not args.no_anchor)
     ds = lambda x, y, shuffle: (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=0) if shuffle  # noqa: E731
                                 else tf.data.Dataset.from_tensor_slices((x, y))).batch(args.batch_size).prefetch(2)
     run = rd.prepare_run_dir(out, force=True)

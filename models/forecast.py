@@ -5,6 +5,10 @@ to ``(batch, time, horizon)``: at every step ``t`` the values of the target at `
 (sequence-to-sequence training, every position a forecast origin). A forecast from a history is the
 last position's row: all ``horizon`` steps at once ("direct").
 
+The target enters relative to its first value in the window and forecasts are offsets from its
+last value (``anchored``, ``relative``), so a model is blind to the series' level: a trend that
+leaves the training range does not push it off the inputs it learnt from.
+
 They keep the one-step contract of :mod:`models.base`: ``initial_state(batch)`` and
 ``step(inputs (batch, features), state) -> (outputs (batch, horizon), state)``, equal to ``call``
 position by position. :func:`autoregressive_forecast` uses it to forecast any number of steps of a
@@ -42,6 +46,7 @@ class ForecastConfig:
     blocks: int = 2  # repeats of the dilation cycle (wavenet)
     dropout: float = 0.0  # between recurrent layers / on the skip sum
     relative: bool = True  # outputs are offsets from the last observed target value (the naive forecast)
+    anchored: bool = True  # the target is seen minus its first value in the window: blind to the level
 
     def __post_init__(self) -> None:
         if self.family not in FORECAST_FAMILIES:
@@ -51,8 +56,9 @@ class ForecastConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise SeqgenError(f"ForecastConfig.{name} must be an integer >= 1, got {value!r}")
-        if not isinstance(self.relative, bool):
-            raise SeqgenError(f"ForecastConfig.relative must be true or false, got {self.relative!r}")
+        for name in ("relative", "anchored"):
+            if not isinstance(getattr(self, name), bool):
+                raise SeqgenError(f"ForecastConfig.{name} must be true or false, got {getattr(self, name)!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise SeqgenError(f"ForecastConfig.dropout must be in [0, 1), got {self.dropout!r}")
 
@@ -98,6 +104,29 @@ class Forecaster(keras.Model):
     def build_now(self) -> None:
         self(ops.zeros((1, 1, self.config.n_features)))
 
+    def call(self, inputs, training=False):
+        """``inputs (batch, time, features)`` -> ``(batch, time, horizon)``."""
+        return self._finish(self._body(self._anchor(inputs, inputs[:, :1, :1]), training), inputs)
+
+    def initial_state(self, batch_size):
+        """``(position, anchor (batch, 1), layer states)``; the anchor is set by the first step."""
+        anchor = ops.zeros((batch_size, 1), self.compute_dtype)
+        return ops.convert_to_tensor(0, "int32"), anchor, self._initial_body(batch_size)
+
+    def step(self, inputs, state):
+        """``inputs (batch, features)`` -> ``(outputs (batch, horizon), state)``, as ``call`` gives position by position."""
+        position, anchor, layer_state = state
+        anchor = ops.where(position == 0, ops.cast(inputs[:, :1], anchor.dtype), anchor)
+        outputs, layer_state = self._step_body(self._anchor(inputs, anchor), layer_state)
+        return self._finish(outputs, inputs), (position + 1, anchor, layer_state)
+
+    def _anchor(self, inputs, anchor):
+        """The target minus the window's first target value when ``anchored`` (other features unchanged)."""
+        if not self.config.anchored:
+            return inputs
+        target = inputs[..., :1] - ops.cast(anchor, inputs.dtype)
+        return ops.concatenate([target, inputs[..., 1:]], axis=-1)
+
     def _finish(self, outputs, inputs):
         """Add the last observed target value to the head's offsets when ``relative``."""
         if not self.config.relative:
@@ -126,23 +155,22 @@ class RecurrentForecaster(Forecaster):
         self.head = layers.Dense(config.horizon, dtype="float32", name="head")
         self.build_now()
 
-    def call(self, inputs, training=False):
+    def _body(self, inputs, training=False):
         x = self.proj(inputs)  # (batch, time, units)
         for rnn in self.rnns:
             x = self.drop(rnn(x, training=training), training=training)
-        return self._finish(self.head(x), inputs)  # (batch, time, horizon)
+        return self.head(x)  # (batch, time, horizon)
 
-    def initial_state(self, batch_size):
+    def _initial_body(self, batch_size):
         zeros = ops.zeros((batch_size, self.config.units), dtype=self.compute_dtype)
         return [[zeros, zeros] if self.config.family == "lstm" else [zeros] for _ in self.rnns]
 
-    def step(self, inputs, state):
-        """``inputs (batch, features)`` -> ``(outputs (batch, horizon), state)``."""
+    def _step_body(self, inputs, state):
         x, new_states = self.proj(inputs), []
         for rnn, layer_state in zip(self.rnns, state):
             x, layer_state = rnn.cell(x, layer_state)
             new_states.append(list(layer_state) if isinstance(layer_state, (list, tuple)) else [layer_state])
-        return self._finish(self.head(x), inputs), new_states
+        return self.head(x), new_states
 
 
 @keras.saving.register_keras_serializable(package="seqgen")
@@ -164,25 +192,25 @@ class WaveNetForecaster(Forecaster):
     def _output(self, skips, training=False):
         return self.head(self.out1(self.drop(ops.relu(skips), training=training)))
 
-    def call(self, inputs, training=False):
+    def _body(self, inputs, training=False):
         x, skips = self.proj(inputs), 0  # (batch, time, channels)
         for layer in self.stack:
             x, skip = layer(x)
             skips = skips + skip  # (batch, time, skip_channels)
-        return self._finish(self._output(skips, training), inputs)  # (batch, time, horizon)
+        return self._output(skips, training)  # (batch, time, horizon)
 
-    def initial_state(self, batch_size):
+    def _initial_body(self, batch_size):
         """Per-layer caches ``(batch, cache_length, channels)``; zeros = the causal padding."""
         return [ops.zeros((batch_size, layer.cache_length, self.config.channels), self.compute_dtype)
                 for layer in self.stack]
 
-    def step(self, inputs, state):
+    def _step_body(self, inputs, state):
         x, skips, caches = self.proj(inputs), 0, []
         for layer, cache in zip(self.stack, state):
             x, skip, cache = layer.step(x, cache)
             skips = skips + skip
             caches.append(cache)
-        return self._finish(self._output(skips), inputs), caches
+        return self._output(skips), caches
 
 
 def build_forecaster(config: ForecastConfig) -> Forecaster:

@@ -32,7 +32,7 @@ def test_step_by_step_equals_full_sequence_and_survives_saving(family, tmp_path)
 
 
 def test_autoregressive_forecast_is_the_model_fed_its_own_predictions():
-    model = build_forecaster(forecast_config("wavenet", "tiny", 1, 2))
+    model = build_forecaster(forecast_config("gru", "tiny", 1, 2))
     x = history()
     predictions = autoregressive_forecast(model, x, 4)  # (batch, 4)
     np.testing.assert_allclose(predictions[:, 0], direct_forecast(model, x)[:, 0], atol=1e-5)  # step 1 agrees
@@ -67,3 +67,12 @@ def test_linear_baseline_recovers_a_linear_rule_and_season_is_detected():
     np.testing.assert_allclose(linear.predict(inputs), target, atol=1e-4)
     assert detect_season(series[:, 0], max_lag=30) == 12
     assert detect_season(np.random.default_rng(0).normal(size=300), max_lag=30) == 1
+
+
+def test_forecasts_follow_the_level_of_the_series():
+    """Anchored and relative: adding a constant to the target history adds it to every forecast."""
+    model = build_forecaster(forecast_config("gru", "tiny", 2, 3))
+    x = history(features=2)
+    shifted = x.copy()
+    shifted[..., 0] += 5.0
+    np.testing.assert_allclose(model(shifted).numpy(), model(x).numpy() + 5.0, atol=1e-4)
