@@ -124,9 +124,10 @@ def real(args) -> list[dict]:
                                    train=TrainConfig(epochs=200, patience=10, time_budget_s=args.seconds), verbose=0)
                 seconds = time.perf_counter() - start
                 s = series_scores(run, "test")
-            row = {"series": name, "model": f"{family}/{args.preset}", "train s": seconds}
-            for method, mae in s["mae"].items():
-                row[method.replace("model ", "")] = float(mae.mean())
+            row = {"series": name, "model": f"{family}/{args.preset}", "train s": seconds, "season": s["season"]}
+            for method, mae in s["mae"].items():  # MAE, mean over the steps ahead
+                row[method.replace("model ", "").split(" (")[0] if "seasonal" in method else method.replace("model ", "")] = float(mae.mean())
+            row.setdefault("seasonal naive", float("nan"))
             rows.append(row)
             print(row, flush=True)
     return rows
