@@ -126,7 +126,8 @@ def real(args) -> list[dict]:
                 s = series_scores(run, "test")
             row = {"series": name, "model": f"{family}/{args.preset}", "train s": seconds, "season": s["season"]}
             for method, mae in s["mae"].items():  # MAE, mean over the steps ahead
-                row[method.replace("model ", "").split(" (")[0] if "seasonal" in method else method.replace("model ", "")] = float(mae.mean())
+                key = "seasonal naive" if method.startswith("seasonal") else method.replace("model ", "")
+                row[key] = float(mae.mean())
             row.setdefault("seasonal naive", float("nan"))
             rows.append(row)
             print(row, flush=True)
