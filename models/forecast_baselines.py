@@ -32,8 +32,11 @@ def seasonal_naive_forecast(windows: np.ndarray, horizon: int, season: int) -> n
 
 
 def detect_season(series: np.ndarray, max_lag: int, min_correlation: float = 0.3) -> int:
-    """The lag (2..max_lag) of the highest autocorrelation peak of ``series``, or 1 when there is none."""
-    x = np.asarray(series, np.float64) - np.mean(series)
+    """The lag (2..max_lag) of the highest autocorrelation peak of ``series`` with its linear trend
+    removed (a trend would pull the peak towards shorter lags), or 1 when there is none."""
+    series = np.asarray(series, np.float64)
+    steps = np.arange(len(series))
+    x = series - np.polyval(np.polyfit(steps, series, 1), steps) if len(series) > 1 else series * 0  # detrended
     max_lag = min(max_lag, len(x) // 2)
     if max_lag < 3 or not x.any():
         return 1
