@@ -44,7 +44,7 @@ class SeriesSource:
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
         if self.synthetic == bool(self.csv):
-            raise SeqgenError("give a CSV file (--csv FILE) or --synthetic, one of the two")
+            raise SeqgenError("give a CSV file (FILE.csv, or --csv FILE for train) or --synthetic, one of the two")
         if self.csv and not self.target:
             raise SeqgenError("name the column to forecast with --target COLUMN")
 
