@@ -79,8 +79,11 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
     @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None, help="CSV file of the series.")
     @source_options
     @split_options
+    @click.option("--no-anchor", is_flag=True,
+                  help="Let the model see the series' level (stationary series); by default it sees the target "
+                       "relative to the window's first value, which copes with trends.")
     def train_series_cmd(family, preset, batch_size, out, resume, force, train, csv_file, time, target, features,
-                         fill, synthetic, window, horizon, valid_fraction, test_fraction, season) -> None:
+                         fill, synthetic, window, horizon, valid_fraction, test_fraction, season, no_anchor) -> None:
         """Train an LSTM, GRU or WaveNet forecaster on a numeric series.
 
         Example: seqgen train series --csv sales.csv --time date --target units --model gru --out runs/sales
@@ -89,7 +92,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         source = None if resume else make_source(csv_file, time, target, features, fill, synthetic)
         run = train_series(out, family=family, preset=preset, source=source, train=train, resume=resume, force=force,
-                           data=make_data(window, horizon, valid_fraction, test_fraction, season, batch_size))
+                           data=make_data(window, horizon, valid_fraction, test_fraction, season, batch_size),
+                           anchored=not no_anchor)
         click.echo(f"trained {family}/{preset}; run saved in {run}. Next: seqgen evaluate {run}")
 
     @main.command("forecast")

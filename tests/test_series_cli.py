@@ -1,6 +1,7 @@
 """``seqgen data/train series``, ``seqgen evaluate`` and ``seqgen forecast`` end to end, and bad input."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ def trained(tmp_path_factory):
     write_synthetic_csv(folder / "syn.csv", 200)
     result = run("train", "series", "--csv", folder / "syn.csv", "--time", "date", "--target", "value",
                  "--model", "gru", "--preset", "tiny", "--epochs", "1", "--window", "16", "--horizon", "4",
-                 "--out", folder / "run")
+                 "--no-anchor", "--out", folder / "run")
     assert result.exit_code == 0, result.output
     return folder
 
@@ -29,6 +30,8 @@ def test_data_series_reports_step_split_and_season(tmp_path):
 
 
 def test_train_evaluate_forecast(trained):
+    info = json.loads((trained / "run" / "run.json").read_text())
+    assert info["task"] == "series" and info["model"]["anchored"] is False and info["normaliser"]["columns"] == ["value"]
     result = run("evaluate", trained / "run")
     assert result.exit_code == 0, result.output
     for name in ("model (direct)", "model (autoregressive)", "naive", "linear", "MASE"):
