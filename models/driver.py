@@ -173,7 +173,7 @@ def _start(task: Task, out, request: TrainRequest, force: bool, data_dir,
     # Everything is validated (data, codec, config, pipelines) before the run directory is touched.
     if prepared is None:
         prepared = task.prepare(source, data, seed=request.train.seed, data_dir=data_dir)
-    config = task.model_config(family, preset, prepared.codec, dict(request.overrides))
+    config = task.model_config(family, preset, prepared.codec, dict(request.overrides), data)
     info = RunInfo(task=task.name, model=task.config_to_dict(config), source=source, data=asdict(data),
                    train=asdict(request.train), preset=preset, codec=prepared.codec.to_config(), record=prepared.record)
     run = rd.prepare_run_dir(out, force=force)
@@ -214,5 +214,10 @@ def train(task: Task | str, out: str | Path, request: TrainRequest = TrainReques
         train_config = request.train
     extra = task.callbacks(run, prepared.codec, verbose) + (callbacks(run, prepared.codec) if callbacks else [])
     history = fit(lambda: task.build_model(config, prepared.codec), prepared.train, prepared.valid, run,
-                  train_config, resume=resume, strategy=strategy, extra_callbacks=extra, verbose=verbose)
+                  train_config, resume=resume, strategy=strategy, extra_callbacks=extra, verbose=verbose,
+                  **task.compile_options())
+    record = task.after_training(run, info, prepared)
+    if record is not None:
+        info = RunInfo(**{**info.__dict__, "record": record})
+        write_info(run, info)
     return Trained(run, info, prepared.report, history)

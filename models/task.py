@@ -24,6 +24,7 @@ TASKS = {
     "text": "seqgen.models.text_task:TextTask",
     "midi": "seqgen.models.midi_task:MidiTask",
     "sketch": "seqgen.models.sketch_task:SketchTask",
+    "series": "seqgen.models.series_task:SeriesTask",
 }
 
 
@@ -36,6 +37,7 @@ class Prepared:
     valid: Any  # tf.data.Dataset or None when nothing is held out
     record: dict = field(default_factory=dict)  # facts to find again on resume/evaluate (held-out files...)
     report: list[str] = field(default_factory=list)  # lines for the user (files skipped, split, vocabulary)
+    data: Any = None  # the task's own prepared data, for after_training (series: the standardised values)
 
 
 @dataclass
@@ -91,7 +93,7 @@ class Task(ABC):
         """Refuse an unknown family or preset before any data is read (cheap, one line)."""
         self.model_config(family, preset, _AnyCodec(), {})
 
-    def model_config(self, family: str, preset: str, codec, overrides: dict):
+    def model_config(self, family: str, preset: str, codec, overrides: dict, data=None):
         from seqgen.models.config import make_config
 
         return make_config(family, preset, codec.vocab_size, codec.period, **overrides)
@@ -124,6 +126,14 @@ class Task(ABC):
     def callbacks(self, run, codec, verbose) -> list:
         """Task-specific Keras callbacks while training (none by default)."""
         return []
+
+    def compile_options(self) -> dict:
+        """``loss`` and ``metrics`` for the trainer; none: sparse cross-entropy on logits and accuracy."""
+        return {}
+
+    def after_training(self, run, info, prepared: Prepared) -> dict | None:
+        """A new ``record`` for run.json once the best model is saved (series: forecast intervals), or None."""
+        return None
 
     def upgrade_v1(self, values: dict) -> dict:
         """A format-1 run.json (seqgen 0.1) in the current shape (see :mod:`seqgen.models.run_info`)."""

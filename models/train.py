@@ -128,11 +128,14 @@ def fit(
     strategy: tf.distribute.Strategy | None = None,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = "auto",
+    loss: keras.losses.Loss | str | None = None,
+    metrics: Sequence | None = None,
 ) -> keras.callbacks.History:
     """Train ``build()`` on ``train_ds``; the best model by validation loss ends in ``run/model.keras``.
 
     ``run`` must be prepared with :func:`models.run_dir.prepare_run_dir` and hold ``run.json``.
     Interrupted runs continue where they stopped when called again with ``resume=True``.
+    ``loss`` and ``metrics`` default to sparse cross-entropy on logits and accuracy (token models).
     """
     strategy = strategy or choose_strategy()
     run = Path(run)
@@ -145,8 +148,8 @@ def fit(
             model = build()
             model.compile(
                 optimizer=_OPTIMIZERS[config.optimizer](config.learning_rate, clipnorm=config.clipnorm),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                metrics=["accuracy"],
+                loss=loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=list(metrics) if metrics is not None else ["accuracy"],
                 steps_per_execution=config.steps_per_execution,
             )
             run_state.restore(model, run, state)

@@ -17,6 +17,7 @@ from seqgen.generate.sketch_classify import classify_file
 from seqgen.models import driver
 from seqgen.models.chorale_task import ChoraleDataConfig
 from seqgen.models.midi_task import MidiDataConfig
+from seqgen.models.series_task import SeriesDataConfig
 from seqgen.models.sketch_task import SketchDataConfig
 from seqgen.models.text_task import TextDataConfig
 from seqgen.models.train import TrainConfig
@@ -48,11 +49,16 @@ def sketch_source(tmp: Path) -> dict:
     return {"paths": [str(tmp / "nd")]}
 
 
+def series_source(tmp: Path) -> dict:
+    return {"synthetic": True, "synthetic_steps": 400}
+
+
 TASKS = {  # task -> (family, source maker, data config, split evaluate scores)
     "chorale": ("gru", chorale_source, ChoraleDataConfig(window_steps=8, stride_steps=4, batch_size=8), "test"),
     "text": ("lstm", text_source, TextDataConfig(window=16, batch_size=8), "valid"),
     "midi": ("gru", midi_source, MidiDataConfig(window=8, batch_size=4), "valid"),
     "sketch": ("tiny", sketch_source, SketchDataConfig(batch_size=8), "test"),
+    "series": ("gru", series_source, SeriesDataConfig(window=16, horizon=4, batch_size=16), "test"),
 }
 
 
@@ -67,6 +73,10 @@ def generate(task: str, run: Path, tmp: Path) -> list[str]:
         return text_gen.write_text(run, tmp / "t.out", prompt="to", length=12, sampling=sampling, echo=lambda *a, **k: None)
     if task == "midi":
         return midi_gen.write_midi_pieces(run, tmp / "m.mid", steps=16, sampling=sampling)
+    if task == "series":
+        from seqgen.models.series_eval import forecast_series
+
+        return list(map(str, forecast_series(run, horizon=6).values))
     return classify_file(run, tmp / "nd" / "circle.ndjson", indices=[0])
 
 

@@ -1,0 +1,75 @@
+"""``seqgen data/train series``, ``seqgen evaluate`` and ``seqgen forecast`` end to end, and bad input."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from seqgen.data_prep.series_synthetic import write_synthetic_csv
+from tests.cli_helpers import assert_one_line_error, run
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("series")
+    write_synthetic_csv(folder / "syn.csv", 200)
+    result = run("train", "series", "--csv", folder / "syn.csv", "--time", "date", "--target", "value",
+                 "--model", "gru", "--preset", "tiny", "--epochs", "1", "--window", "16", "--horizon", "4",
+                 "--no-anchor", "--out", folder / "run")
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_data_series_reports_step_split_and_season(tmp_path):
+    write_synthetic_csv(tmp_path / "syn.csv", 200)
+    result = run("data", "series", tmp_path / "syn.csv", "--time", "date", "--target", "value", "--window", "32")
+    assert result.exit_code == 0, result.output
+    assert "step: daily" in result.output and "train 140, valid 30, test 30 steps" in result.output
+    assert "season" in result.output
+
+
+def test_train_evaluate_forecast(trained):
+    info = json.loads((trained / "run" / "run.json").read_text())
+    assert info["task"] == "series" and info["model"]["anchored"] is False and info["codec"]["columns"] == ["value"] and "interval" in info["record"]
+    result = run("evaluate", trained / "run")
+    assert result.exit_code == 0, result.output
+    for name in ("model (direct)", "model (autoregressive)", "naive", "linear", "MASE"):
+        assert name in result.output
+    out = trained / "forecast.csv"
+    result = run("forecast", trained / "run", "--csv", trained / "syn.csv", "--horizon", "6", "-o", out, "--plot")
+    assert result.exit_code == 0, result.output
+    assert "autoregressive" in result.output and (trained / "forecast.png").stat().st_size > 1000
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["time", "value_forecast", "low_80", "high_80"] and len(rows) == 7
+    assert rows[1][0] == "2000-07-19"  # the day after the last of 200 daily steps from 2000-01-01
+    low, mid, high = (np.array([float(r[i]) for r in rows[1:]]) for i in (2, 1, 3))
+    assert (low <= mid).all() and (mid <= high).all()
+    again = run("forecast", trained / "run", "--horizon", "6", "-o", out)
+    assert_one_line_error(again, "already exists", "--force")
+    resumed = run("train", "series", "--model", "gru", "--resume", "--out", trained / "run")
+    assert_one_line_error(resumed, "finished training after", "--epochs")
+    direct = run("forecast", trained / "run", "--horizon", "6", "--method", "direct", "-o", trained / "d.csv")
+    assert_one_line_error(direct, "--horizon 6 is beyond the 4 steps")
+
+
+def _bad(tmp_path, text):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text, options, fragments", [
+    ("t,y\n1,2\n", ["--target", "value"], ["no column 'value'", "columns are: t, y"]),
+    ("t,value\n1,2\n2,x\n", ["--target", "value"], ["line 3, column 'value'", "'x' is not a number"]),
+    ("t,value\n" + "".join(f"{i},3\n" for i in range(100)), ["--target", "value"], ["constant"]),
+    ("t,value\n" + "".join(f"{i},{i % 7}\n" for i in range(30)), ["--target", "value"], ["too short", "--window"]),
+    ("t,value\n" + "".join(f"{i},{i % 7}\n" for i in range(200)),
+     ["--target", "value", "--horizon", "30", "--valid-fraction", "0.3", "--test-fraction", "0.1"],
+     ["--horizon 30 is longer than the test part (20 steps)", "--test-fraction"]),
+], ids=["missing-column", "not-a-number", "constant", "too-short", "horizon-beyond-test"])
+def test_bad_input_is_one_clear_line(tmp_path, text, options, fragments):
+    result = run("train", "series", "--csv", _bad(tmp_path, text), "--time", "t", *options, "--window", "32",
+                 "--model", "gru", "--preset", "tiny", "--out", tmp_path / "run")
+    assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "run").exists()  # nothing written for bad input
