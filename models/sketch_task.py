@@ -168,7 +168,7 @@ class SketchTask(Task):
         return Prepared(codec, train, valid, record or {"counts": counts},
                         [f"{len(names)} categories; drawings: " + ", ".join(f"{k} {v}" for k, v in counts.items())])
 
-    def model_config(self, family, preset, codec, overrides):
+    def model_config(self, family, preset, codec, overrides, data=None):
         return sketch_classifier_config(family, **overrides)
 
     def config_to_dict(self, config) -> dict:
