@@ -27,6 +27,8 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
+from seqgen.data_prep.sketch_augment import SketchAugment
+from seqgen.data_prep.sketch_formats import ReadStats
 from seqgen.data_prep.stroke_ops import StrokePrep, prepare_splits
 from seqgen.data_prep.strokes import SketchSet
 from seqgen.models import run_dir as rd
@@ -64,6 +66,7 @@ class SharedData:
     names: list[str]
     prep: StrokePrep
     scale: float
+    stats: ReadStats  # formats read, drawings converted or skipped
 
 
 def parse_presets(text: str | Sequence[str]) -> list[str]:
@@ -81,12 +84,13 @@ def parse_presets(text: str | Sequence[str]) -> list[str]:
 
 def shared_data(source: SketchSource, prep: StrokePrep) -> SharedData:
     """Load and prepare the split once for all trials."""
-    raw = source.load()
+    stats = ReadStats()
+    raw = source.load(stats, raw=prep.raw)
     splits, scale = prepare_splits(raw, prep)
     names = check_classes(splits)
     if not len(raw["test"]):
         raise SeqgenError("the test split is empty; give more drawings per category")
-    return SharedData(splits, prepare_for_model(raw["test"], prep, scale), names, prep, scale)
+    return SharedData(splits, prepare_for_model(raw["test"], prep, scale), names, prep, scale, stats)
 
 
 def prepare_experiment_dir(out: str | Path, force: bool) -> Path:
@@ -142,14 +146,14 @@ class TrainingTimer(keras.callbacks.Callback):
 
 
 def run_trial(run: Path, data: SharedData, source: SketchSource, preset: str, batch_size: int,
-              train: TrainConfig, verbose=0) -> TrialResult:
+              train: TrainConfig, verbose=0, augment: SketchAugment | None = None) -> TrialResult:
     """Train ``preset`` with ``train.seed`` into the new run folder ``run`` and score it on the test split."""
     config = sketch_classifier_config(preset)
-    train_ds, valid_ds = sketch_datasets(data.splits, batch_size, train.seed)
+    train_ds, valid_ds = sketch_datasets(data.splits, batch_size, train.seed, augment)
     rd.prepare_run_dir(run)
     counts = {k: len(v) for k, v in data.splits.items()} | {"test": len(data.test)}
     rd.write_run_info(run, new_run_info(preset, config, data.names, data.prep, data.scale, source, batch_size,
-                                        counts, train))
+                                        counts, train, augment, data.stats))
     timer, start = TrainingTimer(), time.perf_counter()
     history = fit(lambda: build_sketch_classifier(config, len(data.names)), train_ds, valid_ds, run, train,
                   extra_callbacks=[timer], verbose=verbose)
@@ -163,7 +167,8 @@ def run_trial(run: Path, data: SharedData, source: SketchSource, preset: str, ba
 
 def run_experiment(out: str | Path, *, source: SketchSource, presets: str | Sequence[str], seeds: int = 3,
                    prep: StrokePrep = StrokePrep(), batch_size: int = 32, train: TrainConfig = TrainConfig(),
-                   force: bool = False, verbose=0, log: Callable[[str], None] | None = None) -> list[TrialResult]:
+                   force: bool = False, verbose=0, log: Callable[[str], None] | None = None,
+                   augment: SketchAugment | None = None) -> list[TrialResult]:
     """Train every preset with seeds ``train.seed .. train.seed + seeds - 1``; write tables and curves."""
     presets = parse_presets(presets)
     if seeds < 1:
@@ -171,14 +176,14 @@ def run_experiment(out: str | Path, *, source: SketchSource, presets: str | Sequ
     data = shared_data(source, prep)  # everything is validated before the folder is touched
     out = prepare_experiment_dir(out, force)
     settings = {"task": "sketch-experiment", "presets": presets, "seeds": seeds, "source": source.to_dict(),
-                "prep": prep.to_dict(), "scale": data.scale, "classes": data.names, "batch_size": batch_size,
+                "prep": prep.to_dict(), "scale": data.scale, "augment": (augment or SketchAugment.off()).to_dict(), "classes": data.names, "batch_size": batch_size,
                 "train": dataclasses.asdict(train)}
     _write_json(out / EXPERIMENT_FILE, {**settings, "finished": False})
     results = []
     for preset in presets:
         for seed in range(train.seed, train.seed + seeds):
             result = run_trial(out / f"{preset}-seed{seed}", data, source, preset, batch_size,
-                               dataclasses.replace(train, seed=seed), verbose)
+                               dataclasses.replace(train, seed=seed), verbose, augment)
             results.append(result)
             if log:
                 log(f"{preset} seed {seed}: top-1 {result.top1:.4f}  top-5 {result.top5:.4f}  "

@@ -22,9 +22,10 @@ import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import check_writable
-from seqgen.data_prep.sketch_formats import ReadStats, read_ndjson, read_npz
+from seqgen.data_prep.sketch_augment import SketchAugment
+from seqgen.data_prep.sketch_formats import ReadStats
 from seqgen.data_prep.sketch_pipeline import pad_strokes, sketch_dataset
-from seqgen.data_prep.sketch_sources import describe, file_layout, load_sketches
+from seqgen.data_prep.sketch_sources import describe, load_sketches, read_file
 from seqgen.data_prep.stroke_ops import StrokePrep, prepare_drawing, prepare_splits
 from seqgen.data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
 from seqgen.data_prep.synthetic_sketches import SHAPES, synthetic_splits
@@ -75,13 +76,13 @@ class SketchSource:
         what = "synthetic shapes" if self.synthetic else ", ".join(Path(p).name for p in self.paths)
         return f"{what} (split seed {self.seed})"
 
-    def load(self, stats: ReadStats | None = None) -> dict[str, SketchSet]:
-        """``{"train", "valid", "test"}`` raw drawings, classes sorted by name."""
+    def load(self, stats: ReadStats | None = None, raw: str = "simplify") -> dict[str, SketchSet]:
+        """``{"train", "valid", "test"}`` drawings as read, classes sorted by name (``raw``: see StrokePrep)."""
         if self.synthetic:
             return self._synthetic()
         return load_sketches(self.paths, categories=self.categories, max_categories=self.max_categories,
                              per_class=self.per_class, seed=self.seed, split_fractions=SPLIT_FRACTIONS,
-                             stats=stats)
+                             stats=stats, raw=raw)
 
     def _synthetic(self) -> dict[str, SketchSet]:
         names = sorted(SHAPES)
@@ -117,18 +118,23 @@ def prepare_for_model(sketches: SketchSet, prep: StrokePrep, scale: float) -> Sk
     return sketches.map_strokes(lambda s: prepare_drawing(s, prep, scale))
 
 
-def sketch_datasets(splits: dict[str, SketchSet], batch_size: int, seed: int = 0):
-    """``(train, valid or None)`` tf.data pipelines of prepared splits (training reshuffled per epoch)."""
-    train = sketch_dataset(splits["train"], batch_size, shuffle=True, seed=seed)
+def sketch_datasets(splits: dict[str, SketchSet], batch_size: int, seed: int = 0,
+                    augment: SketchAugment | None = None):
+    """``(train, valid or None)`` tf.data pipelines of prepared splits (training reshuffled and augmented)."""
+    train = sketch_dataset(splits["train"], batch_size, shuffle=True, seed=seed, augment=augment)
     valid = sketch_dataset(splits["valid"], batch_size) if len(splits["valid"]) else None
     return train, valid
 
 
 def new_run_info(preset: str, config: SketchClassifierConfig, names: list[str], prep: StrokePrep, scale: float,
-                 source: SketchSource, batch_size: int, counts: dict[str, int], train: TrainConfig) -> dict:
-    """``run.json`` of a new sketch run."""
+                 source: SketchSource, batch_size: int, counts: dict[str, int], train: TrainConfig,
+                 augment: SketchAugment | None = None, stats: ReadStats | None = None) -> dict:
+    """``run.json`` of a new sketch run (with the augmentation and the formats the training data came in)."""
+    read = {} if stats is None else {"formats": stats.formats, "converted": stats.converted,
+                                     "skipped_files": stats.skipped_files, "bad_numbers": stats.bad_numbers}
     return {"task": TASK, "preset": preset, "model": config.to_dict(), "classes": names, "prep": prep.to_dict(),
-            "scale": scale, "data": {"source": source.to_dict(), "batch_size": batch_size, "counts": counts},
+            "scale": scale, "augment": (augment or SketchAugment.off()).to_dict(),
+            "data": {"source": source.to_dict(), "batch_size": batch_size, "counts": counts, "read": read},
             "train": train_config_dict(train)}
 
 
@@ -143,8 +149,8 @@ def _check_resume(run: Path, info: dict, preset: str | None, source: SketchSourc
 
 def train_sketches(out: str | Path, *, source: SketchSource | None = None, preset: str | None = None,
                    prep: StrokePrep = StrokePrep(), batch_size: int = 32, train: TrainConfig = TrainConfig(),
-                   resume: bool = False, force: bool = False, strategy=None, verbose="auto",
-                   extra_callbacks=(), **model_overrides) -> Path:
+                   augment: SketchAugment | None = None, resume: bool = False, force: bool = False, strategy=None,
+                   verbose="auto", extra_callbacks=(), **model_overrides) -> Path:
     """Train a sketch classifier (``preset``, default ``default``) on ``source``; returns the run directory.
 
     On ``resume`` the run's own source, preset, preparation and scale are used (``source`` and
@@ -155,7 +161,8 @@ def train_sketches(out: str | Path, *, source: SketchSource | None = None, prese
         info = rd.read_run_info(run)
         _check_resume(run, info, preset, source)
         source, prep = SketchSource.from_dict(info["data"]["source"]), StrokePrep(**info["prep"])
-        splits, _ = prepare_splits(source.load(), prep, info["scale"])
+        splits, _ = prepare_splits(source.load(raw=prep.raw), prep, info["scale"])
+        augment = SketchAugment.from_dict(info.get("augment"))
         if splits["train"].class_names != info["classes"]:
             raise SeqgenError(f"the data of {run} now holds other categories; put the run's files back to resume")
         config, batch_size = SketchClassifierConfig.from_dict(info["model"]), info["data"]["batch_size"]
@@ -165,15 +172,17 @@ def train_sketches(out: str | Path, *, source: SketchSource | None = None, prese
             raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
         preset = preset or "default"
         config = sketch_classifier_config(preset, **model_overrides)
-        splits, scale = prepare_splits(source.load(), prep)
+        stats = ReadStats()
+        splits, scale = prepare_splits(source.load(stats, raw=prep.raw), prep)
         names = check_classes(splits)
-    train_ds, valid_ds = sketch_datasets(splits, batch_size, train.seed)
+    train_ds, valid_ds = sketch_datasets(splits, batch_size, train.seed, augment)
     if not resume:
         run = rd.prepare_run_dir(out, force=force)
         for stale in run.glob("confusion_*.png"):  # a replaced run's pictures go with it
             stale.unlink()
         counts = {k: len(v) for k, v in splits.items()}
-        rd.write_run_info(run, new_run_info(preset, config, names, prep, scale, source, batch_size, counts, train))
+        rd.write_run_info(run, new_run_info(preset, config, names, prep, scale, source, batch_size, counts, train,
+                                            augment, stats))
     num_classes = len(splits["train"].class_names)
     fit(lambda: build_sketch_classifier(config, num_classes), train_ds, valid_ds, run, train, resume=resume,
         strategy=strategy, extra_callbacks=extra_callbacks, verbose=verbose)
@@ -254,13 +263,14 @@ def run_split(info: dict, split: str) -> SketchSet:
     """One split of a run's data, re-read from its source and prepared as in training."""
     if split not in SPLITS:
         raise SeqgenError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
-    sketches = SketchSource.from_dict(info["data"]["source"]).load()[split]
+    prep = StrokePrep(**info["prep"])
+    sketches = SketchSource.from_dict(info["data"]["source"]).load(raw=prep.raw)[split]
     if sketches.class_names != info["classes"]:
         raise SeqgenError("the run's data now holds other categories than it was trained on; "
                           "put its files back as they were")
     if not len(sketches):
         raise SeqgenError(f"the {split!r} split of the run's data is empty; evaluate another split")
-    return prepare_for_model(sketches, StrokePrep(**info["prep"]), info["scale"])
+    return prepare_for_model(sketches, prep, info["scale"])
 
 
 def evaluation_report(scores: SketchScores, names: Sequence[str], split: str) -> list[str]:
@@ -299,16 +309,9 @@ def evaluate_sketch(run: str | Path, split: str | None = None, data_dir: str | N
     return "\n".join(lines + [f"confusion matrix: {written}"])
 
 
-def read_drawings(path: str | os.PathLike) -> SketchSet:
+def read_drawings(path: str | os.PathLike, raw: str = "simplify") -> SketchSet:
     """Every drawing of one sketch file, any layout (npz: train, valid then test; ndjson: by word)."""
-    layout = file_layout(path)
-    if layout == "npz":
-        return concat_sketch_sets(list(read_npz(path).values()))
-    if layout == "ndjson":
-        return read_ndjson(path)
-    from seqgen.data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow readers only when needed
-
-    return read_tfrecord(path)
+    return read_file(path, raw=raw)
 
 
 def classify_file(run: str | Path, path: str | os.PathLike, top: int = 3,
@@ -317,9 +320,10 @@ def classify_file(run: str | Path, path: str | os.PathLike, top: int = 3,
     from seqgen.generate.sketch_render import check_indices
 
     model, info = load_sketch_run(run)
-    sketches = read_drawings(path)
+    prep = StrokePrep(**info["prep"])
+    sketches = read_drawings(path, raw=prep.raw)  # raw drawings are brought to the form the run trained on
     chosen = check_indices(indices, len(sketches), str(path)) if indices else list(range(len(sketches)))
-    prepared = prepare_for_model(sketches.subset(chosen), StrokePrep(**info["prep"]), info["scale"])
+    prepared = prepare_for_model(sketches.subset(chosen), prep, info["scale"])
     probs = predict_probabilities(model, prepared)
     names, agree, known = info["classes"], 0, 0
     lines = []
