@@ -15,8 +15,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import tensorflow as tf
-
 from seqgen.data_prep.errors import SeqgenError
 
 
@@ -60,8 +58,10 @@ class SketchAugment:
         return cls(**{f.name: data.get(f.name, 0.0) for f in dataclasses.fields(cls)})
 
 
-def _drop_strokes(xy: tf.Tensor, pen: tf.Tensor, seed: tf.Tensor, rate: float) -> tuple[tf.Tensor, tf.Tensor]:
+def _drop_strokes(xy, pen, seed, rate: float):
     """Leave out whole strokes; later strokes keep their places. ``xy (n, 2)``, ``pen (n, 1)``."""
+    import tensorflow as tf  # here, so the config (and --help) never imports TensorFlow
+
     stroke_of_row = tf.cast(tf.cumsum(pen[:, 0], exclusive=True), tf.int32)  # (n,) stroke index of each row
     strokes = stroke_of_row[-1] + 1
     keep = tf.random.stateless_uniform([strokes], seed) >= rate  # (strokes,)
@@ -73,8 +73,10 @@ def _drop_strokes(xy: tf.Tensor, pen: tf.Tensor, seed: tf.Tensor, rate: float) -
     return kept - tf.concat([start, kept[:-1]], axis=0), tf.boolean_mask(pen, rows)
 
 
-def augment_drawing(strokes: tf.Tensor, seed: tf.Tensor, config: SketchAugment) -> tf.Tensor:
+def augment_drawing(strokes, seed, config: SketchAugment):
     """One prepared drawing ``(n, 3)`` changed at random (seed: int ``(2,)``); the pen column is kept."""
+    import tensorflow as tf
+
     seeds = tf.random.experimental.stateless_split(seed, 4)  # (4, 2) independent streams
     xy, pen = strokes[:, :2], strokes[:, 2:]
     if config.stroke_dropout:
@@ -91,11 +93,13 @@ def augment_drawing(strokes: tf.Tensor, seed: tf.Tensor, config: SketchAugment) 
     return tf.concat([xy, pen], axis=1)
 
 
-def augment_dataset(dataset: tf.data.Dataset, config: SketchAugment, seed: int) -> tf.data.Dataset:
+def augment_dataset(dataset, config: SketchAugment, seed: int):
     """``(strokes, label)`` elements -> ``(augmented strokes, label, original length)``.
 
     The original length is kept for bucketing, so the batches per epoch stay what they were.
     """
+    import tensorflow as tf
+
     randoms = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)  # (2,) int64 seeds
 
     def change(element, pair):
@@ -103,3 +107,28 @@ def augment_dataset(dataset: tf.data.Dataset, config: SketchAugment, seed: int) 
         return augment_drawing(strokes, pair, config), label, tf.shape(strokes)[0]
 
     return tf.data.Dataset.zip((dataset, randoms)).map(change, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+_NAMES = {"scale": "scale", "rotation": "rotation", "dropout": "stroke_dropout", "stroke_dropout": "stroke_dropout",
+          "jitter": "jitter"}
+
+
+def parse_augment(text: str) -> SketchAugment:
+    """``--augment`` text -> config: ``on`` (the defaults), ``off``, or ``scale=0.2,rotation=15,dropout=0.1,jitter=0.05``
+    (settings not named are 0)."""
+    text = text.strip().lower()
+    if text in ("on", "default"):
+        return SketchAugment()
+    if text in ("off", "none", ""):
+        return SketchAugment.off()
+    values = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if name.strip() not in _NAMES:
+            raise SeqgenError(f"--augment: unknown setting {name.strip()!r}; use on, off or "
+                              "scale=0.15,rotation=10,dropout=0.1,jitter=0.05")
+        try:
+            values[_NAMES[name.strip()]] = float(value)
+        except ValueError:
+            raise SeqgenError(f"--augment: {part.strip()!r} needs a number, e.g. rotation=10") from None
+    return dataclasses.replace(SketchAugment.off(), **values)

@@ -33,7 +33,12 @@ def selection_options(f):
 
 
 def prep_options(f):
-    """--max-length, --rdp: how drawings are prepared for a model (saved with the run)."""
+    """--max-length, --rdp, --raw, --augment: how drawings are prepared for a model (saved with the run)."""
+    f = click.option("--augment", default="on", show_default=True,
+                     help="Vary training drawings at random: on, off, or e.g. "
+                          "scale=0.15,rotation=10,dropout=0.1,jitter=0.05 (never at evaluation).")(f)
+    f = click.option("--raw", type=click.Choice(["simplify", "keep"]), default="simplify", show_default=True,
+                     help="Raw screen-pixel drawings: simplify them as Google made the 0-255 set, or keep them.")(f)
     f = click.option("--rdp", type=click.FloatRange(min=0), default=0.0, show_default=True,
                      help="Simplify strokes (Ramer-Douglas-Peucker tolerance in pixels; 0 = off).")(f)
     return click.option("--max-length", type=click.IntRange(min=1), default=250, show_default=True,
@@ -51,10 +56,16 @@ def make_source(paths, synthetic, categories, max_categories, per_class, split_s
                         per_class=per_class, seed=split_seed)
 
 
-def make_prep(max_length, rdp):
+def make_prep(max_length, rdp, raw="simplify"):
     from seqgen.data_prep.stroke_ops import StrokePrep
 
-    return StrokePrep(rdp_epsilon=rdp, max_length=max_length)
+    return StrokePrep(rdp_epsilon=rdp, max_length=max_length, raw=raw)
+
+
+def make_augment(text):
+    from seqgen.data_prep.sketch_augment import parse_augment
+
+    return parse_augment(text)
 
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
@@ -89,7 +100,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
     @selection_options
     @prep_options
     def sketch_train(batch_size, out, resume, force, train, preset, data, synthetic, categories, max_categories,
-                     per_class, split_seed, max_length, rdp) -> None:
+                     per_class, split_seed, max_length, rdp, raw, augment) -> None:
         """Train a sketch classifier; on --resume the run's own data and settings are used.
 
         Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
@@ -98,8 +109,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         run = train_sketches(out, source=make_source(data, synthetic, categories, max_categories, per_class,
                                                      split_seed),
-                             preset=preset, prep=make_prep(max_length, rdp), batch_size=batch_size,
-                             train=train, resume=resume, force=force)
+                             preset=preset, prep=make_prep(max_length, rdp, raw), batch_size=batch_size,
+                             train=train, augment=make_augment(augment), resume=resume, force=force)
         click.echo(f"trained a sketch classifier; run saved in {run}. Next: seqgen sketch evaluate {run}")
 
     @sketch.command("evaluate")
@@ -144,7 +155,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         """
         from seqgen.data_prep.files import check_writable
         from seqgen.generate.sketch_render import check_indices, sketches_png
-        from seqgen.models.sketch_task import read_drawings
+        from seqgen.data_prep.sketch_sources import read_file as read_drawings  # no TensorFlow for drawing
 
         check_writable(out, force)  # refused before reading anything
         sketches = read_drawings(file)
@@ -170,7 +181,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
     @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for runs, tables and plot.")
     @click.option("--force", is_flag=True, help="Replace an earlier experiment in --out.")
     def sketch_experiment(data, synthetic, categories, max_categories, per_class, split_seed, presets, seeds, seed,
-                          epochs, batch_size, learning_rate, patience, seconds, max_length, rdp, out, force) -> None:
+                          epochs, batch_size, learning_rate, patience, seconds, max_length, rdp, raw, augment, out,
+                          force) -> None:
         """Train each preset with each seed on one split; write a comparison table and learning curves.
 
         Example: seqgen sketch experiment --data quickdraw/ --max-categories 20 --models textbook,default --out exp
@@ -187,7 +199,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
             raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
         train = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience or epochs, seed=seed,
                             time_budget_s=seconds)
-        results = run_experiment(out, source=source, presets=presets, seeds=seeds, prep=make_prep(max_length, rdp),
-                                 batch_size=batch_size, train=train, force=force, log=click.echo)
+        results = run_experiment(out, source=source, presets=presets, seeds=seeds,
+                                 prep=make_prep(max_length, rdp, raw), batch_size=batch_size, train=train,
+                                 force=force, log=click.echo, augment=make_augment(augment))
         click.echo(markdown_table(summary_rows(results)))
         click.echo(f"written: {', '.join(str(Path(out) / n) for n in (TABLE_MD, TABLE_CSV, CURVES_PNG))}")
