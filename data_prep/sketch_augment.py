@@ -114,8 +114,8 @@ _NAMES = {"scale": "scale", "rotation": "rotation", "dropout": "stroke_dropout",
 
 
 def parse_augment(text: str) -> SketchAugment:
-    """``--augment`` text -> config: ``on`` (the defaults), ``off``, or ``scale=0.2,rotation=15,dropout=0.1,jitter=0.05``
-    (settings not named are 0)."""
+    """``--augment`` text -> config: ``on`` (the defaults), ``off``, or
+    ``scale=0.2,rotation=15,dropout=0.1,jitter=0.05`` (settings not named are 0)."""
     text = text.strip().lower()
     if text in ("on", "default"):
         return SketchAugment()

@@ -67,7 +67,9 @@ class ReadStats:
                          "Google's recipe, origin, scale to 255, 1-px resampling, RDP 2.0)")
         counts = {k: v for k, v in dataclasses.asdict(self).items() if isinstance(v, int) and v and k != "converted"}
         if counts:
-            lines.append("skipped: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+            labels = {"bad_numbers": "drawings with NaN, infinite, null or absurd (> 1e6) coordinates"}
+            lines.append("skipped: " + ", ".join(f"{v} {labels.get(k, k.replace('_', ' '))}"
+                                                 for k, v in counts.items()))
         if self.skipped_files:
             lines.append(f"files skipped: {len(self.skipped_files)}")
             lines += [f"  {path}: {reason}" for path, reason in self.skipped_files]

@@ -176,7 +176,8 @@ def run_experiment(out: str | Path, *, source: SketchSource, presets: str | Sequ
     data = shared_data(source, prep)  # everything is validated before the folder is touched
     out = prepare_experiment_dir(out, force)
     settings = {"task": "sketch-experiment", "presets": presets, "seeds": seeds, "source": source.to_dict(),
-                "prep": prep.to_dict(), "scale": data.scale, "augment": (augment or SketchAugment.off()).to_dict(), "classes": data.names, "batch_size": batch_size,
+                "prep": prep.to_dict(), "scale": data.scale, "augment": (augment or SketchAugment.off()).to_dict(),
+                "classes": data.names, "batch_size": batch_size,
                 "train": dataclasses.asdict(train)}
     _write_json(out / EXPERIMENT_FILE, {**settings, "finished": False})
     results = []
