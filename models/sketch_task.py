@@ -27,7 +27,7 @@ from seqgen.data_prep.sketch_formats import ReadStats
 from seqgen.data_prep.sketch_pipeline import pad_strokes, sketch_dataset
 from seqgen.data_prep.sketch_sources import describe, load_sketches, read_file
 from seqgen.data_prep.stroke_ops import StrokePrep, prepare_drawing, prepare_splits
-from seqgen.data_prep.strokes import SPLITS, SketchSet, concat_sketch_sets
+from seqgen.data_prep.strokes import SPLITS, SketchSet
 from seqgen.data_prep.synthetic_sketches import SHAPES, synthetic_splits
 from seqgen.models import run_dir as rd
 from seqgen.models.sketch_classifier import SketchClassifierConfig, build_sketch_classifier, sketch_classifier_config
