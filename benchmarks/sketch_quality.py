@@ -49,6 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--study", choices=("presets", "formats"), default="presets",
                         help="presets: compare models; formats: raw vs simplified, augmentation on/off")
     parser.add_argument("--model", default="default", help="the preset trained by --study formats")
+    parser.add_argument("--augment", default="off", help="--study presets: augmentation (off, on, or settings)")
     return parser.parse_args(argv)
 
 
@@ -58,10 +59,12 @@ def category_counts(text: str) -> list[int | None]:
 
 
 def run_size(args: argparse.Namespace, count: int | None, out: Path) -> list[dict]:
+    from seqgen.data_prep.sketch_augment import parse_augment
     from seqgen.models.sketch_experiment import run_experiment, summary_rows
     from seqgen.models.sketch_task import SketchSource
     from seqgen.models.train import TrainConfig
 
+    augment = parse_augment(args.augment)
     data = args.data or shared_file("quickdraw_simplified")
     source = SketchSource(paths=(data,), max_categories=count) if data else SketchSource(
         synthetic=True, max_categories=count, per_class=20)
@@ -69,11 +72,11 @@ def run_size(args: argparse.Namespace, count: int | None, out: Path) -> list[dic
                         time_budget_s=args.seconds)
     label = "all" if count is None else str(count)
     print(f"\n== {label} categories of {source.describe()}: {args.models}, {args.seeds} seed(s), "
-          f"{args.epochs} epoch(s)")
+          f"{args.epochs} epoch(s), augmentation {augment.to_dict() if augment.enabled else 'off'}")
     results = run_experiment(out / f"categories-{label}", source=source, presets=args.models, seeds=args.seeds,
-                             batch_size=args.batch_size, train=train, force=args.force, log=print)
+                             batch_size=args.batch_size, train=train, force=args.force, log=print, augment=augment)
     classes = len(json.loads((out / f"categories-{label}" / "experiment.json").read_text())["classes"])
-    return [{"categories": classes, "model": r["model"], "seeds": r["seeds"],
+    return [{"categories": classes, "model": r["model"], "augment": args.augment, "seeds": r["seeds"],
              "top1": f"{r['top1_mean']:.4f} +- {r['top1_std']:.4f}",
              "top5": f"{r['top5_mean']:.4f} +- {r['top5_std']:.4f}",
              "params": f"{r['params']:,}", "epochs": f"{r['epochs']:.1f}", "train_s": f"{r['train_seconds']:.1f}",
