@@ -49,6 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--study", choices=("presets", "formats"), default="presets",
                         help="presets: compare models; formats: raw vs simplified, augmentation on/off")
     parser.add_argument("--model", default="default", help="the preset trained by --study formats")
+    parser.add_argument("--cases", default="plain,augment,raw",
+                        help="--study formats: which of simplified (plain), simplified+augment, raw to train")
     parser.add_argument("--augment", default="off", help="--study presets: augmentation (off, on, or settings)")
     return parser.parse_args(argv)
 
@@ -152,8 +154,9 @@ def run_formats(args: argparse.Namespace, out: Path) -> None:
     paired = paired_folder(raw_dir, simplified_dir, out / "paired-simplified")
     train = TrainConfig(epochs=args.epochs, patience=args.epochs, learning_rate=args.learning_rate,
                         time_budget_s=args.seconds)
-    cases = [("simplified", paired, SketchAugment.off()), ("simplified", paired, SketchAugment()),
-             ("raw", raw_dir, SketchAugment.off())]
+    cases = {"plain": ("simplified", paired, SketchAugment.off()), "augment": ("simplified", paired, SketchAugment()),
+             "raw": ("raw", raw_dir, SketchAugment.off())}
+    cases = [cases[c.strip()] for c in args.cases.split(",") if c.strip()]
     rows = []
     for name, folder, augment in cases:
         label = f"{name}-{'augment' if augment.enabled else 'plain'}"
