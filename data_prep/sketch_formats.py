@@ -53,8 +53,8 @@ class ReadStats:
     formats: dict = dataclasses.field(default_factory=dict)  # files read per format, e.g. {"ndjson raw": 3}
     skipped_files: list = dataclasses.field(default_factory=list)  # (path, reason) of files left out
 
-    def add_format(self, name: str) -> None:
-        self.formats[name] = self.formats.get(name, 0) + 1
+    def add_format(self, name: str, files: int = 1) -> None:
+        self.formats[name] = self.formats.get(name, 0) + files
 
     def summary(self) -> str:
         """A few lines: formats read, drawings skipped, files skipped with reasons; '' when nothing to say."""

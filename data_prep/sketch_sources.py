@@ -1,6 +1,9 @@
 """Find sketch files, tell their layout, and load them into train/valid/test SketchSets.
 
-Entry points for the CLI: :func:`detect_layout`, :func:`load_sketches` and :func:`describe`.
+Entry points for the CLI: :func:`detect_layout`, :func:`load_sketches`, :func:`read_file` and
+:func:`describe`. Each file's format (raw or simplified ndjson, stroke-3 npz, TFRecord stroke-3 or
+unit-box) is told apart and brought to QuickDraw's simplified 0-255 form (see ``raw``); files of a
+folder that are empty or unreadable are skipped and listed in ``ReadStats.skipped_files``.
 Layouts: ``npz`` (sketch-rnn, split in the files), ``ndjson`` (QuickDraw, split here with a seed),
 ``tfrecord`` (the TensorFlow tutorial's; the split is read from the file name, see
 :func:`load_sketches`).

@@ -95,17 +95,17 @@ def _unit_box(strokes: list[np.ndarray]) -> bool:
                                  for s in strokes)
 
 
-def _to_simplified_scale(strokes: list[np.ndarray], raw: str, stats: ReadStats) -> list[np.ndarray]:
+def _to_simplified_scale(strokes: list[np.ndarray], raw: str, stats: ReadStats, files: int) -> list[np.ndarray]:
     """Unit-box inks scaled by 255 (``raw="simplify"``); stroke-3 files as they are."""
     if raw not in RAW_MODES:
         raise SeqgenError(f"raw must be one of {', '.join(RAW_MODES)}, got {raw!r}")
     if not _unit_box(strokes):
-        stats.add_format("tfrecord stroke-3")
+        stats.add_format("tfrecord stroke-3", files)
         return strokes
     if raw == "keep":
-        stats.add_format("tfrecord unit-box")
+        stats.add_format("tfrecord unit-box", files)
         return strokes
-    stats.add_format("tfrecord unit-box (scaled to 255 here)")
+    stats.add_format("tfrecord unit-box (scaled to 255 here)", files)
     stats.converted += len(strokes)
     factor = np.array([SIMPLIFIED_SIZE, SIMPLIFIED_SIZE, 1.0], np.float32)
     return [s * factor for s in strokes]
@@ -131,7 +131,7 @@ def read_tfrecord(paths: str | os.PathLike | Sequence[str | os.PathLike], stats:
         strokes += file_strokes
         labels.append(file_labels)
     label_array = np.concatenate(labels)
-    strokes = _to_simplified_scale(strokes, raw, stats)
+    strokes = _to_simplified_scale(strokes, raw, stats, len(paths))
     if not strokes:  # an empty split is fine when the sidecar says what the classes are
         if names is None:
             raise SeqgenError(f"{paths[0]}: no records and no .classes sidecar; remove the file")
