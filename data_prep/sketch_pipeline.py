@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.sketch_augment import SketchAugment, augment_dataset
 from seqgen.data_prep.strokes import SketchSet
 
 
@@ -62,17 +63,23 @@ def sketch_dataset(
     bucket_boundaries: Sequence[int] | str | None = "auto",
     drop_remainder: bool = False,
     repeat: bool = False,
+    augment: SketchAugment | None = None,
 ) -> tf.data.Dataset:
     """Batches of ``(strokes (batch, time, 3) float32, labels (batch,) int32)``, zero-padded.
 
     ``shuffle`` reshuffles every epoch from ``seed`` (the whole set is the buffer: sketches are
     small). ``bucket_boundaries``: "auto" (length quantiles), explicit lengths, or None for plain
     padded batches in order. Bucketing mixes the order of batches but never crops a drawing.
+    ``augment`` (training only) changes each drawing at random, from ``seed``
+    (:mod:`data_prep.sketch_augment`); buckets go by the drawings' original lengths.
     """
     if batch_size < 1:
         raise SeqgenError(f"batch_size must be at least 1, got {batch_size}")
     if len(sketches) == 0:
         raise SeqgenError("no drawings to make a dataset of; check the data and the filters")
+    if not all(np.isfinite(s).all() for s in sketches.strokes):
+        raise SeqgenError("the drawings hold NaN or infinite values; refused (the readers drop such drawings: "
+                          "check the data with 'seqgen data sketches')")
     labels = tf.constant(sketches.labels.astype(np.int32))
     dataset = tf.data.Dataset.from_tensor_slices((_ragged(sketches), labels))
     # Each element is a dense (n, 3) drawing; the ragged slice may arrive ragged, so make sure.
@@ -81,6 +88,10 @@ def sketch_dataset(
         dataset = dataset.shuffle(len(sketches), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         dataset = dataset.repeat()
+    augmenting = augment is not None and augment.enabled
+    if augmenting:  # elements become (strokes, label, original length)
+        dataset = augment_dataset(dataset, augment, seed)
+    shapes = ([None, 3], [], []) if augmenting else ([None, 3], [])
     if isinstance(bucket_boundaries, str):
         if bucket_boundaries != "auto":
             raise SeqgenError(f"bucket_boundaries must be 'auto', a list of lengths or None, "
@@ -89,15 +100,16 @@ def sketch_dataset(
     batches = _batch_count(sketches.lengths(), bucket_boundaries or [], batch_size, drop_remainder)
     if bucket_boundaries:
         dataset = dataset.bucket_by_sequence_length(
-            element_length_func=lambda x, y: tf.shape(x)[0],
+            element_length_func=lambda x, y, *n: n[0] if n else tf.shape(x)[0],
             bucket_boundaries=list(bucket_boundaries),
             bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
-            padded_shapes=([None, 3], []),
+            padded_shapes=shapes,
             drop_remainder=drop_remainder,
         )
     else:
-        dataset = dataset.padded_batch(batch_size, padded_shapes=([None, 3], []),
-                                       drop_remainder=drop_remainder)
+        dataset = dataset.padded_batch(batch_size, padded_shapes=shapes, drop_remainder=drop_remainder)
+    if augmenting:
+        dataset = dataset.map(lambda x, y, n: (x, y))
     if not repeat:  # a known length lets Keras show progress and not warn at the first epoch's end
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,6 +1,9 @@
 """Find sketch files, tell their layout, and load them into train/valid/test SketchSets.
 
-Entry points for the CLI: :func:`detect_layout`, :func:`load_sketches` and :func:`describe`.
+Entry points for the CLI: :func:`detect_layout`, :func:`load_sketches`, :func:`read_file` and
+:func:`describe`. Each file's format (raw or simplified ndjson, stroke-3 npz, TFRecord stroke-3 or
+unit-box) is told apart and brought to QuickDraw's simplified 0-255 form (see ``raw``); files of a
+folder that are empty or unreadable are skipped and listed in ``ReadStats.skipped_files``.
 Layouts: ``npz`` (sketch-rnn, split in the files), ``ndjson`` (QuickDraw, split here with a seed),
 ``tfrecord`` (the TensorFlow tutorial's; the split is read from the file name, see
 :func:`load_sketches`).
@@ -72,27 +75,51 @@ def file_layout(path: str | os.PathLike) -> str:
                       ".ndjson or the tutorial's .tfrecord files")
 
 
-def detect_layout(path: str | os.PathLike) -> tuple[str, list[Path]]:
-    """A file or a folder of sketch files -> (layout, files); a folder must hold one layout only."""
+def _folder_files(path: Path, skipped: list | None) -> tuple[str, list[Path]]:
+    """The sketch files of a folder and their one layout; bad files go to ``skipped`` (or raise)."""
+    found: dict[str, list[Path]] = {}
+    for child in sorted(path.iterdir()):
+        layout = layout_by_name(child) if child.is_file() and not child.name.startswith(".") else None
+        if not layout:
+            continue
+        try:
+            if child.stat().st_size == 0:
+                raise SeqgenError(f"{child}: the file is empty")
+            file_layout(child)  # a mis-named file is reported before any reading
+        except (SeqgenError, OSError) as exc:
+            if skipped is None:
+                raise SeqgenError(f"{exc}") from exc
+            skipped.append((str(child), _reason(exc, child)))
+            continue
+        found.setdefault(layout, []).append(child)
+    if not found:
+        raise SeqgenError(f"{path}: no readable .npz, .ndjson or .tfrecord files in the folder"
+                          + (f" ({len(skipped)} skipped, e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else ""))
+    if len(found) > 1:
+        raise SeqgenError(f"{path}: the folder mixes layouts ({', '.join(sorted(found))}); "
+                          "keep one layout per folder")
+    (layout, files), = found.items()
+    return layout, files
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """An error's message without the leading file name (the report names the file already)."""
+    text = str(exc)
+    return text[len(str(path)) + 2:] if text.startswith(f"{path}: ") else text
+
+
+def detect_layout(path: str | os.PathLike, skipped: list | None = None) -> tuple[str, list[Path]]:
+    """A file or a folder of sketch files -> (layout, files); a folder must hold one layout only.
+
+    With ``skipped`` (a list), empty or unreadable files of a folder are appended to it as
+    ``(path, reason)`` instead of failing the whole folder; a file named directly always fails.
+    """
     path = Path(path)
     if path.is_file():
         return file_layout(path), [path]
     if not path.is_dir():
         raise SeqgenError(f"{path}: no such file or folder; check the path")
-    found: dict[str, list[Path]] = {}
-    for child in sorted(path.iterdir()):
-        layout = layout_by_name(child) if child.is_file() and not child.name.startswith(".") else None
-        if layout:
-            found.setdefault(layout, []).append(child)
-    if not found:
-        raise SeqgenError(f"{path}: no .npz, .ndjson or .tfrecord files in the folder")
-    if len(found) > 1:
-        raise SeqgenError(f"{path}: the folder mixes layouts ({', '.join(sorted(found))}); "
-                          "keep one layout per folder")
-    (layout, files), = found.items()
-    for file in files:
-        file_layout(file)  # a mis-named file is reported before any reading
-    return layout, files
+    return _folder_files(path, skipped)
 
 
 def _split_hint(path: Path) -> str | None:
@@ -100,21 +127,41 @@ def _split_hint(path: Path) -> str | None:
     return next((split for hint, split in _SPLIT_HINTS if hint in name), None)
 
 
-def _load_npz(files: list[Path], wanted: set[str]) -> dict[str, SketchSet]:
+def _read_each(files: list[Path], read, stats: ReadStats, skippable: set[Path]) -> list:
+    """``read(file)`` for every file; a SeqgenError of a file found in a folder skips it (listed in stats)."""
+    parts = []
+    for file in files:
+        try:
+            parts.append(read(file))
+        except SeqgenError as exc:
+            if file not in skippable:
+                raise
+            stats.skipped_files.append((str(file), _reason(exc, file)))
+    if not parts and files:
+        path, reason = stats.skipped_files[-1]
+        raise SeqgenError(f"no file could be read ({len(files)} tried; {path}: {reason})")
+    return parts
+
+
+def _load_npz(files: list[Path], wanted: set[str], stats: ReadStats, skippable: set[Path]) -> dict[str, SketchSet]:
     """Per-category files; categories not wanted are not even opened."""
     stems = [f.stem for f in files]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise SeqgenError(f"category {duplicates[0]!r} comes from more than one .npz file; pass one")
-    parts = [read_npz(f) for f in files if f.stem in wanted]
+    parts = _read_each([f for f in files if f.stem in wanted], lambda f: read_npz(f, stats=stats), stats, skippable)
     if not parts:
         return {split: SketchSet.empty([]) for split in SPLITS}
     return {split: concat_sketch_sets([p[split] for p in parts]) for split in SPLITS}
 
 
-def _load_tfrecord(files: list[Path], fractions: Sequence[float], seed: int) -> dict[str, SketchSet]:
+def _load_tfrecord(files: list[Path], fractions: Sequence[float], seed: int, stats: ReadStats,
+                   raw: str) -> dict[str, SketchSet]:
     """Split from the names (train/valid|eval/test); unnamed files are split with ``fractions``."""
-    from seqgen.data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow only when needed
+    from seqgen.data_prep.sketch_tfrecord import read_tfrecord as read_all  # TensorFlow only when needed
+
+    def read_tfrecord(group):
+        return read_all(group, stats=stats, raw=raw)
 
     hints = {f: _split_hint(f) for f in files}
     if all(h is None for h in hints.values()):
@@ -157,6 +204,7 @@ def load_sketches(
     recognized_only: bool = False,
     split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
     stats: ReadStats | None = None,
+    raw: str = "simplify",
 ) -> dict[str, SketchSet]:
     """Files or folders of one layout -> ``{"train", "valid", "test"}``, classes sorted by name.
 
@@ -164,6 +212,9 @@ def load_sketches(
     test are capped in proportion to ``split_fractions``. ndjson (and TFRecords whose names carry
     no split) are split with ``split_fractions`` and ``seed``; TFRecords named ``train``/``eval``
     without a ``test`` file get their eval set halved into valid and test, as in the tutorial.
+    Each file's format is told apart (``stats.formats``); ``raw`` says what becomes of raw
+    drawings (see :class:`data_prep.stroke_ops.StrokePrep`). Empty or unreadable files found in
+    a folder are skipped and listed in ``stats.skipped_files``; a file named directly must read.
     """
     if len(split_fractions) != 3 or min(split_fractions) < 0 or not math.isclose(sum(split_fractions), 1.0):
         raise SeqgenError(f"split fractions must be three numbers >= 0 summing to 1, got {split_fractions}")
@@ -172,28 +223,41 @@ def load_sketches(
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not paths:
         raise SeqgenError("no sketch files given")
-    detected = [detect_layout(p) for p in paths]
+    stats = stats if stats is not None else ReadStats()
+    detected = [detect_layout(p, stats.skipped_files) for p in paths]
     layouts = sorted({layout for layout, _ in detected})
     if len(layouts) > 1:
         raise SeqgenError(f"the inputs mix layouts ({', '.join(layouts)}); load one layout at a time")
     files = list(dict.fromkeys(f for _, fs in detected for f in fs))
-    stats = stats if stats is not None else ReadStats()
+    skippable = {f for p in paths if Path(p).is_dir() for f in files if f.parent == Path(p)}
     if layouts[0] == "npz":
         wanted = _select_classes(sorted({f.stem for f in files}), categories, max_categories)
-        splits = _load_npz(files, set(wanted))
+        splits = _load_npz(files, set(wanted), stats, skippable)
     elif layouts[0] == "ndjson":
         cap = None if per_class is None else math.ceil(per_class / max(split_fractions[0], 1e-9))
-        merged = concat_sketch_sets([read_ndjson(f, recognized_only=recognized_only, max_per_class=cap,
-                                                 stats=stats) for f in files])
+        merged = concat_sketch_sets(_read_each(files, lambda f: read_ndjson(
+            f, recognized_only=recognized_only, max_per_class=cap, stats=stats, raw=raw), stats, skippable))
         splits = dict(zip(SPLITS, merged.split(split_fractions, seed)))
     else:
-        splits = _load_tfrecord(files, split_fractions, seed)
+        splits = _load_tfrecord(files, split_fractions, seed, stats, raw)
     names = _select_classes(splits["train"].class_names, categories, max_categories)
     splits = {k: v.with_classes(names) for k, v in splits.items()}
     empty = [n for n, count in zip(names, splits["train"].class_counts()) if count == 0]
     if empty:
         raise SeqgenError(f"category {empty[0]!r} has no training drawings; drop it or add data")
     return cap_splits(splits, per_class, split_fractions, seed)
+
+
+def read_file(path: str | os.PathLike, stats: ReadStats | None = None, raw: str = "simplify") -> SketchSet:
+    """Every drawing of one sketch file, any layout (npz: train, valid then test; ndjson: by word)."""
+    layout = file_layout(path)
+    if layout == "npz":
+        return concat_sketch_sets(list(read_npz(path, stats=stats).values()))
+    if layout == "ndjson":
+        return read_ndjson(path, stats=stats, raw=raw)
+    from seqgen.data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow readers only when needed
+
+    return read_tfrecord(path, stats=stats, raw=raw)
 
 
 def cap_splits(splits: dict[str, SketchSet], per_class: int | None, fractions: Sequence[float],

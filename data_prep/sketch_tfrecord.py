@@ -14,6 +14,10 @@ to a unit box, the first point dropped, with a stroke-end column; so the columns
 ``(dx, dy, pen_lifted)`` as here. What :func:`write_tfrecord` stores is exactly our stroke-3 rows,
 float32, NOT rescaled (the first row is the offset from the origin), so reading a written file
 gives back the same arrays. Scaling is a preprocessing step (:mod:`data_prep.stroke_ops`).
+
+The two are told apart per read: when every drawing fits a box of side UNIT_BOX, the file holds
+the tutorial's unit-box inks, and (unless ``raw="keep"``) they are scaled by 255 to match
+QuickDraw's simplified drawings, which everything else is brought to.
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
-from seqgen.data_prep.strokes import SketchSet, canonical_stroke3
+from seqgen.data_prep.sketch_formats import ReadStats, valid_numbers
+from seqgen.data_prep.stroke_ops import RAW_MODES, SIMPLIFIED_SIZE
+from seqgen.data_prep.strokes import SketchSet, canonical_stroke3, stroke3_to_lines
+
+UNIT_BOX = 1.5  # drawings all within a box this size are the tutorial's unit-box inks
 
 _SHARD = re.compile(r"-\d+-of-\d+$")
 _FEATURES = {
@@ -51,8 +59,11 @@ def _read_classes(path: Path) -> list[str] | None:
     return [name.strip() for name in sidecar.read_text(encoding="utf-8").splitlines() if name.strip()]
 
 
-def _parse_file(path: Path, batch_size: int = 1024) -> tuple[list[np.ndarray], np.ndarray]:
-    """All records of one file -> (drawings, labels), parsing a batch of records at a time."""
+def _parse_file(path: Path, stats: ReadStats, batch_size: int = 1024) -> tuple[list[np.ndarray], np.ndarray]:
+    """All records of one file -> (drawings, labels), parsing a batch of records at a time.
+
+    Drawings with bad numbers are dropped and counted in ``stats``.
+    """
     dataset = tf.data.TFRecordDataset(str(path)).batch(batch_size)
     strokes: list[np.ndarray] = []
     labels = []
@@ -64,10 +75,12 @@ def _parse_file(path: Path, batch_size: int = 1024) -> tuple[list[np.ndarray], n
             if shapes.min() < 0 or values.size != int(np.prod(shapes, axis=1).sum()):
                 raise SeqgenError(f"{path}: 'ink' sizes do not match 'shape'; the file is damaged")
             inks = np.split(values, np.cumsum(np.prod(shapes, axis=1))[:-1])
-            for ink, shape in zip(inks, shapes):
+            good = np.array([valid_numbers(ink) for ink in inks], dtype=bool)
+            stats.bad_numbers += int((~good).sum())
+            for ink, shape in zip([ink for ink, ok in zip(inks, good) if ok], shapes[good]):
                 where = f"{path} record {len(strokes)}"
                 strokes.append(canonical_stroke3(ink.reshape(shape), where))
-            labels.append(parsed["class_index"].numpy()[:, 0])
+            labels.append(parsed["class_index"].numpy()[good, 0])
     except tf.errors.DataLossError as exc:
         raise SeqgenError(f"{path}: not a TFRecord file (or a truncated one); check the path") from exc
     except tf.errors.InvalidArgumentError as exc:
@@ -76,11 +89,35 @@ def _parse_file(path: Path, batch_size: int = 1024) -> tuple[list[np.ndarray], n
     return strokes, np.concatenate(labels + [np.zeros(0, np.int64)])
 
 
-def read_tfrecord(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> SketchSet:
+def _unit_box(strokes: list[np.ndarray]) -> bool:
+    """Every drawing fits a UNIT_BOX square: the tutorial's unit-box inks, not 0..255 stroke-3."""
+    return bool(strokes) and all(np.ptp(np.concatenate(stroke3_to_lines(s)), axis=0).max() <= UNIT_BOX
+                                 for s in strokes)
+
+
+def _to_simplified_scale(strokes: list[np.ndarray], raw: str, stats: ReadStats, files: int) -> list[np.ndarray]:
+    """Unit-box inks scaled by 255 (``raw="simplify"``); stroke-3 files as they are."""
+    if raw not in RAW_MODES:
+        raise SeqgenError(f"raw must be one of {', '.join(RAW_MODES)}, got {raw!r}")
+    if not _unit_box(strokes):
+        stats.add_format("tfrecord stroke-3", files)
+        return strokes
+    if raw == "keep":
+        stats.add_format("tfrecord unit-box", files)
+        return strokes
+    stats.add_format("tfrecord unit-box (scaled to 255 here)", files)
+    stats.converted += len(strokes)
+    factor = np.array([SIMPLIFIED_SIZE, SIMPLIFIED_SIZE, 1.0], np.float32)
+    return [s * factor for s in strokes]
+
+
+def read_tfrecord(paths: str | os.PathLike | Sequence[str | os.PathLike], stats: ReadStats | None = None,
+                  raw: str = "simplify") -> SketchSet:
     """One TFRecord file, or shards sharing one sidecar, -> SketchSet.
 
     Without a sidecar the classes are named ``class_0``, ``class_1``, ...
     """
+    stats = stats if stats is not None else ReadStats()
     paths = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
     strokes, labels = [], []
     names = None
@@ -90,10 +127,11 @@ def read_tfrecord(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> Ske
             raise SeqgenError(f"{classes_path(path)}: lists other classes than the other shards' "
                               "sidecar; read the files separately")
         names = names or file_names
-        file_strokes, file_labels = _parse_file(path)
+        file_strokes, file_labels = _parse_file(path, stats)
         strokes += file_strokes
         labels.append(file_labels)
     label_array = np.concatenate(labels)
+    strokes = _to_simplified_scale(strokes, raw, stats, len(paths))
     if not strokes:  # an empty split is fine when the sidecar says what the classes are
         if names is None:
             raise SeqgenError(f"{paths[0]}: no records and no .classes sidecar; remove the file")

@@ -19,6 +19,9 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.strokes import SketchSet, canonical_stroke3, lines_to_stroke3, stroke3_to_lines
 
 LONG_MODES = ("crop", "drop")
+RAW_MODES = ("simplify", "keep")  # what becomes of raw (screen-pixel) drawings; see StrokePrep.raw
+SIMPLIFIED_SIZE = 255.0  # Google's simplified drawings fit a 0..255 box
+GOOGLE_RDP_EPSILON = 2.0  # the RDP tolerance Google used for the simplified set
 
 
 def rdp_mask(points: np.ndarray, epsilon: float) -> np.ndarray:
@@ -59,6 +62,33 @@ def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
     return points[rdp_mask(points, epsilon)]
 
 
+def resample_polyline(points: np.ndarray, spacing: float = 1.0) -> np.ndarray:
+    """Points every ``spacing`` along a polyline ``(k, 2)`` (its last point kept), ``(k', 2)`` float64."""
+    points = np.asarray(points, dtype=np.float64)
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])  # (k,) distance along it
+    if len(points) < 2 or arc[-1] == 0.0:  # a dot: first and last point, as Google's simplified set keeps it
+        return points[[0, -1]]
+    at = np.arange(int(np.floor(arc[-1] / spacing)) + 1) * spacing
+    if at[-1] < arc[-1]:
+        at = np.append(at, arc[-1])
+    return np.column_stack([np.interp(at, arc, points[:, 0]), np.interp(at, arc, points[:, 1])])
+
+
+def google_simplify(lines: list[np.ndarray]) -> list[np.ndarray]:
+    """Google's recipe that made QuickDraw's simplified drawings from the raw ones.
+
+    Align the drawing to the origin, scale it uniformly so its larger side is 255, resample
+    every stroke at 1-pixel spacing, simplify it with RDP (epsilon 2.0), round to whole pixels.
+    Reproduces the published simplified drawings (see benchmarks/RESULTS.md for the agreement).
+    """
+    lines = [np.asarray(line, dtype=np.float64)[:, :2] for line in lines]
+    points = np.concatenate(lines)
+    low = points.min(axis=0)
+    extent = float((points.max(axis=0) - low).max())
+    factor = SIMPLIFIED_SIZE / extent if extent > 0 else 1.0
+    return [np.round(rdp(resample_polyline((line - low) * factor), GOOGLE_RDP_EPSILON)) for line in lines]
+
+
 def simplify_stroke3(strokes: np.ndarray, epsilon: float) -> np.ndarray:
     """RDP on each stroke of a stroke-3 drawing (in its own units); returns stroke-3 float32."""
     return lines_to_stroke3([rdp(line, epsilon) for line in stroke3_to_lines(strokes)])
@@ -92,6 +122,9 @@ def normalizing_scale(sketches: SketchSet) -> float:
     if len(sketches) == 0:
         raise SeqgenError("cannot compute the offset scale of an empty training set")
     offsets = np.concatenate([s[:, :2] for s in sketches.strokes]).astype(np.float64)
+    if not np.isfinite(offsets).all():  # readers drop such drawings; anything else is refused, not trained on
+        raise SeqgenError("the training drawings hold NaN or infinite offsets; training refused: "
+                          "check the data with 'seqgen data sketches'")
     scale = float(np.std(offsets))
     return scale if scale > 0 else 1.0  # all offsets zero: nothing to scale
 
@@ -112,6 +145,7 @@ class StrokePrep:
     long_mode: str = "crop"  # "crop" drawings over max_length, or "drop" them (training sets only)
     start_at_origin: bool = True  # zero the first row's offset: where a drawing starts is noise
     normalize: bool = True  # divide offsets by the training set's standard deviation
+    raw: str = "simplify"  # raw screen-pixel drawings: "simplify" (Google's recipe, as the 0-255 set) or "keep"
 
     def __post_init__(self) -> None:
         if self.rdp_epsilon < 0:
@@ -120,6 +154,8 @@ class StrokePrep:
             raise SeqgenError(f"max_length must be at least 1 or None, got {self.max_length}")
         if self.long_mode not in LONG_MODES:
             raise SeqgenError(f"long_mode must be one of {', '.join(LONG_MODES)}, got {self.long_mode!r}")
+        if self.raw not in RAW_MODES:
+            raise SeqgenError(f"raw must be one of {', '.join(RAW_MODES)}, got {self.raw!r}")
 
     def to_dict(self) -> dict:
         """JSON-able; ``StrokePrep(**d)`` rebuilds it."""

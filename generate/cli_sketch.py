@@ -36,7 +36,12 @@ def selection_options(f):
 
 
 def prep_options(f):
-    """--max-length, --rdp: how drawings are prepared for a model (saved with the run)."""
+    """--max-length, --rdp, --raw, --augment: how drawings are prepared for a model (saved with the run)."""
+    f = click.option("--augment", default="on", show_default=True,
+                     help="Vary training drawings at random: on, off, or e.g. "
+                          "scale=0.15,rotation=10,dropout=0.1,jitter=0.05 (never at evaluation).")(f)
+    f = click.option("--raw", type=click.Choice(["simplify", "keep"]), default="simplify", show_default=True,
+                     help="Raw screen-pixel drawings: simplify them as Google made the 0-255 set, or keep them.")(f)
     f = click.option("--rdp", type=click.FloatRange(min=0), default=0.0, show_default=True,
                      help="Simplify strokes (Ramer-Douglas-Peucker tolerance in pixels; 0 = off).")(f)
     return click.option("--max-length", type=click.IntRange(min=1), default=250, show_default=True,
@@ -54,10 +59,16 @@ def make_source(paths, synthetic, categories, max_categories, per_class, split_s
                         per_class=per_class, seed=split_seed)
 
 
-def make_prep(max_length, rdp):
+def make_prep(max_length, rdp, raw="simplify"):
     from seqgen.data_prep.stroke_ops import StrokePrep
 
-    return StrokePrep(rdp_epsilon=rdp, max_length=max_length)
+    return StrokePrep(rdp_epsilon=rdp, max_length=max_length, raw=raw)
+
+
+def make_augment(text):
+    from seqgen.data_prep.sketch_augment import parse_augment
+
+    return parse_augment(text)
 
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
@@ -88,7 +99,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
     @selection_options
     @prep_options
     def sketch_train(family, preset, batch_size, out, resume, force, train, data, synthetic, categories,
-                     max_categories, per_class, split_seed, max_length, rdp) -> None:
+                     max_categories, per_class, split_seed, max_length, rdp, raw, augment) -> None:
         """Train a sketch classifier (--model: textbook, default or tiny); on --resume the run's settings win.
 
         Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
@@ -98,7 +109,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 
         source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
         request = TrainRequest(family, None, source.to_dict() if source else {},
-                               SketchDataConfig(batch_size, make_prep(max_length, rdp)), train,
+                               SketchDataConfig(batch_size, make_prep(max_length, rdp, raw), make_augment(augment)), train,
                                given_options(OPTION_KEYS))
         trained = train_run("sketch", out, request, resume=resume, force=force)
         for line in trained.report:
@@ -149,7 +160,7 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
         """
         from seqgen.data_prep.files import check_writable
         from seqgen.generate.sketch_render import check_indices, sketches_png
-        from seqgen.generate.sketch_classify import read_drawings
+        from seqgen.data_prep.sketch_sources import read_file as read_drawings  # no TensorFlow for drawing
 
         check_writable(out, force)  # refused before reading anything
         sketches = read_drawings(file)
@@ -175,7 +186,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
     @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for runs, tables and plot.")
     @click.option("--force", is_flag=True, help="Replace an earlier experiment in --out.")
     def sketch_experiment(data, synthetic, categories, max_categories, per_class, split_seed, presets, seeds, seed,
-                          epochs, batch_size, learning_rate, patience, max_minutes, max_length, rdp, out, force) -> None:
+                          epochs, batch_size, learning_rate, patience, max_minutes, max_length, rdp, raw, augment, out,
+                          force) -> None:
         """Train each preset with each seed on one split; write a comparison table and learning curves.
 
         Example: seqgen sketch experiment --data quickdraw/ --max-categories 20 --models textbook,default --out exp
@@ -193,7 +205,8 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
             raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
         train = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience or epochs, seed=seed,
                             time_budget_s=max_minutes * 60 if max_minutes else None)
-        results = run_experiment(out, source=source, presets=presets, seeds=seeds, prep=make_prep(max_length, rdp),
+        results = run_experiment(out, source=source, presets=presets, seeds=seeds, augment=make_augment(augment),
+                                 prep=make_prep(max_length, rdp, raw),
                                  batch_size=batch_size, train=train, force=force, log=click.echo)
         learning_curves_png(learning_curves(results), Path(out) / CURVES_PNG, force=True)
         click.echo(markdown_table(summary_rows(results)))

@@ -9,22 +9,8 @@ from typing import Sequence
 
 import numpy as np
 
-from seqgen.data_prep.sketch_formats import read_ndjson, read_npz
-from seqgen.data_prep.sketch_sources import file_layout
-from seqgen.data_prep.strokes import SketchSet, concat_sketch_sets
+from seqgen.data_prep.sketch_sources import read_file
 from seqgen.generate.sketch_render import check_indices
-
-
-def read_drawings(path: str | os.PathLike) -> SketchSet:
-    """Every drawing of one sketch file, any layout (npz: train, valid then test; ndjson: by word)."""
-    layout = file_layout(path)
-    if layout == "npz":
-        return concat_sketch_sets(list(read_npz(path).values()))
-    if layout == "ndjson":
-        return read_ndjson(path)
-    from seqgen.data_prep.sketch_tfrecord import read_tfrecord  # TensorFlow readers only when needed
-
-    return read_tfrecord(path)
 
 
 def classify_file(run: str | Path, path: str | os.PathLike, top: int = 3,
@@ -33,7 +19,7 @@ def classify_file(run: str | Path, path: str | os.PathLike, top: int = 3,
     from seqgen.models.sketch_task import load_sketch_run, predict_probabilities  # TensorFlow: only to classify
 
     loaded = load_sketch_run(run)
-    sketches = read_drawings(path)
+    sketches = read_file(path, raw=loaded.codec.prep.raw)  # raw drawings brought to the form the run trained on
     chosen = check_indices(indices, len(sketches), str(path)) if indices else list(range(len(sketches)))
     prepared = loaded.codec.prepare(sketches.subset(chosen))
     probs = predict_probabilities(loaded.model, prepared)

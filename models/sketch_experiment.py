@@ -27,7 +27,9 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
+from seqgen.data_prep.sketch_augment import SketchAugment
 from seqgen.data_prep.sketch_codec import SketchCodec
+from seqgen.data_prep.sketch_formats import ReadStats
 from seqgen.data_prep.stroke_ops import StrokePrep, prepare_splits
 from seqgen.data_prep.strokes import SketchSet
 from seqgen.models import run_dir as rd
@@ -64,6 +66,7 @@ class SharedData:
     splits: dict[str, SketchSet]  # prepared train and valid
     test: SketchSet  # prepared as new drawings are (cropped, never dropped)
     codec: SketchCodec  # class names, preparation and scale
+    stats: ReadStats  # formats read, drawings converted or skipped
 
 
 def parse_presets(text: str | Sequence[str]) -> list[str]:
@@ -81,13 +84,14 @@ def parse_presets(text: str | Sequence[str]) -> list[str]:
 
 def shared_data(source: SketchSource, prep: StrokePrep) -> SharedData:
     """Load and prepare the split once for all trials."""
-    raw = source.load()
+    stats = ReadStats()
+    raw = source.load(stats, raw=prep.raw)
     splits, scale = prepare_splits(raw, prep)
     names = check_classes(splits)
     if not len(raw["test"]):
         raise SeqgenError("the test split is empty; give more drawings per category")
     codec = SketchCodec(tuple(names), prep, scale)
-    return SharedData(splits, codec.prepare(raw["test"]), codec)
+    return SharedData(splits, codec.prepare(raw["test"]), codec, stats)
 
 
 def prepare_experiment_dir(out: str | Path, force: bool) -> Path:
@@ -143,14 +147,18 @@ class TrainingTimer(keras.callbacks.Callback):
 
 
 def run_trial(run: Path, data: SharedData, source: SketchSource, preset: str, batch_size: int,
-              train: TrainConfig, verbose=0) -> TrialResult:
+              train: TrainConfig, verbose=0, augment: SketchAugment | None = None) -> TrialResult:
     """Train ``preset`` with ``train.seed`` into the new run folder ``run`` and score it on the test split."""
     from seqgen.models.driver import TrainRequest, train as train_run
 
     counts = {k: len(v) for k, v in data.splits.items()} | {"test": len(data.test)}
-    prepared = Prepared(data.codec, *sketch_datasets(data.splits, batch_size, train.seed), {"counts": counts})
+    augment = augment or SketchAugment.off()
+    read = {"formats": data.stats.formats, "converted": data.stats.converted,
+            "skipped_files": data.stats.skipped_files, "bad_numbers": data.stats.bad_numbers}
+    prepared = Prepared(data.codec, *sketch_datasets(data.splits, batch_size, train.seed, augment),
+                        {"counts": counts, "read": read})
     request = TrainRequest(family=preset, source=source.to_dict(),
-                           data=SketchDataConfig(batch_size, data.codec.prep), train=train)
+                           data=SketchDataConfig(batch_size, data.codec.prep, augment), train=train)
     timer, start = TrainingTimer(), time.perf_counter()
     trained = train_run(SketchTask(), run, request, prepared=prepared, callbacks=lambda *_: [timer], verbose=verbose)
     seconds = time.perf_counter() - start
@@ -164,7 +172,8 @@ def run_trial(run: Path, data: SharedData, source: SketchSource, preset: str, ba
 
 def run_experiment(out: str | Path, *, source: SketchSource, presets: str | Sequence[str], seeds: int = 3,
                    prep: StrokePrep = StrokePrep(), batch_size: int = 32, train: TrainConfig = TrainConfig(),
-                   force: bool = False, verbose=0, log: Callable[[str], None] | None = None) -> list[TrialResult]:
+                   force: bool = False, verbose=0, log: Callable[[str], None] | None = None,
+                   augment: SketchAugment | None = None) -> list[TrialResult]:
     """Train every preset with seeds ``train.seed .. train.seed + seeds - 1``; write tables and curves."""
     presets = parse_presets(presets)
     if seeds < 1:
@@ -173,14 +182,14 @@ def run_experiment(out: str | Path, *, source: SketchSource, presets: str | Sequ
     out = prepare_experiment_dir(out, force)
     settings = {"task": "sketch-experiment", "presets": presets, "seeds": seeds, "source": source.to_dict(),
                 "prep": prep.to_dict(), "scale": data.codec.scale, "classes": list(data.codec.classes),
-                "batch_size": batch_size,
+                "augment": (augment or SketchAugment.off()).to_dict(), "batch_size": batch_size,
                 "train": dataclasses.asdict(train)}
     _write_json(out / EXPERIMENT_FILE, {**settings, "finished": False})
     results = []
     for preset in presets:
         for seed in range(train.seed, train.seed + seeds):
             result = run_trial(out / f"{preset}-seed{seed}", data, source, preset, batch_size,
-                               dataclasses.replace(train, seed=seed), verbose)
+                               dataclasses.replace(train, seed=seed), verbose, augment)
             results.append(result)
             if log:
                 log(f"{preset} seed {seed}: top-1 {result.top1:.4f}  top-5 {result.top5:.4f}  "

@@ -20,10 +20,11 @@ import numpy as np
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.sketch_augment import SketchAugment
 from seqgen.data_prep.sketch_formats import ReadStats
 from seqgen.data_prep.sketch_pipeline import pad_strokes, sketch_dataset
 from seqgen.data_prep.sketch_sources import describe, load_sketches
-from seqgen.data_prep.stroke_ops import StrokePrep, prepare_drawing, prepare_splits
+from seqgen.data_prep.stroke_ops import StrokePrep, prepare_splits
 from seqgen.data_prep.strokes import SPLITS, SketchSet
 from seqgen.data_prep.synthetic_sketches import SHAPES, synthetic_splits
 from seqgen.data_prep.sketch_codec import SketchCodec, prep_from_dict
@@ -75,13 +76,13 @@ class SketchSource:
         what = "synthetic shapes" if self.synthetic else ", ".join(Path(p).name for p in self.paths)
         return f"{what} (split seed {self.seed})"
 
-    def load(self, stats: ReadStats | None = None) -> dict[str, SketchSet]:
-        """``{"train", "valid", "test"}`` raw drawings, classes sorted by name."""
+    def load(self, stats: ReadStats | None = None, raw: str = "simplify") -> dict[str, SketchSet]:
+        """``{"train", "valid", "test"}`` drawings as read, classes sorted by name (``raw``: see StrokePrep)."""
         if self.synthetic:
             return self._synthetic()
         return load_sketches(self.paths, categories=self.categories, max_categories=self.max_categories,
                              per_class=self.per_class, seed=self.seed, split_fractions=SPLIT_FRACTIONS,
-                             stats=stats)
+                             stats=stats, raw=raw)
 
     def _synthetic(self) -> dict[str, SketchSet]:
         names = sorted(SHAPES)
@@ -112,14 +113,10 @@ def check_classes(splits: dict[str, SketchSet]) -> list[str]:
     return names
 
 
-def prepare_for_model(sketches: SketchSet, prep: StrokePrep, scale: float) -> SketchSet:
-    """New drawings prepared as the training ones were (long ones cropped, never dropped)."""
-    return sketches.map_strokes(lambda s: prepare_drawing(s, prep, scale))
-
-
-def sketch_datasets(splits: dict[str, SketchSet], batch_size: int, seed: int = 0):
-    """``(train, valid or None)`` tf.data pipelines of prepared splits (training reshuffled per epoch)."""
-    train = sketch_dataset(splits["train"], batch_size, shuffle=True, seed=seed)
+def sketch_datasets(splits: dict[str, SketchSet], batch_size: int, seed: int = 0,
+                    augment: SketchAugment | None = None):
+    """``(train, valid or None)`` tf.data pipelines of prepared splits (training reshuffled and augmented)."""
+    train = sketch_dataset(splits["train"], batch_size, shuffle=True, seed=seed, augment=augment)
     valid = sketch_dataset(splits["valid"], batch_size) if len(splits["valid"]) else None
     return train, valid
 
@@ -129,7 +126,8 @@ class SketchDataConfig:
     """How drawings become training batches."""
 
     batch_size: int = 32  # drawings per batch
-    prep: StrokePrep = StrokePrep()  # simplification, length limit, normalisation
+    prep: StrokePrep = StrokePrep()  # raw conversion, simplification, length limit, normalisation
+    augment: SketchAugment = SketchAugment()  # random variation of training drawings (never at evaluation)
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
@@ -152,10 +150,12 @@ class SketchTask(Task):
 
     def new_data_config(self, values: dict) -> SketchDataConfig:
         values = dict(values)
-        return SketchDataConfig(batch_size=values.pop("batch_size", 32), prep=prep_from_dict(values.pop("prep", {})))
+        return SketchDataConfig(batch_size=values.pop("batch_size", 32), prep=prep_from_dict(values.pop("prep", {})),
+                                augment=SketchAugment.from_dict(values.pop("augment", None)))
 
     def prepare(self, source, data, *, seed=0, data_dir=None, codec=None, record=None) -> Prepared:
-        splits, scale = prepare_splits(SketchSource.from_dict(source).load(), data.prep,
+        stats = ReadStats()
+        splits, scale = prepare_splits(SketchSource.from_dict(source).load(stats, raw=data.prep.raw), data.prep,
                                        None if codec is None else codec.scale)
         names = check_classes(splits)
         if codec is None:
@@ -163,10 +163,15 @@ class SketchTask(Task):
         elif list(codec.classes) != names:
             raise SeqgenError("the run's data now holds other categories than it was trained on; "
                               "put its files back as they were to resume")
-        train, valid = sketch_datasets(splits, data.batch_size, seed)
+        if not all(np.isfinite(s).all() for s in splits["train"].strokes):
+            raise SeqgenError("the training drawings hold non-finite numbers after preparation; check the files")
+        train, valid = sketch_datasets(splits, data.batch_size, seed, data.augment)
         counts = {k: len(v) for k, v in splits.items()}
-        return Prepared(codec, train, valid, record or {"counts": counts},
-                        [f"{len(names)} categories; drawings: " + ", ".join(f"{k} {v}" for k, v in counts.items())])
+        read = {"formats": stats.formats, "converted": stats.converted, "skipped_files": stats.skipped_files,
+                "bad_numbers": stats.bad_numbers}
+        report = [f"{len(names)} categories; drawings: " + ", ".join(f"{k} {v}" for k, v in counts.items())]
+        return Prepared(codec, train, valid, record or {"counts": counts, "read": read},
+                        report + [line for line in stats.summary().splitlines() if line])
 
     def model_config(self, family, preset, codec, overrides, data=None):
         return sketch_classifier_config(family, **overrides)
@@ -195,10 +200,11 @@ class SketchTask(Task):
         codec = {"type": "sketch", "classes": values.get("classes"), "prep": values.get("prep", {}),
                  "scale": values.get("scale", 1.0)}
         model = {"family": values.get("preset") or "default", **(values.get("model") or {})}
-        rest = {k: v for k, v in values.items() if k not in ("classes", "prep", "scale")}
+        rest = {k: v for k, v in values.items() if k not in ("classes", "prep", "scale", "augment")}
         return {**rest, "format": 2, "model": model, "codec": codec, "source": data.get("source", {}),
-                "data": {"batch_size": data.get("batch_size", 32), "prep": values.get("prep", {})},
-                "record": {"counts": data.get("counts", {})}, "seqgen_version": "0.1.0"}
+                "data": {"batch_size": data.get("batch_size", 32), "prep": values.get("prep", {}),
+                         "augment": values.get("augment") or SketchAugment.off().to_dict()},
+                "record": {"counts": data.get("counts", {}), "read": data.get("read", {})}, "seqgen_version": "0.1.0"}
 
     @staticmethod
     def _family(config) -> str:
@@ -276,7 +282,7 @@ def run_split(source: dict, codec: SketchCodec, split: str) -> SketchSet:
     """One split of a run's data, re-read from its source and prepared as in training."""
     if split not in SPLITS:
         raise SeqgenError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
-    sketches = SketchSource.from_dict(source).load()[split]
+    sketches = SketchSource.from_dict(source).load(raw=codec.prep.raw)[split]
     if sketches.class_names != list(codec.classes):
         raise SeqgenError("the run's data now holds other categories than it was trained on; "
                           "put its files back as they were")

@@ -91,9 +91,9 @@ def test_ndjson_round_trip_is_exact(tmp_path, splits, flavour):
     first = json.loads((tmp_path / "circle.ndjson").read_text().splitlines()[0])
     assert len(first["drawing"][0]) == (3 if flavour == "raw" else 2)
     stats = ReadStats()
-    read = concat_sketch_sets([read_ndjson(p, stats=stats) for p in sorted(tmp_path.glob("*.ndjson"))])
+    read = concat_sketch_sets([read_ndjson(p, stats=stats, raw="keep") for p in sorted(tmp_path.glob("*.ndjson"))])
     assert by_class(read) == by_class(whole)
-    assert stats.summary() == ""
+    assert stats.formats == {f"ndjson {flavour}": 4} and "skipped" not in stats.summary()
 
 
 def test_tfrecord_round_trip_is_exact(tmp_path, splits):
@@ -161,14 +161,14 @@ def test_ndjson_short_strokes_and_recognized_filter(tmp_path):
     read = read_ndjson(path, stats=stats)
     assert (stats.short_strokes, stats.empty_drawings, len(read)) == (2, 1, 2)
     np.testing.assert_array_equal(read.strokes[0], [[0, 0, 0], [4, 3, 1]])
-    assert stats.summary() == "skipped: 2 short strokes, 1 empty drawings"
+    assert stats.summary() == "formats: ndjson simplified (1 file)\nskipped: 2 short strokes, 1 empty drawings"
     filtered = ReadStats()
     assert len(read_ndjson(path, recognized_only=True, stats=filtered)) == 1 and filtered.unrecognized == 1
 
 
 def test_empty_category_and_not_sketch_rnn_npz(tmp_path):
     write_npz(tmp_path / "empty.npz", {})
-    with pytest.raises(SeqgenError, match="'empty' has no drawings"):
+    with pytest.raises(SeqgenError, match="'empty' has no usable drawings"):
         read_npz(tmp_path / "empty.npz")
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(SeqgenError, match="not a sketch-rnn category file"):
@@ -193,7 +193,7 @@ def test_layout_detection_and_wrong_layouts(tmp_path, splits):
     with pytest.raises(SeqgenError, match="mixes layouts"):
         detect_layout(tmp_path / "a")
     (tmp_path / "c").mkdir()
-    with pytest.raises(SeqgenError, match="no .npz, .ndjson or .tfrecord"):
+    with pytest.raises(SeqgenError, match="no readable .npz, .ndjson or .tfrecord"):
         detect_layout(tmp_path / "c")
     assert zipfile.is_zipfile(tmp_path / "a" / "star.npz")
 

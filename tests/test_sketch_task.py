@@ -46,7 +46,7 @@ def test_data_sketches_prints_categories_counts_and_lengths(drawings):
     result = run("data", "sketches", drawings)
     assert result.exit_code == 0, result.output
     assert "4 categories: circle, cross, line, square" in result.output
-    rows = {line.split()[0]: line.split()[1:3] for line in result.output.splitlines()[3:]}
+    rows = {line.split()[0]: line.split()[1:3] for line in result.output.splitlines()[3:6]}
     assert rows == {"train": ["64", "16-16"], "valid": ["8", "2-2"], "test": ["8", "2-2"]}
     synthetic = run("data", "sketches", "--synthetic", "--categories", "star,wave", "--per-class", "8")
     assert synthetic.exit_code == 0, synthetic.output
