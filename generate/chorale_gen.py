@@ -140,36 +140,52 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, 
 
 def write_chorales(run: str | None, out: str, *, primer: str | None, primer_steps: int, steps: int, num: int,
                    sampling: SamplingConfig, bpm: float, instrument: int, fmt: str, plot: bool, force: bool,
-                   data_dir: str | None = None) -> list[str]:
+                   data_dir: str | None = None, key: str | None = None) -> list[str]:
     """Everything ``seqgen generate chorale`` does; returns the lines to print.
 
     Options and output paths are all checked before any sampling, so bad input writes nothing.
+    ``key`` (``"A minor"``) moves each piece into that key afterwards (and MusicXML carries its signature).
     """
-    from seqgen.generate.midi_writer import check_bpm, grid_to_midi
-    from seqgen.generate.score_writer import grid_to_musicxml, piano_roll_png
+    from seqgen.data_prep.music_metrics import parse_key
+    from seqgen.generate.midi_writer import check_bpm
 
     check_bpm(bpm)
     make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
+    if key is not None:
+        parse_key(key)  # a bad key fails before the model loads
     paths = output_paths(out, num, fmt, plot, force)
     loaded = open_run(run, "chorale")
-    model, codec, info = loaded.model, loaded.codec, loaded.info
     primer_grid = None
     if primer is not None:
-        source = info.source.get("source", "music21")  # primers by name come from the run's data
-        primer_grid = resolve_primer(primer, codec.voices, source, data_dir)
-    grids, lines = generate_grids(model, codec, primer_grid, steps, num, sampling, primer_steps)
+        source = loaded.info.source.get("source", "music21")  # primers by name come from the run's data
+        primer_grid = resolve_primer(primer, loaded.codec.voices, source, data_dir)
+    grids, lines = generate_grids(loaded.model, loaded.codec, primer_grid, steps, num, sampling, primer_steps)
     for grid, (path, png) in zip(grids, paths):
-        if fmt == "wav":
-            from seqgen.generate.audio import render_grid
+        lines += write_piece(grid, path, png, fmt=fmt, bpm=bpm, instrument=instrument, force=force, key=key)
+    return lines
 
-            lines.append(render_grid(grid, path, bpm=bpm, instrument=instrument, force=force))
-            continue
-        if fmt == "midi":
-            grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
-        else:
-            grid_to_musicxml(grid, path, bpm=bpm, force=force)
-        lines.append(f"wrote {path} ({grid.steps} steps, {len(grid.notes())} notes)")
-        if png is not None:
-            piano_roll_png(grid, png, title=path.stem, force=force)
-            lines.append(f"wrote {png}")
+
+def write_piece(grid: Grid, path: Path, png: Path | None, *, fmt: str, bpm: float, instrument: int, force: bool,
+                key: str | None = None) -> list[str]:
+    """One generated piece written as ``fmt`` (moved into ``key`` first when given), its piano roll to ``png``."""
+    from seqgen.generate.midi_writer import grid_to_midi
+    from seqgen.generate.score_writer import grid_to_musicxml, piano_roll_png
+
+    lines, key_name = [], None
+    if key is not None:
+        from seqgen.generate.harmonize import apply_key
+
+        grid, key_name, lines = apply_key(grid, key)
+    if fmt == "wav":
+        from seqgen.generate.audio import render_grid
+
+        return lines + [render_grid(grid, path, bpm=bpm, instrument=instrument, force=force)]
+    if fmt == "midi":
+        grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
+    else:
+        grid_to_musicxml(grid, path, bpm=bpm, force=force, key=key_name)
+    lines.append(f"wrote {path} ({grid.steps} steps, {len(grid.notes())} notes)")
+    if png is not None:
+        piano_roll_png(grid, png, title=path.stem, force=force)
+        lines.append(f"wrote {png}")
     return lines

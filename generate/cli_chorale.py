@@ -70,11 +70,12 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
 @click.option("--format", "fmt", type=click.Choice(["midi", "musicxml", "wav"]), default="midi", show_default=True,
               help="Output format (wav: rendered with FluidSynth if installed, else the built-in synthesiser).")
 @click.option("--plot", is_flag=True, help="Also write a piano-roll PNG beside each piece (OUT.png).")
+@click.option("--key", default=None, help='Move each piece into this key, e.g. "A minor" (said what was done).')
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @DATA_DIR
 def generate_chorale(run_dir, primer, primer_steps, steps, temperature, top_k, top_p, greedy, num, seed,
-                     bpm, instrument, fmt, plot, out, force, data_dir) -> None:
+                     bpm, instrument, fmt, plot, key, out, force, data_dir) -> None:
     """Write Bach-style chorales, four voices sampled one note at a time.
 
     Example: seqgen generate chorale --primer bwv269 --temperature 0.8 --num 3 -o chorale.mid
@@ -84,5 +85,5 @@ def generate_chorale(run_dir, primer, primer_steps, steps, temperature, top_k, t
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
     for line in write_chorales(run_dir, out, primer=primer, primer_steps=primer_steps, steps=steps, num=num,
                                sampling=sampling, bpm=bpm, instrument=instrument, fmt=fmt, plot=plot,
-                               force=force, data_dir=data_dir):
+                               force=force, data_dir=data_dir, key=key):
         click.echo(line)

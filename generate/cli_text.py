@@ -81,11 +81,12 @@ def train_text(family, preset, batch_size, out, resume, force, train, corpus, sh
               help="Tokens to generate after the prompt (characters, or words at word level).")
 @sampling_options
 @click.option("--skip-unknown", is_flag=True, help="Drop prompt characters (words) the model never saw.")
+@click.option("--encoding", default=None, help="Encoding of --prompt-file [default: the run's corpus encoding].")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (OUT-1, OUT-2... with --num) instead of the terminal.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def generate_text(run_dir, prompt, prompt_file, length, temperature, top_k, top_p, greedy, num, seed,
-                  skip_unknown, out, force) -> None:
+                  skip_unknown, encoding, out, force) -> None:
     """Write text in the style of a corpus, streamed to the terminal as it is produced.
 
     Example: seqgen generate text --prompt "ROMEO:" --length 400 --temperature 0.8
@@ -95,5 +96,5 @@ def generate_text(run_dir, prompt, prompt_file, length, temperature, top_k, top_
 
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
     for line in write_text(run_dir, out, prompt=prompt, prompt_file=prompt_file, length=length, num=num,
-                           sampling=sampling, skip_unknown=skip_unknown, force=force):
+                           sampling=sampling, skip_unknown=skip_unknown, force=force, encoding=encoding):
         click.echo(line)

@@ -86,7 +86,7 @@ def echo_texts(pieces: Iterator[list[str]], start: str, num: int, echo: Echo) ->
 def write_text(run: str | os.PathLike | None, out: str | os.PathLike | None, *, prompt: str | None = None,
                prompt_file: str | os.PathLike | None = None, length: int = 500, num: int = 1,
                sampling: SamplingConfig = SamplingConfig(), skip_unknown: bool = False, force: bool = False,
-               echo: Echo = click.echo) -> list[str]:
+               echo: Echo = click.echo, encoding: str | None = None) -> list[str]:
     """Everything ``seqgen generate text`` does; returns the lines to print after the texts.
 
     Without ``out`` the texts stream through ``echo``; with it each is written atomically.
@@ -98,7 +98,7 @@ def write_text(run: str | os.PathLike | None, out: str | os.PathLike | None, *, 
     paths = output_paths(out, num, force) if out is not None else None
     loaded = open_run(run, "text")
     model, codec = loaded.model, loaded.codec
-    text = read_prompt(prompt, prompt_file, loaded.info.data.get("encoding", "utf-8"))
+    text = read_prompt(prompt, prompt_file, encoding or loaded.info.data.get("encoding", "utf-8"))
     prompt_tokens = codec.encode_prompt(text, skip_unknown=skip_unknown)
     lines = []
     dropped = len(codec.encode(text)) - len(prompt_tokens)  # unknown units become one token each, or nothing

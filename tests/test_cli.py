@@ -58,6 +58,20 @@ def test_generate_musicxml(run_dir, tmp_path):
     assert out.read_text().lstrip().startswith("<?xml")
 
 
+def test_generate_into_a_key(run_dir, tmp_path):
+    import music21
+
+    out = tmp_path / "k.musicxml"
+    result = run("generate", "chorale", "--run", run_dir, "--steps", "16", "--seed", "2", "--key", "A major",
+                 "--format", "musicxml", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "(estimated);" in result.output and ("to A major" in result.output or "signature of A major" in result.output)
+    keys = list(music21.converter.parse(out).recurse().getElementsByClass(music21.key.Key))
+    assert keys and keys[0].sharps == 3  # A major's signature
+    assert_one_line_error(run("generate", "chorale", "--run", run_dir, "--key", "H minor", "-o", tmp_path / "x.mid"),
+                          "H minor")
+
+
 @pytest.mark.parametrize("args, fragments", [
     (["data", "chorales", "--source", "/no/such/folder"], ["does not exist"]),
     (["train", "chorales", "--model", "lstm", "--preset", "huge", "--out", "{tmp}/r"], ["unknown preset 'huge'"]),

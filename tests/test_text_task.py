@@ -162,6 +162,9 @@ def test_resume_refuses_another_level(char_run, tmp_path):
     (["generate", "text", "--run", "{run}", "--prompt", "Zebra"], ["never saw in training", "'Z'"]),
     (["generate", "text", "--run", "{run}", "--prompt", "to", "--prompt-file", "{tmp}/short.txt"], ["not both"]),
     (["generate", "text", "--run", "{run}", "--prompt-file", "{tmp}/binary.bin"], ["looks binary"]),
+    (["generate", "text", "--run", "{run}", "--prompt-file", "{tmp}/latin.txt"], ["--encoding latin-1"]),
+    (["generate", "text", "--run", "{run}", "--prompt-file", "{tmp}/latin.txt", "--encoding", "latin-1"],
+     ["never saw in training", "'\u00e9'"]),
     (["generate", "text", "--run", "{run}", "-o", "{tmp}/missing/x.txt"], ["does not exist"]),
     (["generate", "text", "--prompt", "to"], ["shipped text model is not installed"]),
 ])
