@@ -10,12 +10,26 @@ time kept) and prints files per CPU second, notes kept, files skipped, and where
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
+import types
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[1]
+OLD_READER = "152e00f"  # the last commit whose data_prep/midi_read.py read MIDI through mido alone
+
+
+def old_reader() -> types.ModuleType:
+    """seqgen's mido-based reader as it was at :data:`OLD_READER`, loaded from git history (our own code;
+    a checkout with history is needed), so both readers are compared on the same files."""
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{OLD_READER}:data_prep/midi_read.py"],
+                            capture_output=True, text=True, check=True).stdout
+    module = types.ModuleType("midi_read_mido_old")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"data_prep/midi_read.py@{OLD_READER}", "exec"), module.__dict__)
+    return module
 
 
 def _timed(read, paths: list[str], repeats: int):
@@ -70,14 +84,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
-    import midi_mido_reader as old_reader
-
+    old = old_reader()
     from seqgen.data_prep.midi_read import find_midi_files, read_corpus
 
     files = find_midi_files(args.paths)
     print(f"{len(files)} files, {sum(f.stat().st_size for f in files) / 2**20:.1f} MB")
     results = {}
-    for name, read in (("mido (old)", old_reader.read_corpus), ("symusic (new)", read_corpus)):
+    for name, read in (("mido (old)", old.read_corpus), ("symusic (new)", read_corpus)):
         seconds, corpus = _timed(read, args.paths, args.repeats)
         notes = sum(len(p.notes) for p in corpus.performances)
         results[name] = corpus
