@@ -46,3 +46,9 @@ def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     if path.exists() and not force:
         raise SeqgenError(f"{str(path)!r} already exists: choose another name or pass --force")
     return path
+
+
+def numbered_names(out: Path, num: int) -> list[Path]:
+    """``[OUT]`` for one output, else ``OUT-1``, ``OUT-2``... (the suffix kept): how every command names
+    the pieces of ``--num``."""
+    return [out] if num == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, num + 1)]

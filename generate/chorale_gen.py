@@ -10,7 +10,7 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.files import check_writable
+from seqgen.data_prep.files import check_writable, numbered_names
 from seqgen.data_prep.grid import Grid
 from seqgen.data_prep.pipeline import with_bos
 from seqgen.generate.runs import open_run
@@ -109,7 +109,7 @@ def output_paths(out: str | os.PathLike, num: int, fmt: str, plot: bool, force: 
     if out.suffix.lower() not in SUFFIXES[fmt]:
         raise SeqgenError(f"-o {out}: a {fmt} file should end in {' or '.join(SUFFIXES[fmt])}; "
                           f"give -o {out.with_suffix(FORMATS[fmt]).name} (--plot writes the PNG beside it)")
-    names = [out] if num == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, num + 1)]
+    names = numbered_names(out, num)
     pairs = []
     for name in names:
         png = name.with_suffix(".png") if plot else None

@@ -26,7 +26,7 @@ import numpy as np
 from seqgen.data_prep import music_metrics as mm
 from seqgen.data_prep.chorale_codec import FIRST_PITCH, ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.files import check_writable
+from seqgen.data_prep.files import check_writable, numbered_names
 from seqgen.data_prep.grid import Grid
 
 GIVEN_VOICES = {"soprano": 0, "bass": 3}
@@ -206,7 +206,7 @@ def numbered_paths(out: str | os.PathLike, num: int, force: bool) -> list[Path]:
         out = out.with_suffix(".mid")
     if out.suffix.lower() not in MIDI_OUT + SCORE_OUT + AUDIO_OUT:
         raise SeqgenError(f"-o {str(out)!r}: the suffix picks the format; use .mid, .musicxml, .mxl or .wav")
-    names = [out] if num == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, num + 1)]
+    names = numbered_names(out, num)
     return [check_writable(name, force) for name in names]
 
 

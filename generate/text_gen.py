@@ -16,15 +16,15 @@ import keras
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.files import atomic_path, check_writable, numbered_names
 from seqgen.data_prep.text_corpus import iter_file_chunks
 from seqgen.generate.chorale_gen import SamplingConfig
 from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import Sampler
 from seqgen.generate.sampling import make_strategy
+from seqgen.models import run_dir as rd
 
 
-SAMPLES_FILE = "samples.txt"  # the text sampled after every epoch of training
 Echo = Callable[..., None]  # click.echo's signature: (text, nl=True)
 
 
@@ -40,7 +40,7 @@ def read_prompt(prompt: str | None, prompt_file: str | os.PathLike | None, encod
 def output_paths(out: str | os.PathLike, num: int, force: bool) -> list[Path]:
     """Where each text goes (``OUT-1.txt``... when ``num > 1``), all checked before any work."""
     out = Path(out)
-    names = [out] if num == 1 else [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, num + 1)]
+    names = numbered_names(out, num)
     return [check_writable(name, force) for name in names]
 
 
@@ -142,5 +142,5 @@ def epoch_samples(length: int = 200, seed: int = 0, verbose: bool = True):
     """``callbacks(run, codec)`` for :func:`seqgen.models.driver.train`: a sample per epoch in
     ``RUN_DIR/samples.txt`` (0 tokens: none)."""
     def make(run: Path, codec) -> list:
-        return [EpochSamples(Path(run) / SAMPLES_FILE, codec, length, seed=seed, verbose=verbose)] if length else []
+        return [EpochSamples(Path(run) / rd.SAMPLES_FILE, codec, length, seed=seed, verbose=verbose)] if length else []
     return make

@@ -153,11 +153,8 @@ def _check_out_is_free(out: str | Path, force: bool) -> None:
     path = Path(out)
     if path.is_file() or (path.is_dir() and any(path.iterdir()) and not force):
         rd.prepare_run_dir(path)  # raises the usual one-line error
-    if force and path.is_dir() and any(path.iterdir()):
-        try:
-            read_info(path)
-        except SeqgenError:
-            raise SeqgenError(f"{str(path)!r} holds files that are not a seqgen run; --force only replaces runs") from None
+    if force and path.is_dir() and any(path.iterdir()) and not rd.is_run_dir(path):
+        raise SeqgenError(f"{str(path)!r} holds files that are not a seqgen run; --force only replaces runs")
 
 
 def _start(task: Task, out, request: TrainRequest, force: bool, data_dir,
