@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> None:
         results[name] = corpus
         print(f"{name:14s} {seconds:7.3f} CPU s  {len(files) / seconds:9,.0f} files/s  {notes:9,} notes  "
               f"{len(corpus.performances)} read, {len(corpus.skipped)} skipped", flush=True)
+    start = time.process_time()
+    rows = sum(len(tuple(p.notes)) for p in results["symusic (new)"].performances)
+    print(f"Note rows built on first use (a consumer iterating every note): {time.process_time() - start:.3f} CPU s "
+          f"for {rows:,} notes")
     for name, parse in (("mido parse only", _mido_parse), ("symusic parse only", _symusic_parse)):
         seconds, notes = _timed(parse, files, args.repeats)
         print(f"{name:14s} {seconds:7.3f} CPU s  {len(files) / seconds:9,.0f} files/s  (no notes paired into seqgen notes)")

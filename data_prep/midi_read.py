@@ -34,9 +34,8 @@ import glob
 import os
 import struct
 from dataclasses import dataclass, fields
-from itertools import repeat
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -49,6 +48,8 @@ from seqgen.data_prep.midi_columns import (
     restruck,
     take,
 )
+from seqgen.data_prep.midi_notes import Note, NoteTable
+from seqgen.data_prep.midi_notes import note_columns as columns_of
 
 MIDI_SUFFIXES = (".mid", ".midi")
 DROP_REASONS = ("drums", "duplicates", "voices", "pitch")  # why notes are left out, in report order
@@ -70,26 +71,12 @@ class ReadLimits:
                 raise SeqgenError(f"read limits: {f.name} must be a positive number, got {value!r}")
 
 
-class Note(NamedTuple):
-    """One note; seconds follow the tempo map, beats are quarter notes from the file's start."""
-
-    start: float  # seconds
-    end: float  # seconds
-    start_beat: float  # quarter notes
-    end_beat: float  # quarter notes
-    pitch: int  # MIDI 0-127
-    velocity: int  # 1-127
-    channel: int  # 0-15; 9 = drums (see the module doc)
-    track: int  # index of the part in the file
-    program: int  # General MIDI program 0-127 of the part
-
-
 @dataclass(frozen=True)
 class Performance:
     """The notes of one file, sorted by ``(start, pitch)``, its tempo and metre changes, and the notes
     the reader left out, as ``(reason, count)`` pairs (reasons from :data:`DROP_REASONS`)."""
 
-    notes: tuple[Note, ...]
+    notes: Sequence[Note]  # a NoteTable when read from a file, a tuple when built by hand
     name: str = ""  # the file's path, informative only
     ticks_per_beat: int = 480
     midi_format: int = 1
@@ -100,11 +87,13 @@ class Performance:
     @property
     def duration(self) -> float:
         """Seconds from the file's start to the end of the last note."""
-        return max((n.end for n in self.notes), default=0.0)
+        ends = columns_of(self.notes)["end"]
+        return float(ends.max()) if ends.size else 0.0
 
     @property
     def duration_beats(self) -> float:
-        return max((n.end_beat for n in self.notes), default=0.0)
+        ends = columns_of(self.notes)["end_beat"]
+        return float(ends.max()) if ends.size else 0.0
 
 
 @dataclass(frozen=True)
@@ -284,9 +273,8 @@ def _performance(path: Path, include_drums: bool, limits: ReadLimits) -> Perform
         raise _Unusable("no notes")
     _check_limits(cols, limits)
     order = np.lexsort((cols["part"], cols["pitch"], cols["start_s"]))  # by start, pitch, part
-    columns = [cols[k][order].tolist() for k in ("start_s", "end_s", "start_b", "end_b", "pitch", "velocity",
-                                                 "channel", "part", "program")]
-    notes = tuple(map(tuple.__new__, repeat(Note), zip(*columns)))  # Note rows built in C, not via _make
+    names = {"start": "start_s", "end": "end_s", "start_beat": "start_b", "end_beat": "end_b", "track": "part"}
+    notes = NoteTable({field: cols[names.get(field, field)][order] for field in Note._fields})
     dropped = [("drums", 0 if include_drums else read.drums), ("duplicates", read.duplicates)]
     tpb = struct.unpack(">H", data[12:14])[0]
     return Performance(notes, str(path), tpb, midi_format, tuple(read.tempos), tuple(read.signatures),

@@ -18,7 +18,8 @@ from typing import Sequence
 import numpy as np
 
 from seqgen.data_prep.midi_grid import MAX_AUTO_VOICES, choose_voices, performance_to_grid
-from seqgen.data_prep.midi_read import DROP_REASONS, Corpus, Note, Performance
+from seqgen.data_prep.midi_notes import Note, note_columns
+from seqgen.data_prep.midi_read import DROP_REASONS, Corpus, Performance
 
 SHOWN_FILES = 50  # files listed with their drops; the totals always cover every file
 
@@ -29,34 +30,36 @@ def polyphony(notes: Sequence[Note]) -> tuple[int, float, float]:
     Mean polyphony is the last over the middle: how many notes sound on average while any does.
     A note ending exactly when another starts does not overlap it.
     """
-    if not notes:
+    if not len(notes):
         return 0, 0.0, 0.0
-    times = np.array([t for n in notes for t in (n.end, n.start)], np.float64)  # (2 * notes,)
+    cols = note_columns(notes)
+    times = np.stack([cols["end"], cols["start"]], axis=1).reshape(-1)  # (2 * notes,) end, start per note
     deltas = np.tile([-1, 1], len(notes))  # ends sort before starts at equal times (lexsort by time, then delta)
     order = np.lexsort((deltas, times))
     counts = np.cumsum(deltas[order])  # notes sounding after each event
     gaps = np.diff(times[order])  # time to the next event
     sounding = float(gaps[counts[:-1] > 0].sum())
-    return int(counts.max()), sounding, float(sum(n.end - n.start for n in notes))
+    return int(counts.max()), sounding, float((cols["end"] - cols["start"]).sum())
 
 
 def onset_polyphony(notes: Sequence[Note]) -> np.ndarray:
     """``(notes,)`` how many notes sound at each note's onset, itself included (ends at the onset excluded)."""
-    if not notes:
+    if not len(notes):
         return np.zeros(0, np.int64)
-    starts = np.sort(np.array([n.start for n in notes], np.float64))
-    ends = np.sort(np.array([n.end for n in notes], np.float64))
+    cols = note_columns(notes)
+    starts, ends = np.sort(cols["start"]), np.sort(cols["end"])  # (notes,) each
     started = np.searchsorted(starts, starts, side="right")  # onsets at or before each onset
     return started - np.searchsorted(ends, starts, side="right")
 
 
 def note_stats(performances: Sequence[Performance]) -> dict:
     """Note lengths (seconds) and polyphony of a corpus, for reports and for bounding generation."""
-    lengths = np.array([n.end - n.start for p in performances for n in p.notes], np.float64)
+    cols = [note_columns(p.notes) for p in performances]
+    lengths = np.concatenate([c["end"] - c["start"] for c in cols] or [np.zeros(0)])  # (notes,) seconds
     at_onsets = np.concatenate([onset_polyphony(p.notes) for p in performances] or [np.zeros(0, np.int64)])
     poly = [polyphony(p.notes) for p in performances]
     sounding, note_time = sum(s[1] for s in poly), sum(s[2] for s in poly)
-    beats = np.array([n.end_beat - n.start_beat for p in performances for n in p.notes], np.float64)
+    beats = np.concatenate([c["end_beat"] - c["start_beat"] for c in cols] or [np.zeros(0)])  # (notes,)
     pct = (lambda a, q: float(np.percentile(a, q)) if a.size else 0.0)  # noqa: E731
     return {
         "length_median_s": pct(lengths, 50), "length_p99_s": pct(lengths, 99), "length_p999_s": pct(lengths, 99.9),
@@ -95,20 +98,20 @@ def _counts(counter: Counter, total: int) -> str:
 def describe(corpus: Corpus, voices: int | None = None) -> str:
     """The report of ``seqgen data midi``: files read and skipped (with reasons), notes, duration, pitch
     range, polyphony, note lengths, the grid's voice count, and notes left out per reason and file."""
-    notes = [n for p in corpus.performances for n in p.notes]
+    pitches = np.concatenate([note_columns(p.notes)["pitch"] for p in corpus.performances])  # (notes,)
     stats = note_stats(corpus.performances)
     per_file, grid_total, events_total, choice = _per_file_drops(corpus, voices)
-    seen = len(notes) + sum(n for p in corpus.performances for _, n in p.dropped)
+    seen = len(pitches) + sum(n for p in corpus.performances for _, n in p.dropped)
     how = (f"99th percentile of the {len(choice.needed)} files' polyphony on the grid: {choice.percentile:.3g}, "
            f"at most {MAX_AUTO_VOICES}; --voices sets it" if choice.automatic else "set by --voices")
     lines = [
         f"files read: {len(corpus.performances)}",
         f"files skipped: {len(corpus.skipped)}",
         *(f"  {path}: {reason}" for path, reason in corpus.skipped),
-        f"notes: {len(notes)}",
+        f"notes: {len(pitches)}",
         f"duration: {sum(p.duration for p in corpus.performances):.1f} s "
         f"({sum(p.duration_beats for p in corpus.performances):.1f} beats)",
-        f"pitch range: {min(n.pitch for n in notes)}-{max(n.pitch for n in notes)}",
+        f"pitch range: {pitches.min()}-{pitches.max()}",
         f"polyphony: max {stats['polyphony_max']}, mean {stats['polyphony_mean']:.2f}",
         f"note length: median {stats['length_median_s']:.2f} s, 99th percentile {stats['length_p99_s']:.2f} s, "
         f"longest {stats['length_max_s']:.2f} s",

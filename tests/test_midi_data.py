@@ -532,3 +532,30 @@ def test_repairing_scan_reads_running_status_meta_and_sysex(tmp_path):
     perf = read_midi(mf.write_midi(tmp_path / "s.mid", [mf.conductor_track(), track]))
     assert _spans(perf) == [(60, 0, 1), (60, 1, 2), (64, 3, 4)]
     assert [(n.program, n.velocity) for n in perf.notes] == [(12, 80), (12, 80), (12, 70)]
+
+
+def test_repairing_scan_skips_controllers_and_follows_program_changes(tmp_path):
+    # controllers, pitch bend and aftertouch carry 1-2 data bytes the scan must step over; a program
+    # change mid-part starts a new part for the notes after it
+    track = mf.note_track([(60, 0, 2), (60, 1, 2), (62, 4, 1)], program=5)
+    track.insert(2, mido.Message("control_change", control=64, value=127))
+    track.insert(3, mido.Message("pitchwheel", pitch=-300))
+    track.insert(4, mido.Message("aftertouch", value=9))
+    change = next(i for i, m in enumerate(track) if m.type == "note_on" and m.note == 62)
+    track.insert(change, mido.Message("program_change", program=33))
+    perf = read_midi(mf.write_midi(tmp_path / "c.mid", [mf.conductor_track(), track]))
+    assert _spans(perf) == [(60, 0, 1), (60, 1, 2), (62, 4, 5)]
+    assert [(n.program, n.track) for n in perf.notes] == [(5, 0), (5, 0), (33, 1)]
+
+
+def test_note_table_builds_rows_from_its_columns(tmp_path):
+    from seqgen.data_prep.midi_notes import NoteTable, note_columns
+
+    perf = read_midi(mf.write_notes(tmp_path / "t.mid", [(72, 0, 1), (74, 1, 0.5)], [(48, 0, 2)]))
+    assert isinstance(perf.notes, NoteTable) and len(perf.notes) == 3
+    rows = tuple(perf.notes)
+    assert [n.pitch for n in rows] == [48, 72, 74] and perf.notes[-1] is rows[-1]
+    assert perf.notes == rows and perf.duration_beats == 2.0
+    cols = note_columns(perf.notes)
+    assert cols["pitch"].tolist() == [48, 72, 74] and not cols["pitch"].flags.writeable
+    assert {k: v.tolist() for k, v in note_columns(rows).items()} == {k: v.tolist() for k, v in cols.items()}
