@@ -9,7 +9,9 @@ from seqgen.generate.cli_common import RUN_DIR, given_options, no_tensorflow, tr
 
 CLASSIFIERS = ("textbook", "default", "tiny")  # models.sketch_classifier.PRESETS, named here so --help stays light
 OPTION_KEYS = {"data": "source.paths", "synthetic": "source.synthetic", "categories": "source.categories",
-               "max_categories": "source.max_categories", "per_class": "source.per_class", "split_seed": "source.seed"}
+               "max_categories": "source.max_categories", "per_class": "source.per_class", "split_seed": "source.seed",
+               "max_length": "data.prep.max_length", "rdp": "data.prep.rdp_epsilon", "raw": "data.prep.raw",
+               "augment": "data.augment"}
 SHOWN_BY_DEFAULT = 16  # drawings ``sketch show`` draws when no --index is given
 
 DATA = click.option("--data", multiple=True, metavar="PATH",

@@ -117,13 +117,30 @@ def check_resume_options(run: Path, info: RunInfo, request: TrainRequest, task: 
     """Every option the user gave must agree with the run's record (the run's settings win)."""
     if request.source:
         request = TrainRequest(**{**request.__dict__, "source": task.normalise_source(request.source)})
-    asked, recorded = _values(request, task), _recorded(info)
+    asked, recorded = _flat(_plain(_values(request, task))), _flat(_plain(_recorded(info)))
     for key, flag in request.given.items():
         if key.startswith("train.") and key[6:] in RESUMABLE_TRAIN:
             continue
-        if key in recorded and _plain(asked.get(key)) != _plain(recorded[key]):
-            raise SeqgenError(f"{flag} {_show(asked.get(key))} conflicts with the run in {run}, which has "
-                              f"{_show(recorded[key])}; drop {flag} to resume with the run's settings")
+        mine, theirs = _under(asked, key), _under(recorded, key)
+        if theirs and mine != theirs:
+            raise SeqgenError(f"{flag} {_show(mine)} conflicts with the run in {run}, which has "
+                              f"{_show(theirs)}; drop {flag} to resume with the run's settings")
+
+
+def _flat(values: dict, prefix: str = "") -> dict:
+    """Nested settings (a sketch run's ``data.prep``) as dotted leaves: ``{"data.prep.raw": "keep"}``."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _under(values: dict, key: str) -> dict:
+    """The leaves at ``key`` or below it (one option may set a whole group, as ``--augment`` does)."""
+    return {k: v for k, v in values.items() if k == key or k.startswith(key + ".")}
 
 
 def _plain(value):
@@ -131,10 +148,12 @@ def _plain(value):
     return json.loads(json.dumps(value))
 
 
-def _show(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
-    return str(value)
+def _show(leaves: dict) -> str:
+    """One value as the user typed it; a group as ``name=value`` pairs."""
+    if len(leaves) == 1:
+        (value,) = leaves.values()
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in sorted(leaves.items()))
 
 
 def _resumed_train_config(info: RunInfo, request: TrainRequest) -> TrainConfig:

@@ -141,7 +141,12 @@ def test_interrupted_run_resumes_and_refuses_other_settings(tmp_path, monkeypatc
                           "--model textbook conflicts with the run", "which has tiny")
     assert_one_line_error(run("sketch", "train", "--resume", "--synthetic", "--max-categories", "4", "--out", out),
                           "--max-categories 4 conflicts", "which has 3")
-    same_data = ["--synthetic", "--max-categories", "3", "--per-class", "8"]
+    assert_one_line_error(run("sketch", "train", "--resume", "--raw", "keep", "--out", out),
+                          "--raw keep conflicts", "which has simplify")
+    assert_one_line_error(run("sketch", "train", "--resume", "--augment", "off", "--out", out),
+                          "--augment jitter=0.0, rotation=0.0, scale=0.0, stroke_dropout=0.0 conflicts",
+                          "which has jitter=0.05, rotation=10.0, scale=0.15, stroke_dropout=0.1", "drop --augment")
+    same_data = ["--synthetic", "--max-categories", "3", "--per-class", "8", "--augment", "on", "--max-length", "250"]
     result = run("sketch", "train", "--resume", *same_data, "--epochs", "2", "--out", out)
     assert result.exit_code == 0, result.output
     assert [int(row["epoch"]) for row in csv.DictReader((out / "log.csv").open())] == [0, 1]
