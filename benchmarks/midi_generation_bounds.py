@@ -3,7 +3,9 @@
 Trains a small model briefly on a MIDI folder, generates ``--pieces`` pieces, and prints for the
 corpus and for the pieces (decoded without bounds, and as ``seqgen generate midi`` writes them,
 bounded by the corpus): mean polyphony (notes sounding on average while any sounds), the share
-of notes longer than the corpus's 99th-percentile note length, and what the bounds released.
+of notes longer than the corpus's 99th-percentile note length, the share of notes in the piece's
+key (key estimated per piece from its duration-weighted pitch classes, Krumhansl-Kessler; minor
+keys count their leading tone), and what the bounds released.
 
     python benchmarks/midi_music21_corpus.py /tmp/m21            # once
     python benchmarks/midi_generation_bounds.py /tmp/m21/folk --encoding grid --epochs 3
@@ -21,17 +23,24 @@ from pathlib import Path
 import numpy as np
 
 
-def figures(pieces: list, p99: float) -> tuple[float, float, int]:
-    """``(mean of the pieces' mean polyphony, share of notes longer than p99 seconds, notes)``."""
+def figures(pieces: list, p99: float) -> tuple[float, float, int, float]:
+    """``(mean of the pieces' mean polyphony, share of notes longer than p99 seconds, notes, mean of the
+    pieces' share of notes in their own estimated key)``."""
+    from seqgen.data_prep.midi_notes import note_columns
     from seqgen.data_prep.midi_stats import polyphony
+    from seqgen.data_prep.music_metrics import share_in_key
 
-    means, long_notes, total = [], 0, 0
+    means, in_key, long_notes, total = [], [], 0, 0
     for notes in pieces:
         _, sounding, note_time = polyphony(notes)
         means.append(note_time / sounding if sounding else 0.0)
-        long_notes += sum(n.end - n.start > p99 + 1e-9 for n in notes)
+        cols = note_columns(notes)
+        lengths = cols["end"] - cols["start"]  # (notes,) seconds
+        long_notes += int((lengths > p99 + 1e-9).sum())
         total += len(notes)
-    return float(np.mean(means)), long_notes / max(total, 1), total
+        if len(notes):
+            in_key.append(share_in_key(cols["pitch"], lengths)[0])
+    return float(np.mean(means)), long_notes / max(total, 1), total, float(np.mean(in_key)) if in_key else 0.0
 
 
 def generated_events(run: Path, pieces: int, seconds: float, seed: int):
@@ -89,9 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     corpus = read_corpus(args.paths)
     stats = note_stats(corpus.performances)
     p99 = stats["length_p99_s"]
-    poly, share, notes = figures([list(p.notes) for p in corpus.performances], p99)
+    poly, share, notes, in_key = figures([p.notes for p in corpus.performances], p99)
     print(f"corpus: {len(corpus.performances)} files, {notes} notes, mean polyphony {poly:.2f}, "
-          f"{100 * share:.2f}% of notes longer than its 99th percentile ({p99:.2f} s)")
+          f"{100 * share:.2f}% of notes longer than its 99th percentile ({p99:.2f} s), "
+          f"{100 * in_key:.1f}% of notes in the piece's key")
     with tempfile.TemporaryDirectory(prefix="seqgen-gen-bounds-") as tmp:
         start = time.perf_counter()
         request = driver.TrainRequest(args.model, args.preset, {"corpus": args.paths},
@@ -104,9 +114,10 @@ def main(argv: list[str] | None = None) -> None:
         make = generated_events if args.encoding == "events" else generated_grids
         unbounded, bounded, released, how = make(trained.run, args.pieces, args.seconds, args.seed)
     for label, pieces in (("generated, unbounded", unbounded), ("generated, bounded", bounded)):
-        poly, share, notes = figures(pieces, p99)
+        poly, share, notes, in_key = figures(pieces, p99)
         print(f"{label}: {len(pieces)} pieces, {notes} notes, mean polyphony {poly:.2f}, "
-              f"{100 * share:.2f}% of notes longer than the corpus's 99th percentile")
+              f"{100 * share:.2f}% of notes longer than the corpus's 99th percentile, "
+              f"{100 * in_key:.1f}% of notes in the piece's key")
     print(f"bounds ({how}): {released} notes released or cut")
 
 

@@ -121,7 +121,11 @@ def pitch_class_weights(grid: Grid) -> np.ndarray:
 
 def estimate_key(grid: Grid) -> tuple[int, str]:
     """``(tonic pitch class, "major" | "minor")`` by correlation with the Krumhansl-Kessler profiles."""
-    weights = pitch_class_weights(grid)
+    return key_of_weights(pitch_class_weights(grid))
+
+
+def key_of_weights(weights: np.ndarray) -> tuple[int, str]:
+    """The key whose Krumhansl-Kessler profile correlates best with ``(12,)`` pitch-class weights."""
     if not weights.any():
         return 0, "major"
     best = (-2.0, 0, "major")
@@ -131,6 +135,22 @@ def estimate_key(grid: Grid) -> tuple[int, str]:
             if r > best[0]:
                 best = (r, tonic, mode)
     return best[1], best[2]
+
+
+# Pitch classes of a key, tonic 0: the major scale; natural minor plus its leading tone (harmonic minor's
+# raised 7th, which Bach and folk tunes use as often as the flat one).
+SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10, 11)}
+
+
+def share_in_key(pitches: np.ndarray, durations: np.ndarray) -> tuple[float, tuple[int, str]]:
+    """``(share of notes whose pitch class is in the key, key)`` for one piece's ``(notes,)`` pitches and
+    durations; the key is estimated from the duration-weighted pitch classes (:func:`key_of_weights`)."""
+    classes = np.asarray(pitches, np.int64) % 12
+    if not classes.size:
+        return 0.0, (0, "major")
+    tonic, mode = key_of_weights(np.bincount(classes, weights=np.asarray(durations, np.float64), minlength=12))
+    inside = np.isin((classes - tonic) % 12, SCALES[mode])
+    return float(inside.mean()), (tonic, mode)
 
 
 def key_name(tonic: int, mode: str) -> str:

@@ -97,3 +97,12 @@ def test_judge_against_a_folder_reference_table(tmp_path):
     line = next(line for line in result.output.splitlines() if line.startswith("harmonic_intervals"))
     assert float(line.split()[1]) == 0.0  # identical to the reference
     assert_one_line_error(run("judge", same, "--reference", tmp_path / "nowhere"), "--reference")
+
+
+def test_share_in_key_counts_notes_outside_the_estimated_scale():
+    c_major = [60, 62, 64, 65, 67, 69, 71, 72, 61]  # C major scale and one C sharp
+    assert mm.share_in_key(c_major, [1] * 9) == (pytest.approx(8 / 9), (0, "major"))
+    a_minor = [57, 59, 60, 62, 64, 65, 68, 69]  # G sharp: minor's leading tone counts as in the key
+    share, key = mm.share_in_key(a_minor, [2, 1, 1, 1, 2, 1, 1, 2])
+    assert key == (9, "minor") and share == 1.0
+    assert mm.share_in_key([], []) == (0.0, (0, "major"))
