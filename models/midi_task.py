@@ -207,6 +207,11 @@ class MidiScore(NamedTuple):
     elapsed: float  # wall seconds the scoring took
 
     @property
+    def nats_per_second(self) -> float:
+        """Nats to encode one second of music: comparable across encodings and grids."""
+        return self.tokens.nats / max(self.seconds, 1e-9)
+
+    @property
     def nats_per_step(self) -> float:
         """Nats per grid time step (all voices) or per event."""
         return self.tokens.nats / max(self.steps, 1)
@@ -235,12 +240,13 @@ def report_lines(score: MidiScore, split: str, data: MidiDataConfig, codec) -> l
         return [
             f"{split}: {score.files} files, {score.steps} events, {score.seconds:.1f} s of music ({score.elapsed:.1f} s)",
             f"cross-entropy: {score.tokens.nats_per_token:.4f} nats per event  (accuracy {score.tokens.accuracy:.4f}), "
-            f"{score.tokens.nats / max(score.seconds, 1e-9):.1f} nats per second of music",
+            f"{score.nats_per_second:.1f} nats per second of music",
         ]
     return [
-        f"{split}: {score.files} files, {score.steps} steps x {codec.voices} voices ({score.elapsed:.1f} s)",
+        f"{split}: {score.files} files, {score.steps} steps x {codec.voices} voices, {score.seconds:.1f} s of music "
+        f"({score.elapsed:.1f} s)",
         f"cross-entropy: {score.tokens.nats_per_token:.4f} nats per note  (accuracy {score.tokens.accuracy:.4f}), "
-        f"{score.nats_per_step:.4f} nats per step",
+        f"{score.nats_per_step:.4f} nats per step, {score.nats_per_second:.1f} nats per second of music",
         f"pitch only (struck/held merged): {score.pitches.nats_per_token:.4f} nats per note  "
         f"(accuracy {score.pitches.accuracy:.4f})",
     ]
@@ -278,7 +284,8 @@ class MidiTask(Task):
         data = self.new_data_config(run.info.data)
         score = score_midi(run.model, run.codec, run.info.source, run.info.record, data, split)
         return Evaluation(report_lines(score, split, data, run.codec),
-                          {"nats_per_token": score.tokens.nats_per_token, "accuracy": score.tokens.accuracy})
+                          {"nats_per_token": score.tokens.nats_per_token, "accuracy": score.tokens.accuracy,
+                           "nats_per_second": score.nats_per_second})
 
     def upgrade_v1(self, values: dict) -> dict:
         rest = {k: v for k, v in values.items() if k not in ("corpus", "split", "bpm", "encoding")}
