@@ -41,6 +41,7 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
+from seqgen.data_prep.midi_notes import note_columns
 from seqgen.data_prep.midi_read import DRUM_CHANNEL, Note, Performance
 
 BOS = 0
@@ -80,8 +81,9 @@ class EventConfig:
             raise SeqgenError(f"midi events config: max_polyphony must be 0 (no bound) to 128, got {self.max_polyphony}")
 
 
-def _as_notes(notes: Performance | Iterable[Note]) -> list[Note]:
-    return list(notes.notes if isinstance(notes, Performance) else notes)
+def _as_notes(notes: Performance | Iterable[Note]) -> Sequence[Note]:
+    """A performance's notes as they are (a NoteTable stays columns), other iterables as a list."""
+    return notes.notes if isinstance(notes, Performance) else list(notes)
 
 
 class EventCodec:
@@ -117,28 +119,28 @@ class EventCodec:
         """The velocity a bin decodes to: the middle of the bin."""
         return int(np.clip(round((b + 0.5) * 128 / self.config.velocity_bins), 1, 127))
 
-    def _spans(self, notes: list[Note]) -> tuple[list[list[int]], int]:
-        """``[start_step, end_step, pitch, velocity]``, >= 1 step long, same-pitch overlaps cut; and the
-        number of same-pitch notes left out because another started in the same step."""
+    def _spans(self, notes: Sequence[Note]) -> tuple[np.ndarray, int]:
+        """``(spans (n, 4) of [start_step, end_step, pitch, velocity] sorted by (start, pitch), duplicates)``:
+        every span at least one step long, a re-strike of a sounding pitch ends it, and of same-pitch
+        notes starting in one step only the longest is kept (the others are counted)."""
+        cols = note_columns(notes)
+        pitch = cols["pitch"]
+        bad = (pitch < 0) | (pitch > 127)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise SeqgenError(f"note at {cols['start'][k]:.3f} s has pitch {pitch[k]}, outside MIDI 0-127: transpose less")
         to_step = 1000.0 / self.config.time_step_ms
-        spans = []
-        for n in notes:
-            if not 0 <= n.pitch <= 127:
-                raise SeqgenError(f"note at {n.start:.3f} s has pitch {n.pitch}, outside MIDI 0-127: transpose less")
-            start = max(0, int(np.floor(n.start * to_step + 0.5)))
-            spans.append([start, max(int(np.floor(n.end * to_step + 0.5)), start + 1), int(n.pitch), int(n.velocity)])
-        spans.sort(key=lambda s: (s[0], s[2], -s[1]))  # the longest of same-pitch, same-onset notes first
-        kept, last, duplicates = [], {}, 0  # last: pitch -> its latest kept span
-        for span in spans:
-            earlier = last.get(span[2])
-            if earlier is not None and earlier[1] > span[0]:
-                if earlier[0] == span[0]:
-                    duplicates += 1
-                    continue  # a duplicate onset: keep the longer note only
-                earlier[1] = span[0]  # a re-strike ends the sounding note
-            kept.append(span)
-            last[span[2]] = span
-        return kept, duplicates
+        start = np.maximum(0, np.floor(cols["start"] * to_step + 0.5).astype(np.int64))  # (notes,)
+        end = np.maximum(np.floor(cols["end"] * to_step + 0.5).astype(np.int64), start + 1)
+        order = np.lexsort((-end, start, pitch))  # by pitch, onset, longest first
+        start, end, pitch, velocity = start[order], end[order], pitch[order], cols["velocity"][order]
+        same_pitch = pitch[1:] == pitch[:-1]
+        duplicate = np.concatenate([[False], same_pitch & (start[1:] == start[:-1])])
+        start, end, pitch, velocity = start[~duplicate], end[~duplicate], pitch[~duplicate], velocity[~duplicate]
+        same_pitch = pitch[1:] == pitch[:-1]
+        end[:-1] = np.where(same_pitch, np.minimum(end[:-1], start[1:]), end[:-1])  # a re-strike ends the note
+        spans = np.stack([start, end, pitch, velocity], axis=1)  # (kept, 4)
+        return spans[np.lexsort((-end, pitch, start))], int(duplicate.sum())
 
     def encode(self, notes: Performance | Iterable[Note]) -> np.ndarray:
         """Notes (or a :class:`Performance`) -> int32 tokens ``(n,)``, no BOS."""
@@ -148,7 +150,7 @@ class EventCodec:
         """``(tokens (n,), same-pitch notes left out)``: see :meth:`encode`."""
         events = []  # (step, 0 = off / 1 = on, pitch, velocity)
         spans, duplicates = self._spans(_as_notes(notes))
-        for start, end, pitch, velocity in spans:
+        for start, end, pitch, velocity in spans.tolist():
             events += [(start, 1, pitch, velocity), (end, 0, pitch, 0)]
         events.sort()
         tokens, now, current_bin = [], 0, None

@@ -27,7 +27,7 @@ longer than :data:`MAX_GRID_STEPS` is refused before anything is allocated.
 
 from __future__ import annotations
 
-import math
+from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -35,6 +35,7 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
+from seqgen.data_prep.midi_notes import note_columns
 from seqgen.data_prep.midi_read import Note, Performance
 
 STEPS_PER_QUARTER = 4  # sixteenth-note grid, as for the chorales
@@ -50,19 +51,29 @@ class _Span(NamedTuple):
     pitch: int
 
 
+def _steps(notes: Sequence[Note], steps_per_quarter: int):
+    """``(start, end, pitch, part, offset, pitch-0 notes)``: each pitched note's grid steps (at least one
+    step long), pitch and part number (one per ``(track, channel)``), as ``(notes,)`` arrays in the
+    notes' order, with the whole beats cut before the first note."""
+    cols = note_columns(notes)
+    offset = float(np.floor(cols["start_beat"].min())) if len(notes) else 0.0
+    keep = cols["pitch"] > 0
+    # round half up, not to even (np.floor(x + 0.5)); float64 as math.floor would see it
+    start = np.floor((cols["start_beat"][keep] - offset) * steps_per_quarter + 0.5).astype(np.int64)
+    end = np.maximum(np.floor((cols["end_beat"][keep] - offset) * steps_per_quarter + 0.5).astype(np.int64), start + 1)
+    part = cols["track"][keep] * 16 + cols["channel"][keep]  # sorts as (track, channel)
+    return start, end, cols["pitch"][keep], part, offset, int((~keep).sum())
+
+
 def _quantise(notes: Sequence[Note], steps_per_quarter: int) -> tuple[dict[tuple[int, int], list[_Span]], float, int]:
     """Spans per part ``(track, channel)``, the cut leading beats, and the number of pitch-0 notes left out."""
-    offset = float(math.floor(min(n.start_beat for n in notes))) if notes else 0.0
-
-    def step(beat: float) -> int:
-        return math.floor((beat - offset) * steps_per_quarter + 0.5)  # round half up, not to even
-
+    start, end, pitch, part, offset, dropped = _steps(notes, steps_per_quarter)
     parts: dict[tuple[int, int], list[_Span]] = {}
-    for n in notes:
-        if n.pitch > 0:
-            start = step(n.start_beat)
-            parts.setdefault((n.track, n.channel), []).append(_Span(start, max(step(n.end_beat), start + 1), n.pitch))
-    return parts, offset, sum(n.pitch == 0 for n in notes)
+    for key in np.unique(part).tolist():
+        mine = part == key
+        rows = zip(start[mine].tolist(), end[mine].tolist(), pitch[mine].tolist())
+        parts[divmod(key, 16)] = list(map(tuple.__new__, repeat(_Span), rows))  # built in C, not via _make
+    return parts, offset, dropped
 
 
 def _split_part(spans: list[_Span]) -> list[list[_Span]]:
@@ -117,12 +128,10 @@ def _assign(lines: list[list[_Span]], voices: int) -> tuple[list[list[_Span]], i
 
 def needed_voices(performance: Performance, steps_per_quarter: int = STEPS_PER_QUARTER) -> int:
     """The most notes sounding together on the grid (what a grid needs to drop no note)."""
-    parts, _, _ = _quantise(performance.notes, steps_per_quarter)
-    spans = [s for part in parts.values() for s in part]
-    if not spans:
+    start, end, _, _, _, _ = _steps(performance.notes, steps_per_quarter)
+    if not start.size:
         return 0
-    starts = np.sort([s.start for s in spans])
-    ends = np.sort([s.end for s in spans])
+    starts, ends = np.sort(start), np.sort(end)  # (notes,) each
     return int((np.arange(1, len(starts) + 1) - np.searchsorted(ends, starts, side="right")).max())
 
 
