@@ -293,12 +293,7 @@ def read_ndjson(
     by_word, is_raw, first_error, bad = _read_records(path, recognized_only, max_per_class, stats)
     stats.malformed_lines += bad
     convert = is_raw and raw == "simplify"
-    strokes_by_word = {}
-    for word, drawings in by_word.items():
-        stroke3 = [_lines_to_stroke3(google_simplify(d) if convert else d, stats) for d in drawings]
-        stats.converted += len(drawings) if convert else 0
-        if any(s is not None for s in stroke3):
-            strokes_by_word[word] = [s for s in stroke3 if s is not None]
+    strokes_by_word = _stroke3_by_word(by_word, convert, stats)
     if not strokes_by_word:
         if first_error:
             raise SeqgenError(f"{first_error}; no line of the file is a usable QuickDraw drawing "
@@ -311,6 +306,18 @@ def read_ndjson(
     names = sorted(strokes_by_word)
     labels = np.concatenate([np.full(len(strokes_by_word[w]), i, np.int64) for i, w in enumerate(names)])
     return SketchSet([s for w in names for s in strokes_by_word[w]], labels, names)
+
+
+def _stroke3_by_word(by_word: dict[str, list], convert: bool, stats: ReadStats) -> dict[str, list[np.ndarray]]:
+    """Each word's drawings as stroke-3 (through Google's simplification first when ``convert``); drawings
+    left with no stroke are dropped and counted, and a word left with no drawing is left out."""
+    strokes_by_word = {}
+    for word, drawings in by_word.items():
+        stroke3 = [_lines_to_stroke3(google_simplify(d) if convert else d, stats) for d in drawings]
+        stats.converted += len(drawings) if convert else 0
+        if any(s is not None for s in stroke3):
+            strokes_by_word[word] = [s for s in stroke3 if s is not None]
+    return strokes_by_word
 
 
 def _coordinates(values: np.ndarray) -> list:

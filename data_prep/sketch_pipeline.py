@@ -73,6 +73,20 @@ def sketch_dataset(
     ``augment`` (training only) changes each drawing at random, from ``seed``
     (:mod:`data_prep.sketch_augment`); buckets go by the drawings' original lengths.
     """
+    _check_drawings(sketches, batch_size)
+    augmenting = augment is not None and augment.enabled
+    dataset = _drawing_dataset(sketches, shuffle=shuffle, seed=seed, repeat=repeat,
+                               augment=augment if augmenting else None)
+    bucket_boundaries = _resolve_boundaries(bucket_boundaries, sketches)
+    batches = _batch_count(sketches.lengths(), bucket_boundaries or [], batch_size, drop_remainder)
+    dataset = _padded_batches(dataset, batch_size, bucket_boundaries, drop_remainder, augmenting)
+    if not repeat:  # a known length lets Keras show progress and not warn at the first epoch's end
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_drawings(sketches: SketchSet, batch_size: int) -> None:
+    """Refuse what would make an empty or poisoned dataset, before any TensorFlow work."""
     if batch_size < 1:
         raise SeqgenError(f"batch_size must be at least 1, got {batch_size}")
     if len(sketches) == 0:
@@ -80,6 +94,12 @@ def sketch_dataset(
     if not all(np.isfinite(s).all() for s in sketches.strokes):
         raise SeqgenError("the drawings hold NaN or infinite values; refused (the readers drop such drawings: "
                           "check the data with 'seqgen data sketches')")
+
+
+def _drawing_dataset(sketches: SketchSet, *, shuffle: bool, seed: int, repeat: bool,
+                     augment: SketchAugment | None) -> tf.data.Dataset:
+    """One element per drawing, ``(strokes (n, 3) float32, label () int32)``, shuffled and repeated as asked;
+    with ``augment``, ``(strokes, label, original length)`` so buckets can go by the original length."""
     labels = tf.constant(sketches.labels.astype(np.int32))
     dataset = tf.data.Dataset.from_tensor_slices((_ragged(sketches), labels))
     # Each element is a dense (n, 3) drawing; the ragged slice may arrive ragged, so make sure.
@@ -88,16 +108,27 @@ def sketch_dataset(
         dataset = dataset.shuffle(len(sketches), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         dataset = dataset.repeat()
-    augmenting = augment is not None and augment.enabled
-    if augmenting:  # elements become (strokes, label, original length)
+    if augment is not None:  # elements become (strokes, label, original length)
         dataset = augment_dataset(dataset, augment, seed)
-    shapes = ([None, 3], [], []) if augmenting else ([None, 3], [])
+    return dataset
+
+
+def _resolve_boundaries(bucket_boundaries: Sequence[int] | str | None, sketches: SketchSet) -> Sequence[int] | None:
+    """The boundaries to bucket by: "auto" becomes the drawings' length quantiles; lengths and None pass through."""
     if isinstance(bucket_boundaries, str):
         if bucket_boundaries != "auto":
             raise SeqgenError(f"bucket_boundaries must be 'auto', a list of lengths or None, "
                               f"got {bucket_boundaries!r}")
-        bucket_boundaries = auto_bucket_boundaries(sketches.lengths())
-    batches = _batch_count(sketches.lengths(), bucket_boundaries or [], batch_size, drop_remainder)
+        return auto_bucket_boundaries(sketches.lengths())
+    return bucket_boundaries
+
+
+def _padded_batches(dataset: tf.data.Dataset, batch_size: int, bucket_boundaries: Sequence[int] | None,
+                    drop_remainder: bool, augmenting: bool) -> tf.data.Dataset:
+    """Zero-padded batches ``(strokes (batch, time, 3), labels (batch,))``: per length bucket when there are
+    boundaries (each batch padded only to about its own length), else in order. An augmented element's
+    original length (its third part) picks its bucket, then is dropped."""
+    shapes = ([None, 3], [], []) if augmenting else ([None, 3], [])
     if bucket_boundaries:
         dataset = dataset.bucket_by_sequence_length(
             element_length_func=lambda x, y, *n: n[0] if n else tf.shape(x)[0],
@@ -110,9 +141,7 @@ def sketch_dataset(
         dataset = dataset.padded_batch(batch_size, padded_shapes=shapes, drop_remainder=drop_remainder)
     if augmenting:
         dataset = dataset.map(lambda x, y, n: (x, y))
-    if not repeat:  # a known length lets Keras show progress and not warn at the first epoch's end
-        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return dataset
 
 
 def _batch_count(lengths: np.ndarray, boundaries: Sequence[int], batch_size: int, drop_remainder: bool) -> int:

@@ -216,36 +216,56 @@ def load_sketches(
     drawings (see :class:`data_prep.stroke_ops.StrokePrep`). Empty or unreadable files found in
     a folder are skipped and listed in ``stats.skipped_files``; a file named directly must read.
     """
-    if len(split_fractions) != 3 or min(split_fractions) < 0 or not math.isclose(sum(split_fractions), 1.0):
-        raise SeqgenError(f"split fractions must be three numbers >= 0 summing to 1, got {split_fractions}")
-    if per_class is not None and per_class < 1:
-        raise SeqgenError(f"per_class must be at least 1, got {per_class}")
-    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    if not paths:
-        raise SeqgenError("no sketch files given")
+    _check_split_options(split_fractions, per_class)
     stats = stats if stats is not None else ReadStats()
-    detected = [detect_layout(p, stats.skipped_files) for p in paths]
-    layouts = sorted({layout for layout, _ in detected})
-    if len(layouts) > 1:
-        raise SeqgenError(f"the inputs mix layouts ({', '.join(layouts)}); load one layout at a time")
-    files = list(dict.fromkeys(f for _, fs in detected for f in fs))
-    skippable = {f for p in paths if Path(p).is_dir() for f in files if f.parent == Path(p)}
-    if layouts[0] == "npz":
+    layout, files, skippable = _find_files(paths, stats)
+    if layout == "npz":
         wanted = _select_classes(sorted({f.stem for f in files}), categories, max_categories)
         splits = _load_npz(files, set(wanted), stats, skippable)
-    elif layouts[0] == "ndjson":
+    elif layout == "ndjson":
         cap = None if per_class is None else math.ceil(per_class / max(split_fractions[0], 1e-9))
         merged = concat_sketch_sets(_read_each(files, lambda f: read_ndjson(
             f, recognized_only=recognized_only, max_per_class=cap, stats=stats, raw=raw), stats, skippable))
         splits = dict(zip(SPLITS, merged.split(split_fractions, seed)))
     else:
         splits = _load_tfrecord(files, split_fractions, seed, stats, raw)
+    splits = _keep_classes(splits, categories, max_categories)
+    return cap_splits(splits, per_class, split_fractions, seed)
+
+
+def _check_split_options(split_fractions: Sequence[float], per_class: int | None) -> None:
+    """Refuse impossible split fractions or per-class caps before any file is read."""
+    if len(split_fractions) != 3 or min(split_fractions) < 0 or not math.isclose(sum(split_fractions), 1.0):
+        raise SeqgenError(f"split fractions must be three numbers >= 0 summing to 1, got {split_fractions}")
+    if per_class is not None and per_class < 1:
+        raise SeqgenError(f"per_class must be at least 1, got {per_class}")
+
+
+def _find_files(paths: str | os.PathLike | Sequence[str | os.PathLike],
+                stats: ReadStats) -> tuple[str, list[Path], set[Path]]:
+    """``(layout, files, skippable)``: the one layout of the inputs, their files (each once, in order),
+    and those found in a named folder (skipped when unreadable; a file named directly must read)."""
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not paths:
+        raise SeqgenError("no sketch files given")
+    detected = [detect_layout(p, stats.skipped_files) for p in paths]
+    layouts = sorted({layout for layout, _ in detected})
+    if len(layouts) > 1:
+        raise SeqgenError(f"the inputs mix layouts ({', '.join(layouts)}); load one layout at a time")
+    files = list(dict.fromkeys(f for _, fs in detected for f in fs))
+    skippable = {f for p in paths if Path(p).is_dir() for f in files if f.parent == Path(p)}
+    return layouts[0], files, skippable
+
+
+def _keep_classes(splits: dict[str, SketchSet], categories: Sequence[str] | None,
+                  max_categories: int | None) -> dict[str, SketchSet]:
+    """The splits cut to the chosen categories (the same in every split); each must have training drawings."""
     names = _select_classes(splits["train"].class_names, categories, max_categories)
     splits = {k: v.with_classes(names) for k, v in splits.items()}
     empty = [n for n, count in zip(names, splits["train"].class_counts()) if count == 0]
     if empty:
         raise SeqgenError(f"category {empty[0]!r} has no training drawings; drop it or add data")
-    return cap_splits(splits, per_class, split_fractions, seed)
+    return splits
 
 
 def read_file(path: str | os.PathLike, stats: ReadStats | None = None, raw: str = "simplify") -> SketchSet:

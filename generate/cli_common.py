@@ -165,6 +165,13 @@ def training_options(f=None, *, families: tuple[str, ...] = ("lstm", "gru", "wav
         kwargs.setdefault("preset", None)
         return f(*args, **kwargs)
 
+    for option in reversed(_training_option_list(families, default_family, presets)):
+        command = option(command)
+    return command
+
+
+def _training_option_list(families: tuple[str, ...], default_family: str | None, presets: bool) -> list:
+    """The click options of :func:`training_options`, in ``--help`` order (no --preset without ``presets``)."""
     family_default = f" [default: {default_family}" if default_family else " [required for a new run"
     options = [
         click.option("--model", "family", type=click.Choice(families), default=None,
@@ -189,9 +196,7 @@ def training_options(f=None, *, families: tuple[str, ...] = ("lstm", "gru", "wav
     ]
     if not presets:
         options.pop(1)
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return options
 
 
 def command(name: str | None = None, **kwargs):

@@ -4,116 +4,7 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import DATA_DIR, no_tensorflow, run_option
-
-
-def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
-    """Add the music tools as top-level commands."""
-
-    @main.command("judge")
-    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-    @click.option("--reference", default="bach", show_default=True,
-                  help="'bach' (the music21 chorales), a folder of MIDI/MusicXML pieces, or 'none'.")
-    @click.option("--json", "as_json", is_flag=True, help="Print every measure of every file as JSON.")
-    @DATA_DIR
-    @no_tensorflow
-    def judge_cmd(files, reference, as_json, data_dir) -> None:
-        """Part-writing errors, distances to Bach's distributions and general measures of 4-voice pieces.
-
-        Example: seqgen judge chorale-1.mid chorale-2.mid --reference bach
-        """
-        from seqgen.generate.judge import format_report, judge, to_json
-
-        report = judge(list(files), reference, data_dir)
-        click.echo(to_json(report) if as_json else format_report(report))
-
-    @main.command("harmonize")
-    @click.argument("melody")
-    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
-                  help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
-    @MODEL
-    @click.option("--given", type=click.Choice(["soprano", "bass"]), default="soprano", show_default=True,
-                  help="The voice MELODY gives; the model writes the other three.")
-    @click.option("--particles", type=click.IntRange(min=1), default=32, show_default=True,
-                  help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
-    @click.option("--parallel-penalty", type=click.FloatRange(min=0), default=3.0, show_default=True,
-                  help="Nats taken off a hypothesis's weight for each parallel fifth or octave (0 = off).")
-    @PROPOSAL
-    @KEY
-    @OUTPUT
-    @DATA_DIR
-    def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temperature, top_p, greedy, seed, num,
-                      key, bpm, instrument, soundfont, force, data_dir) -> None:
-        """Keep a melody (or a bass) exactly and write the other three voices with a chorale model.
-
-        MELODY is a monophonic MIDI/MusicXML file (of a 4-part file the top part, or the lowest with
-        --given bass) or a dataset chorale: test:3, bwv269.
-
-        Example: seqgen harmonize bwv269 --particles 32 --seed 1 -o harmonized.mid
-        """
-        from seqgen.generate.harmonize import HarmonizeConfig, OutputConfig, harmonize
-
-        config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty)
-        output = OutputConfig(bpm, instrument, force, soundfont)
-        for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir):
-            click.echo(line)
-
-    @main.command("infill")
-    @click.argument("chorale")
-    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
-                  help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
-    @click.option("--bars", default=None, help="Bars to regenerate, 1-based, 16th-note steps in 4/4: 5 or 5-6 [default: all].")
-    @click.option("--voices", default=None, help="Voices to regenerate, e.g. alto,tenor [default: all four].")
-    @MODEL
-    @click.option("--window", type=click.IntRange(min=1), default=8, show_default=True,
-                  help="Steps after each cell whose notes judge it (p(future | cell)).")
-    @click.option("--sweeps", type=click.IntRange(min=0), default=3, show_default=True,
-                  help="Gibbs sweeps over the region after the first left-to-right draw.")
-    @click.option("--candidates", type=click.IntRange(min=1), default=8, show_default=True,
-                  help="Most likely notes tried per cell, besides the current one.")
-    @PROPOSAL
-    @KEY
-    @OUTPUT
-    @DATA_DIR
-    def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, temperature, top_p, greedy, seed,
-                   num, key, bpm, instrument, soundfont, force, data_dir) -> None:
-        """Regenerate some bars and/or voices of a four-voice piece so they fit what comes before and after.
-
-        CHORALE is a 4-part MIDI/MusicXML file or a dataset chorale (test:3, bwv269). Everything
-        outside the region is kept exactly.
-
-        Example: seqgen infill bwv269 --bars 5-6 --voices alto,tenor --seed 1 -o infilled.mid
-        """
-        from seqgen.generate.harmonize import OutputConfig
-        from seqgen.generate.infill import InfillConfig, infill
-
-        if top_p is not None:
-            raise click.BadParameter("infill weighs a few candidates per cell; use --candidates instead", param_hint="--top-p")
-        config = InfillConfig(window, sweeps, candidates, temperature, seed, greedy)
-        output = OutputConfig(bpm, instrument, force, soundfont)
-        for line in infill(run_dir, chorale, out, config, bars=bars, voices=voices, num=num, key=key, output=output,
-                           data_dir=data_dir):
-            click.echo(line)
-
-    @main.command("render")
-    @click.argument("midi", type=click.Path(exists=True, dir_okay=False))
-    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="WAV file to write.")
-    @click.option("--soundfont", type=click.Path(exists=True, dir_okay=False), default=None,
-                  help="General MIDI SoundFont (.sf2) for FluidSynth [default: search the usual places].")
-    @click.option("--synth", type=click.Choice(["auto", "fluidsynth", "builtin"]), default="auto", show_default=True,
-                  help="auto: FluidSynth when it and a SoundFont are found, else the built-in synthesiser.")
-    @click.option("--sample-rate", type=click.IntRange(8000, 96000), default=22050, show_default=True)
-    @click.option("--force", is_flag=True, help="Overwrite an existing WAV file.")
-    @no_tensorflow
-    def render_cmd(midi, out, soundfont, synth, sample_rate, force) -> None:
-        """Render a MIDI file to WAV audio, offline (FluidSynth if installed, else built in).
-
-        Example: seqgen render chorale.mid -o chorale.wav
-        """
-        from seqgen.generate.audio import render_midi
-
-        click.echo(render_midi(midi, out, soundfont=soundfont, synth=synth, sample_rate=sample_rate, force=force))
-
+from seqgen.generate.cli_common import DATA_DIR, command, no_tensorflow, run_option
 
 MODEL = run_option("chorales")  # --run RUN_DIR, the shipped chorale model by default
 KEY = click.option("--key", default=None, help='Move the piece into this key first, e.g. "A minor" (said what was done).')
@@ -149,3 +40,119 @@ def OUTPUT(f):
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
+    """Add the music tools as top-level commands."""
+    main.add_command(judge_cmd)
+    main.add_command(harmonize_cmd)
+    main.add_command(infill_cmd)
+    main.add_command(render_cmd)
+
+
+@command("judge")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--reference", default="bach", show_default=True,
+              help="'bach' (the music21 chorales), a folder of MIDI/MusicXML pieces, or 'none'.")
+@click.option("--json", "as_json", is_flag=True, help="Print every measure of every file as JSON.")
+@DATA_DIR
+@no_tensorflow
+def judge_cmd(files, reference, as_json, data_dir) -> None:
+    """Part-writing errors, distances to Bach's distributions and general measures of 4-voice pieces.
+
+    Example: seqgen judge chorale-1.mid chorale-2.mid --reference bach
+    """
+    from seqgen.generate.judge import format_report, judge, to_json
+
+    report = judge(list(files), reference, data_dir)
+    click.echo(to_json(report) if as_json else format_report(report))
+
+
+@command("harmonize")
+@click.argument("melody")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
+              help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
+@MODEL
+@click.option("--given", type=click.Choice(["soprano", "bass"]), default="soprano", show_default=True,
+              help="The voice MELODY gives; the model writes the other three.")
+@click.option("--particles", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
+@click.option("--parallel-penalty", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="Nats taken off a hypothesis's weight for each parallel fifth or octave (0 = off).")
+@PROPOSAL
+@KEY
+@OUTPUT
+@DATA_DIR
+def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temperature, top_p, greedy, seed, num,
+                  key, bpm, instrument, soundfont, force, data_dir) -> None:
+    """Keep a melody (or a bass) exactly and write the other three voices with a chorale model.
+
+    MELODY is a monophonic MIDI/MusicXML file (of a 4-part file the top part, or the lowest with
+    --given bass) or a dataset chorale: test:3, bwv269.
+
+    Example: seqgen harmonize bwv269 --particles 32 --seed 1 -o harmonized.mid
+    """
+    from seqgen.generate.harmonize import HarmonizeConfig, OutputConfig, harmonize
+
+    config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty)
+    output = OutputConfig(bpm, instrument, force, soundfont)
+    for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir):
+        click.echo(line)
+
+
+@command("infill")
+@click.argument("chorale")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
+              help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
+@click.option("--bars", default=None, help="Bars to regenerate, 1-based, 16th-note steps in 4/4: 5 or 5-6 [default: all].")
+@click.option("--voices", default=None, help="Voices to regenerate, e.g. alto,tenor [default: all four].")
+@MODEL
+@click.option("--window", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Steps after each cell whose notes judge it (p(future | cell)).")
+@click.option("--sweeps", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Gibbs sweeps over the region after the first left-to-right draw.")
+@click.option("--candidates", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Most likely notes tried per cell, besides the current one.")
+@PROPOSAL
+@KEY
+@OUTPUT
+@DATA_DIR
+def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, temperature, top_p, greedy, seed,
+               num, key, bpm, instrument, soundfont, force, data_dir) -> None:
+    """Regenerate some bars and/or voices of a four-voice piece so they fit what comes before and after.
+
+    CHORALE is a 4-part MIDI/MusicXML file or a dataset chorale (test:3, bwv269). Everything
+    outside the region is kept exactly.
+
+    Example: seqgen infill bwv269 --bars 5-6 --voices alto,tenor --seed 1 -o infilled.mid
+    """
+    from seqgen.generate.harmonize import OutputConfig
+    from seqgen.generate.infill import InfillConfig, infill
+
+    if top_p is not None:
+        raise click.BadParameter("infill weighs a few candidates per cell; use --candidates instead", param_hint="--top-p")
+    config = InfillConfig(window, sweeps, candidates, temperature, seed, greedy)
+    output = OutputConfig(bpm, instrument, force, soundfont)
+    for line in infill(run_dir, chorale, out, config, bars=bars, voices=voices, num=num, key=key, output=output,
+                       data_dir=data_dir):
+        click.echo(line)
+
+
+@command("render")
+@click.argument("midi", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="WAV file to write.")
+@click.option("--soundfont", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="General MIDI SoundFont (.sf2) for FluidSynth [default: search the usual places].")
+@click.option("--synth", type=click.Choice(["auto", "fluidsynth", "builtin"]), default="auto", show_default=True,
+              help="auto: FluidSynth when it and a SoundFont are found, else the built-in synthesiser.")
+@click.option("--sample-rate", type=click.IntRange(8000, 96000), default=22050, show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing WAV file.")
+@no_tensorflow
+def render_cmd(midi, out, soundfont, synth, sample_rate, force) -> None:
+    """Render a MIDI file to WAV audio, offline (FluidSynth if installed, else built in).
+
+    Example: seqgen render chorale.mid -o chorale.wav
+    """
+    from seqgen.generate.audio import render_midi
+
+    click.echo(render_midi(midi, out, soundfont=soundfont, synth=synth, sample_rate=sample_rate, force=force))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import given_options, training_options
+from seqgen.generate.cli_common import command, given_options, training_options
 
 OPTION_KEYS = {"csv_file": "source.csv", "time": "source.time", "target": "source.target", "features": "source.features",
                "fill": "source.fill", "synthetic": "source.synthetic", "window": "data.window",
@@ -63,73 +63,80 @@ def make_data(window, horizon, valid_fraction, test_fraction, season, batch_size
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
     """Add this domain's commands to the CLI's groups."""
-    @data.command("series")
-    @click.argument("csv_file", required=False, type=click.Path(dir_okay=False))
-    @source_options
-    @split_options
-    def data_series(csv_file, time, target, features, fill, synthetic, window, horizon, valid_fraction,
-                    test_fraction, season) -> None:
-        """Read a CSV series and print its step, gaps, missing values, split and season.
+    data.add_command(data_series)
+    train.add_command(train_series_cmd)
+    main.add_command(forecast)
 
-        Example: seqgen data series sales.csv --time date --target units --features price
-        """
-        from seqgen.models.series_task import data_summary
 
-        source = make_source(csv_file, time, target, features, fill, synthetic)
-        click.echo(data_summary(source, make_data(window, horizon, valid_fraction, test_fraction, season)))
+@command("series")
+@click.argument("csv_file", required=False, type=click.Path(dir_okay=False))
+@source_options
+@split_options
+def data_series(csv_file, time, target, features, fill, synthetic, window, horizon, valid_fraction,
+                test_fraction, season) -> None:
+    """Read a CSV series and print its step, gaps, missing values, split and season.
 
-    @train.command("series")
-    @training_options
-    @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None, help="CSV file of the series.")
-    @source_options
-    @split_options
-    @click.option("--no-anchor", is_flag=True,
-                  help="Let the model see the series' level (stationary series); by default it sees the target "
-                       "relative to the window's first value, which copes with trends.")
-    def train_series_cmd(family, preset, batch_size, out, resume, force, train, csv_file, time, target, features,
-                         fill, synthetic, window, horizon, valid_fraction, test_fraction, season, no_anchor) -> None:
-        """Train an LSTM, GRU or WaveNet forecaster on a numeric series.
+    Example: seqgen data series sales.csv --time date --target units --features price
+    """
+    from seqgen.models.series_task import data_summary
 
-        Example: seqgen train series --csv sales.csv --time date --target units --model gru --out runs/sales
-        """
-        from seqgen.models.driver import TrainRequest, train as train_run
+    source = make_source(csv_file, time, target, features, fill, synthetic)
+    click.echo(data_summary(source, make_data(window, horizon, valid_fraction, test_fraction, season)))
 
-        source = {} if resume and not (csv_file or synthetic) else \
-            make_source(csv_file, time, target, features, fill, synthetic).to_dict()
-        data = make_data(window, horizon, valid_fraction, test_fraction, season, batch_size)
-        overrides = {"anchored": False} if no_anchor else {}
-        request = TrainRequest(family, preset, source, data, train, given_options(OPTION_KEYS), overrides)
-        trained = train_run("series", out, request, resume=resume, force=force)
-        click.echo(f"trained {trained.info.family}/{trained.info.preset}; run saved in {trained.run}. "
-                   f"Next: seqgen evaluate {trained.run}")
 
-    @main.command("forecast")
-    @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-    @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None,
-                  help="History to forecast from (same columns as training) [default: the run's own data].")
-    @click.option("--horizon", type=click.IntRange(min=1), default=None, help="Steps to forecast [default: the run's].")
-    @click.option("--method", type=click.Choice(["auto", "direct", "autoregressive"]), default="auto", show_default=True,
-                  help="All steps at once, or one step fed back (auto: direct up to the trained horizon).")
-    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Forecast CSV to write.")
-    @click.option("--plot", is_flag=True, help="Also write OUT.png: history, forecast and interval.")
-    @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-    def forecast(run_dir, csv_file, horizon, method, out, plot, force) -> None:
-        """Forecast the steps after the end of a series with a trained series run.
+@command("series")
+@training_options
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None, help="CSV file of the series.")
+@source_options
+@split_options
+@click.option("--no-anchor", is_flag=True,
+              help="Let the model see the series' level (stationary series); by default it sees the target "
+                   "relative to the window's first value, which copes with trends.")
+def train_series_cmd(family, preset, batch_size, out, resume, force, train, csv_file, time, target, features,
+                     fill, synthetic, window, horizon, valid_fraction, test_fraction, season, no_anchor) -> None:
+    """Train an LSTM, GRU or WaveNet forecaster on a numeric series.
 
-        Example: seqgen forecast runs/sales --csv sales.csv --horizon 30 -o forecast.csv --plot
-        """
-        from pathlib import Path
+    Example: seqgen train series --csv sales.csv --time date --target units --model gru --out runs/sales
+    """
+    from seqgen.models.driver import TrainRequest, train as train_run
 
-        from seqgen.data_prep.files import check_writable
-        from seqgen.generate.forecast_writer import write_forecast_csv, write_forecast_png
-        from seqgen.models.series_eval import forecast_series
+    source = {} if resume and not (csv_file or synthetic) else \
+        make_source(csv_file, time, target, features, fill, synthetic).to_dict()
+    data = make_data(window, horizon, valid_fraction, test_fraction, season, batch_size)
+    overrides = {"anchored": False} if no_anchor else {}
+    request = TrainRequest(family, preset, source, data, train, given_options(OPTION_KEYS), overrides)
+    trained = train_run("series", out, request, resume=resume, force=force)
+    click.echo(f"trained {trained.info.family}/{trained.info.preset}; run saved in {trained.run}. "
+               f"Next: seqgen evaluate {trained.run}")
 
-        png = Path(out).with_suffix(".png")
-        check_writable(out, force)  # before any work
-        if plot:
-            check_writable(png, force)
-        result = forecast_series(run_dir, csv_file, horizon, method)
-        click.echo(f"{len(result.values)} steps forecast ({result.method}), {result.times[0]} to {result.times[-1]}")
-        click.echo(f"wrote {write_forecast_csv(result, out, force)}")
-        if plot:
-            click.echo(f"wrote {write_forecast_png(result, png, force)}")
+
+@command("forecast")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None,
+              help="History to forecast from (same columns as training) [default: the run's own data].")
+@click.option("--horizon", type=click.IntRange(min=1), default=None, help="Steps to forecast [default: the run's].")
+@click.option("--method", type=click.Choice(["auto", "direct", "autoregressive"]), default="auto", show_default=True,
+              help="All steps at once, or one step fed back (auto: direct up to the trained horizon).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Forecast CSV to write.")
+@click.option("--plot", is_flag=True, help="Also write OUT.png: history, forecast and interval.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def forecast(run_dir, csv_file, horizon, method, out, plot, force) -> None:
+    """Forecast the steps after the end of a series with a trained series run.
+
+    Example: seqgen forecast runs/sales --csv sales.csv --horizon 30 -o forecast.csv --plot
+    """
+    from pathlib import Path
+
+    from seqgen.data_prep.files import check_writable
+    from seqgen.generate.forecast_writer import write_forecast_csv, write_forecast_png
+    from seqgen.models.series_eval import forecast_series
+
+    png = Path(out).with_suffix(".png")
+    check_writable(out, force)  # before any work
+    if plot:
+        check_writable(png, force)
+    result = forecast_series(run_dir, csv_file, horizon, method)
+    click.echo(f"{len(result.values)} steps forecast ({result.method}), {result.times[0]} to {result.times[-1]}")
+    click.echo(f"wrote {write_forecast_csv(result, out, force)}")
+    if plot:
+        click.echo(f"wrote {write_forecast_png(result, png, force)}")

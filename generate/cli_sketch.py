@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import RUN_DIR, given_options, no_tensorflow, training_options
+from seqgen.generate.cli_common import (RUN_DIR, SeqgenGroup, command, given_options, no_tensorflow,
+                                        training_options)
 
 CLASSIFIERS = ("textbook", "default", "tiny")  # models.sketch_classifier.PRESETS, named here so --help stays light
 OPTION_KEYS = {"data": "source.paths", "synthetic": "source.synthetic", "categories": "source.categories",
@@ -75,141 +76,153 @@ def make_augment(text):
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
     """Add the sketch commands to the CLI's groups."""
-    @data.command("sketches")
-    @click.argument("paths", nargs=-1)
-    @selection_options
-    def data_sketches(paths, synthetic, categories, max_categories, per_class, split_seed) -> None:
-        """Read sketch files (or --synthetic) and print categories, drawings per split and lengths.
+    data.add_command(data_sketches)
+    for subcommand in (sketch_train, sketch_evaluate, sketch_classify, sketch_show, sketch_experiment):
+        sketch.add_command(subcommand)
+    main.add_command(sketch)
 
-        Example: seqgen data sketches quickdraw/ --max-categories 20
-        """
-        from seqgen.data_prep.errors import SeqgenError
-        from seqgen.models.sketch_task import data_summary
 
-        source = make_source(paths, synthetic, categories, max_categories, per_class, split_seed)
-        if source is None:
-            raise SeqgenError("no drawings given: name sketch files or folders, or pass --synthetic")
-        click.echo(data_summary(source))
+@command("sketches")
+@click.argument("paths", nargs=-1)
+@selection_options
+def data_sketches(paths, synthetic, categories, max_categories, per_class, split_seed) -> None:
+    """Read sketch files (or --synthetic) and print categories, drawings per split and lengths.
 
-    @main.group()
-    def sketch() -> None:
-        """Classify hand-drawn sketches (QuickDraw, sketch-rnn): train, evaluate, classify, show, compare."""
+    Example: seqgen data sketches quickdraw/ --max-categories 20
+    """
+    from seqgen.data_prep.errors import SeqgenError
+    from seqgen.models.sketch_task import data_summary
 
-    @sketch.command("train")
-    @training_options(families=CLASSIFIERS, default_family="default", presets=False)
-    @DATA
-    @selection_options
-    @prep_options
-    def sketch_train(family, preset, batch_size, out, resume, force, train, data, synthetic, categories,
-                     max_categories, per_class, split_seed, max_length, rdp, raw, augment) -> None:
-        """Train a sketch classifier (--model: textbook, default or tiny); on --resume the run's settings win.
+    source = make_source(paths, synthetic, categories, max_categories, per_class, split_seed)
+    if source is None:
+        raise SeqgenError("no drawings given: name sketch files or folders, or pass --synthetic")
+    click.echo(data_summary(source))
 
-        Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
-        """
-        from seqgen.models.driver import TrainRequest, train as train_run
-        from seqgen.models.sketch_task import SketchDataConfig
 
-        source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
-        request = TrainRequest(family, None, source.to_dict() if source else {},
-                               SketchDataConfig(batch_size, make_prep(max_length, rdp, raw), make_augment(augment)), train,
-                               given_options(OPTION_KEYS))
-        trained = train_run("sketch", out, request, resume=resume, force=force)
-        for line in trained.report:
-            click.echo(line)
-        click.echo(f"trained a sketch classifier; run saved in {trained.run}. Next: seqgen sketch evaluate {trained.run}")
+@click.group("sketch", cls=SeqgenGroup)
+def sketch() -> None:
+    """Classify hand-drawn sketches (QuickDraw, sketch-rnn): train, evaluate, classify, show, compare."""
 
-    @sketch.command("evaluate")
-    @RUN_DIR
-    @click.option("--split", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
-    @click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
-                  help="Confusion matrix PNG [default: RUN_DIR/confusion_<split>.png, replaced].")
-    @click.option("--force", is_flag=True, help="Overwrite an existing -o file.")
-    def sketch_evaluate(run_dir, split, out, force) -> None:
-        """Top-1/3/5 and per-category accuracy on held-out drawings, and a confusion matrix PNG.
 
-        Example: seqgen sketch evaluate runs/sketch -o confusion.png
-        """
-        from seqgen.generate.reports import evaluate_run
+@command("train")
+@training_options(families=CLASSIFIERS, default_family="default", presets=False)
+@DATA
+@selection_options
+@prep_options
+def sketch_train(family, preset, batch_size, out, resume, force, train, data, synthetic, categories,
+                 max_categories, per_class, split_seed, max_length, rdp, raw, augment) -> None:
+    """Train a sketch classifier (--model: textbook, default or tiny); on --resume the run's settings win.
 
-        for line in evaluate_run(run_dir, split, expect="sketch", figure=out, force=force):
-            click.echo(line)
+    Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
+    """
+    from seqgen.models.driver import TrainRequest, train as train_run
+    from seqgen.models.sketch_task import SketchDataConfig
 
-    @sketch.command("classify")
-    @RUN_DIR
-    @click.argument("file")
-    @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Labels shown per drawing.")
-    @INDEX
-    def sketch_classify(run_dir, file, top, indices) -> None:
-        """The most likely categories, with probabilities, for each drawing of FILE (any layout).
+    source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
+    request = TrainRequest(family, None, source.to_dict() if source else {},
+                           SketchDataConfig(batch_size, make_prep(max_length, rdp, raw), make_augment(augment)), train,
+                           given_options(OPTION_KEYS))
+    trained = train_run("sketch", out, request, resume=resume, force=force)
+    for line in trained.report:
+        click.echo(line)
+    click.echo(f"trained a sketch classifier; run saved in {trained.run}. Next: seqgen sketch evaluate {trained.run}")
 
-        Example: seqgen sketch classify runs/sketch cat.ndjson --index 0 --index 5
-        """
-        from seqgen.generate.sketch_classify import classify_file
 
-        for line in classify_file(run_dir, file, top, indices):
-            click.echo(line)
+@command("evaluate")
+@RUN_DIR
+@click.option("--split", type=click.Choice(["train", "valid", "test"]), default="test", show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
+              help="Confusion matrix PNG [default: RUN_DIR/confusion_<split>.png, replaced].")
+@click.option("--force", is_flag=True, help="Overwrite an existing -o file.")
+def sketch_evaluate(run_dir, split, out, force) -> None:
+    """Top-1/3/5 and per-category accuracy on held-out drawings, and a confusion matrix PNG.
 
-    @sketch.command("show")
-    @click.argument("file")
-    @INDEX
-    @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="PNG to write.")
-    @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-    @no_tensorflow
-    def sketch_show(file, indices, out, force) -> None:
-        """Draw drawings of FILE (any layout) into a PNG [default: the first 16].
+    Example: seqgen sketch evaluate runs/sketch -o confusion.png
+    """
+    from seqgen.generate.reports import evaluate_run
 
-        Example: seqgen sketch show cat.ndjson --index 3 -o cat.png
-        """
-        from seqgen.data_prep.files import check_writable
-        from seqgen.generate.sketch_render import check_indices, sketches_png
-        from seqgen.data_prep.sketch_sources import read_file as read_drawings  # no TensorFlow for drawing
+    for line in evaluate_run(run_dir, split, expect="sketch", figure=out, force=force):
+        click.echo(line)
 
-        check_writable(out, force)  # refused before reading anything
-        sketches = read_drawings(file)
-        first = list(range(min(len(sketches), SHOWN_BY_DEFAULT)))
-        chosen = check_indices(indices, len(sketches), file) if indices else first
-        click.echo(f"drew {len(chosen)} drawing(s) of {file} into {sketches_png(sketches, chosen, out, force)}")
 
-    @sketch.command("experiment")
-    @DATA
-    @selection_options
-    @click.option("--models", "presets", default="textbook,default", show_default=True,
-                  help="Comma-separated classifier presets to compare.")
-    @click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Training seeds per model.")
-    @click.option("--seed", type=int, default=0, show_default=True, help="The first training seed.")
-    @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
-    @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-    @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
-    @click.option("--patience", type=click.IntRange(min=1), default=None,
-                  help="Early stopping patience [default: --epochs, so every model trains the same epochs].")
-    @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
-                  help="Time budget per training run (stops after the epoch that passes it).")
-    @prep_options
-    @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for runs, tables and plot.")
-    @click.option("--force", is_flag=True, help="Replace an earlier experiment in --out.")
-    def sketch_experiment(data, synthetic, categories, max_categories, per_class, split_seed, presets, seeds, seed,
-                          epochs, batch_size, learning_rate, patience, max_minutes, max_length, rdp, raw, augment, out,
-                          force) -> None:
-        """Train each preset with each seed on one split; write a comparison table and learning curves.
+@command("classify")
+@RUN_DIR
+@click.argument("file")
+@click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Labels shown per drawing.")
+@INDEX
+def sketch_classify(run_dir, file, top, indices) -> None:
+    """The most likely categories, with probabilities, for each drawing of FILE (any layout).
 
-        Example: seqgen sketch experiment --data quickdraw/ --max-categories 20 --models textbook,default --out exp
-        """
-        from pathlib import Path
+    Example: seqgen sketch classify runs/sketch cat.ndjson --index 0 --index 5
+    """
+    from seqgen.generate.sketch_classify import classify_file
 
-        from seqgen.data_prep.errors import SeqgenError
-        from seqgen.generate.sketch_render import learning_curves_png
-        from seqgen.models.sketch_experiment import (CURVES_PNG, TABLE_CSV, TABLE_MD, learning_curves, markdown_table,
-                                                     run_experiment, summary_rows)
-        from seqgen.models.train import TrainConfig
+    for line in classify_file(run_dir, file, top, indices):
+        click.echo(line)
 
-        source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
-        if source is None:
-            raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
-        train = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience or epochs, seed=seed,
-                            time_budget_s=max_minutes * 60 if max_minutes else None)
-        results = run_experiment(out, source=source, presets=presets, seeds=seeds, augment=make_augment(augment),
-                                 prep=make_prep(max_length, rdp, raw),
-                                 batch_size=batch_size, train=train, force=force, log=click.echo)
-        learning_curves_png(learning_curves(results), Path(out) / CURVES_PNG, force=True)
-        click.echo(markdown_table(summary_rows(results)))
-        click.echo(f"written: {', '.join(str(Path(out) / n) for n in (TABLE_MD, TABLE_CSV, CURVES_PNG))}")
+
+@command("show")
+@click.argument("file")
+@INDEX
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="PNG to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@no_tensorflow
+def sketch_show(file, indices, out, force) -> None:
+    """Draw drawings of FILE (any layout) into a PNG [default: the first 16].
+
+    Example: seqgen sketch show cat.ndjson --index 3 -o cat.png
+    """
+    from seqgen.data_prep.files import check_writable
+    from seqgen.generate.sketch_render import check_indices, sketches_png
+    from seqgen.data_prep.sketch_sources import read_file as read_drawings  # no TensorFlow for drawing
+
+    check_writable(out, force)  # refused before reading anything
+    sketches = read_drawings(file)
+    first = list(range(min(len(sketches), SHOWN_BY_DEFAULT)))
+    chosen = check_indices(indices, len(sketches), file) if indices else first
+    click.echo(f"drew {len(chosen)} drawing(s) of {file} into {sketches_png(sketches, chosen, out, force)}")
+
+
+@command("experiment")
+@DATA
+@selection_options
+@click.option("--models", "presets", default="textbook,default", show_default=True,
+              help="Comma-separated classifier presets to compare.")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Training seeds per model.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The first training seed.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@click.option("--patience", type=click.IntRange(min=1), default=None,
+              help="Early stopping patience [default: --epochs, so every model trains the same epochs].")
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Time budget per training run (stops after the epoch that passes it).")
+@prep_options
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for runs, tables and plot.")
+@click.option("--force", is_flag=True, help="Replace an earlier experiment in --out.")
+def sketch_experiment(data, synthetic, categories, max_categories, per_class, split_seed, presets, seeds, seed,
+                      epochs, batch_size, learning_rate, patience, max_minutes, max_length, rdp, raw, augment, out,
+                      force) -> None:
+    """Train each preset with each seed on one split; write a comparison table and learning curves.
+
+    Example: seqgen sketch experiment --data quickdraw/ --max-categories 20 --models textbook,default --out exp
+    """
+    from pathlib import Path
+
+    from seqgen.data_prep.errors import SeqgenError
+    from seqgen.generate.sketch_render import learning_curves_png
+    from seqgen.models.sketch_experiment import (CURVES_PNG, TABLE_CSV, TABLE_MD, learning_curves, markdown_table,
+                                                 run_experiment, summary_rows)
+    from seqgen.models.train import TrainConfig
+
+    source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
+    if source is None:
+        raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
+    train = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience or epochs, seed=seed,
+                        time_budget_s=max_minutes * 60 if max_minutes else None)
+    results = run_experiment(out, source=source, presets=presets, seeds=seeds, augment=make_augment(augment),
+                             prep=make_prep(max_length, rdp, raw),
+                             batch_size=batch_size, train=train, force=force, log=click.echo)
+    learning_curves_png(learning_curves(results), Path(out) / CURVES_PNG, force=True)
+    click.echo(markdown_table(summary_rows(results)))
+    click.echo(f"written: {', '.join(str(Path(out) / n) for n in (TABLE_MD, TABLE_CSV, CURVES_PNG))}")

@@ -6,6 +6,7 @@ the strategy's scope so the variables are placed (mirrored) where the strategy w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -141,18 +142,8 @@ def fit(
     run = Path(run)
     state = run_state.begin(run, resume, config.epochs)
     keras.utils.set_random_seed(config.seed + state["epoch"])  # a resumed run does not replay epoch 0's shuffles
-    previous_policy = keras.mixed_precision.dtype_policy().name
-    keras.mixed_precision.set_dtype_policy(_precision_policy(config.mixed_precision))
-    try:
-        with strategy.scope():
-            model = build()
-            model.compile(
-                optimizer=_OPTIMIZERS[config.optimizer](config.learning_rate, clipnorm=config.clipnorm),
-                loss=loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                metrics=list(metrics) if metrics is not None else ["accuracy"],
-                steps_per_execution=config.steps_per_execution,
-            )
-            run_state.restore(model, run, state)
+    with _dtype_policy(_precision_policy(config.mixed_precision)):
+        model = _compiled_model(build, strategy, config, loss, metrics, run, state)
         if multiworker.is_multiworker(strategy):
             multiworker.prepare_for_multiworker(model, strategy, train_ds)
         keeper = run_state.RunKeeper(run, state, "val_loss" if val_ds is not None else "loss", config.patience)
@@ -161,15 +152,45 @@ def fit(
         # shuffle=False: the tf.data pipeline already shuffles (Keras would only warn).
         history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=state["epoch"],
                             callbacks=callbacks, verbose=verbose, shuffle=False)
+    _check_finite(keeper)
+    keeper.restore_best()
+    run_state.finish(run, model, keeper.state)
+    return history
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str):
+    """Keras's global dtype policy set to ``name`` for one training, and put back after (even on errors)."""
+    previous_policy = keras.mixed_precision.dtype_policy().name
+    keras.mixed_precision.set_dtype_policy(name)
+    try:
+        yield
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
+
+
+def _compiled_model(build: Callable[[], keras.Model], strategy: tf.distribute.Strategy, config: TrainConfig,
+                    loss, metrics, run: Path, state: dict) -> keras.Model:
+    """``build()`` compiled inside the strategy's scope (variables placed where it wants them), with the
+    run's backed-up weights and optimizer state loaded when it resumes."""
+    with strategy.scope():
+        model = build()
+        model.compile(
+            optimizer=_OPTIMIZERS[config.optimizer](config.learning_rate, clipnorm=config.clipnorm),
+            loss=loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=list(metrics) if metrics is not None else ["accuracy"],
+            steps_per_execution=config.steps_per_execution,
+        )
+        run_state.restore(model, run, state)
+    return model
+
+
+def _check_finite(keeper: run_state.RunKeeper) -> None:
+    """Refuse a training whose loss went NaN or infinite (that epoch was not kept)."""
     if keeper.nonfinite:
         raise SeqgenError(f"training stopped: the loss became non-finite (NaN or infinity) at {keeper.nonfinite}, "
                           "and that epoch was not kept; check the data, or train again with a lower --learning-rate "
                           "(--force)")
-    keeper.restore_best()
-    run_state.finish(run, model, keeper.state)
-    return history
 
 
 def train_config_dict(config: TrainConfig) -> dict:
