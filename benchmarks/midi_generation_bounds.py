@@ -5,7 +5,7 @@ corpus and for the pieces (decoded without bounds, and as ``seqgen generate midi
 bounded by the corpus): mean polyphony (notes sounding on average while any sounds), the share
 of notes longer than the corpus's 99th-percentile note length, the share of notes in the piece's
 key (key estimated per piece from its duration-weighted pitch classes, Krumhansl-Kessler; minor
-keys count their leading tone), and what the bounds released.
+keys count their leading tone), what the bounds released, and the trained model's held-out nats per second of music.
 
     python benchmarks/midi_music21_corpus.py /tmp/m21            # once
     python benchmarks/midi_generation_bounds.py /tmp/m21/folk --encoding grid --epochs 3
@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> None:
         for line in trained.report:
             if line.startswith(("grid:", "events:", "notes left out")):
                 print(" ", line)
+        for line in driver.evaluate(trained.run).lines:  # held-out files: nats per second of music
+            print(" ", line)
         make = generated_events if args.encoding == "events" else generated_grids
         unbounded, bounded, released, how = make(trained.run, args.pieces, args.seconds, args.seed)
     for label, pieces in (("generated, unbounded", unbounded), ("generated, bounded", bounded)):
