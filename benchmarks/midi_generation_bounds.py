@@ -77,7 +77,7 @@ def generated_grids(run: Path, pieces: int, seconds: float, seed: int):
     return unbounded, [grid_to_notes(g, bpm=bpm) for g, _ in held], sum(c for _, c in held), f"hold limit {limit} steps"
 
 
-def main(argv: list[str] | None = None) -> None:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--encoding", default="events", choices=("grid", "events"))
@@ -87,34 +87,42 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pieces", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    from seqgen.data_prep.midi_read import read_corpus
-    from seqgen.data_prep.midi_stats import note_stats
+
+def _train_and_generate(args: argparse.Namespace, tmp: str):
+    """Train on the corpus, print the run's report and held-out scores, return the generated pieces."""
     from seqgen.models import driver
     from seqgen.models.midi_task import MidiDataConfig
     from seqgen.models.train import TrainConfig
 
+    start = time.perf_counter()
+    request = driver.TrainRequest(args.model, args.preset, {"corpus": args.paths}, MidiDataConfig(encoding=args.encoding),
+                                  TrainConfig(epochs=args.epochs, learning_rate=3e-3))
+    trained = driver.train("midi", Path(tmp) / "run", request, verbose=0)
+    print(f"trained {args.model}/{args.preset} {args.encoding}, {args.epochs} epochs ({time.perf_counter() - start:.0f} s)")
+    for line in trained.report:
+        if line.startswith(("grid:", "events:", "notes left out")):
+            print(" ", line)
+    for line in driver.evaluate(trained.run).lines:  # held-out files: nats per second of music
+        print(" ", line)
+    make = generated_events if args.encoding == "events" else generated_grids
+    return make(trained.run, args.pieces, args.seconds, args.seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _arguments(argv)
+    from seqgen.data_prep.midi_read import read_corpus
+    from seqgen.data_prep.midi_stats import note_stats
+
     corpus = read_corpus(args.paths)
-    stats = note_stats(corpus.performances)
-    p99 = stats["length_p99_s"]
+    p99 = note_stats(corpus.performances)["length_p99_s"]
     poly, share, notes, in_key = figures([p.notes for p in corpus.performances], p99)
     print(f"corpus: {len(corpus.performances)} files, {notes} notes, mean polyphony {poly:.2f}, "
           f"{100 * share:.2f}% of notes longer than its 99th percentile ({p99:.2f} s), "
           f"{100 * in_key:.1f}% of notes in the piece's key")
     with tempfile.TemporaryDirectory(prefix="seqgen-gen-bounds-") as tmp:
-        start = time.perf_counter()
-        request = driver.TrainRequest(args.model, args.preset, {"corpus": args.paths},
-                                      MidiDataConfig(encoding=args.encoding), TrainConfig(epochs=args.epochs, learning_rate=3e-3))
-        trained = driver.train("midi", Path(tmp) / "run", request, verbose=0)
-        print(f"trained {args.model}/{args.preset} {args.encoding}, {args.epochs} epochs ({time.perf_counter() - start:.0f} s)")
-        for line in trained.report:
-            if line.startswith(("grid:", "events:", "notes left out")):
-                print(" ", line)
-        for line in driver.evaluate(trained.run).lines:  # held-out files: nats per second of music
-            print(" ", line)
-        make = generated_events if args.encoding == "events" else generated_grids
-        unbounded, bounded, released, how = make(trained.run, args.pieces, args.seconds, args.seed)
+        unbounded, bounded, released, how = _train_and_generate(args, tmp)
     for label, pieces in (("generated, unbounded", unbounded), ("generated, bounded", bounded)):
         poly, share, notes, in_key = figures(pieces, p99)
         print(f"{label}: {len(pieces)} pieces, {notes} notes, mean polyphony {poly:.2f}, "
