@@ -163,11 +163,14 @@ def compare_training(path: str, corpus, args) -> None:
     train_seconds = sum(p.duration for p in corpus.performances if not is_test(p.name))
     held = sum(is_test(p.name) for p in corpus.performances)
     poly, share, _ = figures([list(p.notes) for p in corpus.performances], stats["length_p99_s"])
+    # MidiTok writes one stream per part, so its pieces are one part: compare them with the corpus's parts.
+    parts = [[n for n in p.notes if n.track == t] for p in corpus.performances for t in {n.track for n in p.notes}]
+    part_poly, _, _ = figures(parts, stats["length_p99_s"])
     print(f"{path}: {held} test files ({test_seconds:.0f} s of music); gru 1x{args.units}, window {args.window} "
           f"tokens (stride {args.window // 2}), {args.epochs} epochs, batch 32, Adam 3e-3, seed {args.seed}; "
           f"{args.pieces} pieces of {args.seconds:g} s of tokens at temperature 1")
-    print(f"  corpus         mean polyphony {poly:5.2f}, {100 * share:5.2f}% of notes longer than its p99 "
-          f"({stats['length_p99_s']:.2f} s, {stats['length_p99_beats']:.2f} beats)")
+    print(f"  corpus         mean polyphony {poly:5.2f} ({part_poly:.2f} per part), {100 * share:5.2f}% of notes "
+          f"longer than its p99 ({stats['length_p99_s']:.2f} s, {stats['length_p99_beats']:.2f} beats)")
     for name in ("events (ours)", "TSD", "REMI", "MIDILike"):
         start = time.process_time()
         streams = our_streams(corpus, stats) if name.startswith("events") else miditok_streams(name, corpus, stats)
