@@ -19,7 +19,7 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
 from seqgen.data_prep.grid import Grid
 
-CACHE_VERSION = 1  # bump when the grid format or the split rule changes
+CACHE_VERSION = 2  # bump when the grid format or the split rule changes
 ENV_DATA_DIR = "SEQGEN_DATA_DIR"
 
 

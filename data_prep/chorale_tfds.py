@@ -21,8 +21,9 @@ _SPLITS = {"train": "train", "validation": "valid", "test": "test"}
 class BachChorales(tfds.core.GeneratorBasedBuilder):
     """Four-voice Bach chorales on a 16th-note grid with struck/held flags."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "music21 Riemenschneider chorales, 80/10/10 split by name hash."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {"1.0.0": "music21 Riemenschneider chorales, 80/10/10 split by name hash.",
+                     "1.1.0": "Each chorale's split from its own name's hash, whatever else the corpus holds."}
 
     def __init__(self, *, source: str = "music21", cache_dir: str | None = None, **kwargs):
         self._source, self._cache_dir = source, cache_dir

@@ -35,8 +35,10 @@ def test_splits_are_stable_and_about_80_10_10():
     names = [f"bwv{i}" for i in range(300)]
     splits = assign_splits(names)
     assert splits == assign_splits(list(names))
-    assert splits.count("test") == 30 and splits.count("valid") == 30
+    assert 20 <= splits.count("test") <= 40 and 20 <= splits.count("valid") <= 40
     assert assign_splits(names[::-1]) == splits[::-1]  # depends on names, not order
+    # a chorale's split does not depend on the others (a music21 version may hold or parse fewer)
+    assert assign_splits(names[:100]) == splits[:100] and assign_splits(names[7:8]) == splits[7:8]
 
 
 def test_cache_round_trip_and_damage_detected(tmp_path, few_chorales):
