@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import mido
@@ -166,6 +167,11 @@ def test_evaluate_prints_nats_for_both_encodings(grid_run, events_run):
     grid = run("evaluate", grid_run[0])
     assert grid.exit_code == 0, grid.output
     assert "valid: 1 files, 64 steps x 2 voices" in grid.output and "nats per step" in grid.output
+    # nats per second of music: all 64 x 2 notes' nats over the file's seconds, comparable with events
+    seconds = float(re.search(r"([\d.]+) s of music", grid.output).group(1))
+    per_note = float(re.search(r"([\d.]+) nats per note", grid.output).group(1))
+    per_second = float(re.search(r"([\d.]+) nats per second of music", grid.output).group(1))
+    assert per_second == pytest.approx(per_note * 128 / seconds, rel=0.02)
     events = run("evaluate", events_run.run, "--split", "train")
     assert events.exit_code == 0, events.output
     assert "train: 3 files" in events.output and "nats per event" in events.output
