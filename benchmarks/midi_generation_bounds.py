@@ -26,7 +26,7 @@ import numpy as np
 def figures(pieces: list, p99: float) -> tuple[float, float, int, float]:
     """``(mean of the pieces' mean polyphony, share of notes longer than p99 seconds, notes, mean of the
     pieces' share of notes in their own estimated key)``."""
-    from seqgen.data_prep.midi_notes import note_columns
+    from seqgen.data_prep.midi_notes import columns_of
     from seqgen.data_prep.midi_stats import polyphony
     from seqgen.data_prep.music_metrics import share_in_key
 
@@ -34,7 +34,7 @@ def figures(pieces: list, p99: float) -> tuple[float, float, int, float]:
     for notes in pieces:
         _, sounding, note_time = polyphony(notes)
         means.append(note_time / sounding if sounding else 0.0)
-        cols = note_columns(notes)
+        cols = columns_of(notes)
         lengths = cols["end"] - cols["start"]  # (notes,) seconds
         long_notes += int((lengths > p99 + 1e-9).sum())
         total += len(notes)

@@ -41,7 +41,8 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
-from seqgen.data_prep.midi_notes import note_columns
+from seqgen.data_prep.midi_columns import one_key_at_a_time
+from seqgen.data_prep.midi_notes import columns_of
 from seqgen.data_prep.midi_read import DRUM_CHANNEL, Note, Performance
 
 BOS = 0
@@ -123,7 +124,7 @@ class EventCodec:
         """``(spans (n, 4) of [start_step, end_step, pitch, velocity] sorted by (start, pitch), duplicates)``:
         every span at least one step long, a re-strike of a sounding pitch ends it, and of same-pitch
         notes starting in one step only the longest is kept (the others are counted)."""
-        cols = note_columns(notes)
+        cols = columns_of(notes)
         pitch = cols["pitch"]
         bad = (pitch < 0) | (pitch > 127)
         if bad.any():
@@ -132,15 +133,11 @@ class EventCodec:
         to_step = 1000.0 / self.config.time_step_ms
         start = np.maximum(0, np.floor(cols["start"] * to_step + 0.5).astype(np.int64))  # (notes,)
         end = np.maximum(np.floor(cols["end"] * to_step + 0.5).astype(np.int64), start + 1)
-        order = np.lexsort((-end, start, pitch))  # by pitch, onset, longest first
-        start, end, pitch, velocity = start[order], end[order], pitch[order], cols["velocity"][order]
-        same_pitch = pitch[1:] == pitch[:-1]
-        duplicate = np.concatenate([[False], same_pitch & (start[1:] == start[:-1])])
-        start, end, pitch, velocity = start[~duplicate], end[~duplicate], pitch[~duplicate], velocity[~duplicate]
-        same_pitch = pitch[1:] == pitch[:-1]
-        end[:-1] = np.where(same_pitch, np.minimum(end[:-1], start[1:]), end[:-1])  # a re-strike ends the note
-        spans = np.stack([start, end, pitch, velocity], axis=1)  # (kept, 4)
-        return spans[np.lexsort((-end, pitch, start))], int(duplicate.sum())
+        # the reader's rule for a key of a part, with the whole stream as one part (the stream has no parts)
+        steps = {"start": start, "end": end, "pitch": pitch, "velocity": cols["velocity"], "part": np.zeros_like(pitch)}
+        kept, duplicates = one_key_at_a_time(steps)
+        spans = np.stack([kept[k] for k in ("start", "end", "pitch", "velocity")], axis=1)  # (kept, 4)
+        return spans[np.lexsort((-kept["end"], kept["pitch"], kept["start"]))], duplicates
 
     def encode(self, notes: Performance | Iterable[Note]) -> np.ndarray:
         """Notes (or a :class:`Performance`) -> int32 tokens ``(n,)``, no BOS."""

@@ -35,7 +35,7 @@ import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
-from seqgen.data_prep.midi_notes import note_columns
+from seqgen.data_prep.midi_notes import columns_of
 from seqgen.data_prep.midi_read import Note, Performance
 
 STEPS_PER_QUARTER = 4  # sixteenth-note grid, as for the chorales
@@ -55,7 +55,7 @@ def _steps(notes: Sequence[Note], steps_per_quarter: int):
     """``(start, end, pitch, part, offset, pitch-0 notes)``: each pitched note's grid steps (at least one
     step long), pitch and part number (one per ``(track, channel)``), as ``(notes,)`` arrays in the
     notes' order, with the whole beats cut before the first note."""
-    cols = note_columns(notes)
+    cols = columns_of(notes)
     offset = float(np.floor(cols["start_beat"].min())) if len(notes) else 0.0
     keep = cols["pitch"] > 0
     # round half up, not to even (np.floor(x + 0.5)); float64 as math.floor would see it

@@ -3,7 +3,7 @@
 The reader produces numpy columns; building one Python :class:`Note` per note costs about 1 µs, as
 much as everything else the reader does for a file. A :class:`NoteTable` therefore keeps the
 columns and builds the rows only when someone iterates or indexes it, while figures over a whole
-corpus (lengths, polyphony, pitch range) read the columns through :func:`note_columns`.
+corpus (lengths, polyphony, pitch range) read the columns through :func:`columns_of`.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class NoteTable(Sequence[Note]):
         return f"NoteTable({len(self)} notes)"
 
 
-def note_columns(notes: Sequence[Note]) -> dict[str, np.ndarray]:
+def columns_of(notes: Sequence[Note]) -> dict[str, np.ndarray]:
     """``{field: (notes,) array}`` of any sequence of notes; free for a :class:`NoteTable`."""
     if isinstance(notes, NoteTable):
         return notes.columns

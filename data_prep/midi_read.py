@@ -48,8 +48,7 @@ from seqgen.data_prep.midi_columns import (
     restruck,
     take,
 )
-from seqgen.data_prep.midi_notes import Note, NoteTable
-from seqgen.data_prep.midi_notes import note_columns as columns_of
+from seqgen.data_prep.midi_notes import Note, NoteTable, columns_of
 
 MIDI_SUFFIXES = (".mid", ".midi")
 DROP_REASONS = ("drums", "duplicates", "voices", "pitch")  # why notes are left out, in report order

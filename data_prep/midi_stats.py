@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from seqgen.data_prep.midi_grid import MAX_AUTO_VOICES, choose_voices, performance_to_grid
-from seqgen.data_prep.midi_notes import Note, note_columns
+from seqgen.data_prep.midi_notes import Note, columns_of
 from seqgen.data_prep.midi_read import DROP_REASONS, Corpus, Performance
 
 SHOWN_FILES = 50  # files listed with their drops; the totals always cover every file
@@ -32,7 +32,7 @@ def polyphony(notes: Sequence[Note]) -> tuple[int, float, float]:
     """
     if not len(notes):
         return 0, 0.0, 0.0
-    cols = note_columns(notes)
+    cols = columns_of(notes)
     times = np.stack([cols["end"], cols["start"]], axis=1).reshape(-1)  # (2 * notes,) end, start per note
     deltas = np.tile([-1, 1], len(notes))  # ends sort before starts at equal times (lexsort by time, then delta)
     order = np.lexsort((deltas, times))
@@ -46,7 +46,7 @@ def onset_polyphony(notes: Sequence[Note]) -> np.ndarray:
     """``(notes,)`` how many notes sound at each note's onset, itself included (ends at the onset excluded)."""
     if not len(notes):
         return np.zeros(0, np.int64)
-    cols = note_columns(notes)
+    cols = columns_of(notes)
     starts, ends = np.sort(cols["start"]), np.sort(cols["end"])  # (notes,) each
     started = np.searchsorted(starts, starts, side="right")  # onsets at or before each onset
     return started - np.searchsorted(ends, starts, side="right")
@@ -54,7 +54,7 @@ def onset_polyphony(notes: Sequence[Note]) -> np.ndarray:
 
 def note_stats(performances: Sequence[Performance]) -> dict:
     """Note lengths (seconds) and polyphony of a corpus, for reports and for bounding generation."""
-    cols = [note_columns(p.notes) for p in performances]
+    cols = [columns_of(p.notes) for p in performances]
     lengths = np.concatenate([c["end"] - c["start"] for c in cols] or [np.zeros(0)])  # (notes,) seconds
     at_onsets = np.concatenate([onset_polyphony(p.notes) for p in performances] or [np.zeros(0, np.int64)])
     poly = [polyphony(p.notes) for p in performances]
@@ -98,7 +98,7 @@ def _counts(counter: Counter, total: int) -> str:
 def describe(corpus: Corpus, voices: int | None = None) -> str:
     """The report of ``seqgen data midi``: files read and skipped (with reasons), notes, duration, pitch
     range, polyphony, note lengths, the grid's voice count, and notes left out per reason and file."""
-    pitches = np.concatenate([note_columns(p.notes)["pitch"] for p in corpus.performances])  # (notes,)
+    pitches = np.concatenate([columns_of(p.notes)["pitch"] for p in corpus.performances])  # (notes,)
     stats = note_stats(corpus.performances)
     per_file, grid_total, events_total, choice = _per_file_drops(corpus, voices)
     seen = len(pitches) + sum(n for p in corpus.performances for _, n in p.dropped)

@@ -137,9 +137,9 @@ def key_of_weights(weights: np.ndarray) -> tuple[int, str]:
     return best[1], best[2]
 
 
-# Pitch classes of a key, tonic 0: the major scale; natural minor plus its leading tone (harmonic minor's
-# raised 7th, which Bach and folk tunes use as often as the flat one).
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10, 11)}
+# (12,) pitch classes of a key, tonic 0: the major scale; natural minor (the major scale from its 6th)
+# plus its leading tone (harmonic minor's raised 7th, which Bach and folk tunes use as often as the flat one).
+SCALES = {"major": MAJOR_SCALE, "minor": np.roll(MAJOR_SCALE, 3) | (np.arange(12) == 11)}
 
 
 def share_in_key(pitches: np.ndarray, durations: np.ndarray) -> tuple[float, tuple[int, str]]:
@@ -149,7 +149,7 @@ def share_in_key(pitches: np.ndarray, durations: np.ndarray) -> tuple[float, tup
     if not classes.size:
         return 0.0, (0, "major")
     tonic, mode = key_of_weights(np.bincount(classes, weights=np.asarray(durations, np.float64), minlength=12))
-    inside = np.isin((classes - tonic) % 12, SCALES[mode])
+    inside = SCALES[mode][(classes - tonic) % 12]  # (notes,) bool
     return float(inside.mean()), (tonic, mode)
 
 

@@ -7,6 +7,8 @@ import click
 from seqgen.generate.cli_common import DATA_DIR, command, no_tensorflow, run_option
 
 MODEL = run_option("chorales")  # --run RUN_DIR, the shipped chorale model by default
+OUT = click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
+                   help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
 KEY = click.option("--key", default=None, help='Move the piece into this key first, e.g. "A minor" (said what was done).')
 
 
@@ -70,8 +72,7 @@ def judge_cmd(files, reference, as_json, data_dir) -> None:
 
 @command("harmonize")
 @click.argument("melody")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
-              help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
+@OUT
 @MODEL
 @click.option("--given", type=click.Choice(["soprano", "bass"]), default="soprano", show_default=True,
               help="The voice MELODY gives; the model writes the other three.")
@@ -102,8 +103,7 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temp
 
 @command("infill")
 @click.argument("chorale")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
-              help="Output file; its suffix picks MIDI (.mid), MusicXML (.musicxml) or audio (.wav).")
+@OUT
 @click.option("--bars", default=None, help="Bars to regenerate, 1-based, 16th-note steps in 4/4: 5 or 5-6 [default: all].")
 @click.option("--voices", default=None, help="Voices to regenerate, e.g. alto,tenor [default: all four].")
 @MODEL

@@ -549,13 +549,13 @@ def test_repairing_scan_skips_controllers_and_follows_program_changes(tmp_path):
 
 
 def test_note_table_builds_rows_from_its_columns(tmp_path):
-    from seqgen.data_prep.midi_notes import NoteTable, note_columns
+    from seqgen.data_prep.midi_notes import NoteTable, columns_of
 
     perf = read_midi(mf.write_notes(tmp_path / "t.mid", [(72, 0, 1), (74, 1, 0.5)], [(48, 0, 2)]))
     assert isinstance(perf.notes, NoteTable) and len(perf.notes) == 3
     rows = tuple(perf.notes)
     assert [n.pitch for n in rows] == [48, 72, 74] and perf.notes[-1] is rows[-1]
     assert perf.notes == rows and perf.duration_beats == 2.0
-    cols = note_columns(perf.notes)
+    cols = columns_of(perf.notes)
     assert cols["pitch"].tolist() == [48, 72, 74] and not cols["pitch"].flags.writeable
-    assert {k: v.tolist() for k, v in note_columns(rows).items()} == {k: v.tolist() for k, v in cols.items()}
+    assert {k: v.tolist() for k, v in columns_of(rows).items()} == {k: v.tolist() for k, v in cols.items()}
