@@ -32,15 +32,17 @@ def source_options(f):
 def split_options(f):
     """--window, --horizon, --valid-fraction, --test-fraction, --season."""
     options = [
-        click.option("--window", type=click.IntRange(min=1), default=64, show_default=True,
-                     help="Steps of history per input."),
+        click.option("--window", type=click.IntRange(min=1), default=None,
+                     help="Steps of history per input [default: 64, or one season and one step when longer, "
+                          "at most 512 and half the training part]."),
         click.option("--horizon", type=click.IntRange(min=1), default=10, show_default=True, help="Steps forecast at once."),
         click.option("--valid-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.15,
                      show_default=True, help="Part after training, for early stopping and intervals."),
         click.option("--test-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.15,
                      show_default=True, help="Last part, for evaluation only."),
         click.option("--season", type=click.IntRange(min=1), default=None,
-                     help="Season in steps for the seasonal-naive baseline [default: detected]."),
+                     help="Season in steps for the seasonal-naive baseline [default: detected from the whole "
+                          "training part: calendar (daily 365, weekly 52, monthly 12...) or autocorrelation]."),
     ]
     for option in reversed(options):
         f = option(f)
