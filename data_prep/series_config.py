@@ -149,6 +149,6 @@ def data_summary(source: SeriesSource, data: SeriesDataConfig = SeriesDataConfig
     window = data.window or default_window(season.steps, train_end, data.horizon)
     check_lengths(table, train_end, valid_end, window, data.horizon)
     how = "given by --window" if data.window else \
-        "default: 64, or one season and one step when longer, at most 512 and half the training part"
+        "default: two seasons (at least 24, at most 512), 64 without a season; at most half the training part"
     return (f"{describe_table(table, data.valid_fraction, data.test_fraction)}\nseason: {season.why}"
             f"\nwindow: {window} steps ({how})")

@@ -24,8 +24,9 @@ MIN_CORRELATION = 0.3  # autocorrelation a season's peak must reach
 MIN_PROMINENCE = 0.3  # how far the peak must rise above the lowest autocorrelation before it
 NEAR = 0.9  # a calendar season or a shorter lag wins when its peak is at least this share of the best
 LAG_FRACTION = 3  # lags up to len(training part) // LAG_FRACTION (a season seen at least three times)
-DEFAULT_WINDOW = 64  # --window without a season (and the least it is with one)
-MAX_DEFAULT_WINDOW = 512  # the most the default window grows to cover a season
+DEFAULT_WINDOW = 64  # --window without a season
+MIN_SEASON_WINDOW = 24  # the least default window with a season (two seasons of 12 months)
+MAX_DEFAULT_WINDOW = 512  # the most the default window grows to cover seasons (daily data: 365 and 147 days)
 _CALENDAR_SECONDS = ((DAY, "daily cycle"), (7 * DAY, "weekly cycle"), (365.25 * DAY, "yearly cycle"))
 
 
@@ -103,7 +104,8 @@ def detect_season(series: np.ndarray, axis: TimeAxis | None = None) -> Season:
 
 
 def default_window(season: int, train_steps: int, horizon: int) -> int:
-    """--window when not given: one season and one step (at least ``DEFAULT_WINDOW``), at most
-    ``MAX_DEFAULT_WINDOW`` and what the training part leaves after the horizon (half of it)."""
-    wanted = max(DEFAULT_WINDOW, season + 1 if season > 1 else 0)
+    """--window when not given: ``DEFAULT_WINDOW`` without a season; with one, two seasons (the last
+    season and the one before it to compare with; at least ``MIN_SEASON_WINDOW``), at most
+    ``MAX_DEFAULT_WINDOW``; never more than half of what the training part leaves after the horizon."""
+    wanted = max(2 * season, MIN_SEASON_WINDOW) if season > 1 else DEFAULT_WINDOW
     return max(1, min(wanted, MAX_DEFAULT_WINDOW, (train_steps - horizon) // 2))

@@ -61,11 +61,11 @@ def test_no_season_in_noise_or_a_persistent_walk(series):
 
 
 def test_window_default_covers_a_season_and_an_explicit_window_wins():
-    assert default_window(1, 1000, 10) == 64 and default_window(12, 1000, 10) == 64
-    assert default_window(365, 2045, 10) == 366 and default_window(900, 5000, 10) == 512
+    assert default_window(1, 1000, 10) == 64 and default_window(12, 1000, 10) == 24
+    assert default_window(52, 1600, 13) == 104 and default_window(365, 2045, 10) == 512
     assert default_window(365, 500, 10) == 245  # half of what the training part leaves
     table = table_from_array(daily_temperatures()[:, None], ["t"], DAILY)
-    assert prepare(table, SeriesDataConfig(horizon=5)).window == 366
+    assert prepare(table, SeriesDataConfig(horizon=5)).window == 512
     assert prepare(table, SeriesDataConfig(window=30, horizon=5)).window == 30
     recorded = prepare(table, SeriesDataConfig(horizon=5), record={"season": 7, "window": 40})
     assert (recorded.season, recorded.window) == (7, 40)  # a trained run's own season and window
@@ -78,7 +78,7 @@ def test_data_series_says_what_was_detected_and_why(tmp_path):
     result = run("data", "series", tmp_path / "temp.csv", "--time", "date", "--target", "temp")
     assert result.exit_code == 0, result.output
     assert "season: 365 steps: the yearly cycle of a daily step" in result.output
-    assert "window: 366 steps (default" in result.output
+    assert "window: 512 steps (default" in result.output
     given = run("data", "series", tmp_path / "temp.csv", "--time", "date", "--target", "temp", "--window", "20")
     assert "season: 365 steps" in given.output and "window: 20 steps (given by --window)" in given.output
 
