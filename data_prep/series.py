@@ -144,8 +144,7 @@ def _parse_times(cells: list[str], path, column: str) -> tuple[np.ndarray, str]:
 
 def _is_number(cell: str) -> bool:
     try:
-        float(cell)
-        return True
+        return math.isfinite(float(cell))
     except ValueError:
         return False
 

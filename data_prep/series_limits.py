@@ -14,7 +14,7 @@ from seqgen.data_prep.errors import SeqgenError
 
 MAX_WINDOW = 10_000  # --window: steps of history per input
 MAX_HORIZON = 1_000  # --horizon when training: targets per position
-MAX_FORECAST_STEPS = 100_000  # seqgen forecast --horizon: steps fed back one at a time
+MAX_FORECAST_STEPS = 10_000  # seqgen forecast --horizon: steps fed back one model step at a time
 MAX_SEASON = 100_000  # --season (also below the training part's length)
 MAX_ROWS = 10_000_000  # rows (and steps) of a series CSV (8 bytes per kept cell)
 MIN_STEPS = 10  # a series shorter than this has no room for train, valid and test parts

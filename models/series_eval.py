@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.series_limits import MAX_FORECAST_STEPS, check_int
 from seqgen.models.forecast import autoregressive_forecast, direct_forecast
 from seqgen.models.forecast_baselines import LinearBaseline, naive_forecast, seasonal_naive_at, window_arrays
 from seqgen.models.series_task import SeriesData, load_series_run, origins, prepare
@@ -138,6 +139,8 @@ def _interval(info: dict, horizon: int) -> tuple[np.ndarray, np.ndarray]:
 def forecast_series(run: str | Path, csv: str | None = None, horizon: int | None = None,
                     method: str = "auto") -> Forecast:
     """Forecast ``horizon`` steps after the end of ``csv`` (default: the run's own data)."""
+    if horizon is not None:  # before the run loads
+        check_int("the forecast horizon", horizon, 1, MAX_FORECAST_STEPS, "--horizon")
     loaded, source, data = load_series_run(run)
     model, info, codec = loaded.model, loaded.info.record, loaded.codec
     horizon = horizon or data.horizon
