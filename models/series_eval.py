@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.series_config import SeriesData, SeriesSource, origins, prepare
 from seqgen.data_prep.series_limits import MAX_FORECAST_STEPS, check_int
+from seqgen.models.driver import load_run
 from seqgen.models.forecast import autoregressive_forecast, direct_forecast
 from seqgen.models.forecast_baselines import LinearBaseline, naive_forecast, seasonal_naive_at, window_arrays
-from seqgen.models.series_task import SeriesData, load_series_run, origins, prepare
 
 METHODS = ("auto", "direct", "autoregressive")
 
@@ -48,8 +49,6 @@ def series_scores(run, split: str = "test") -> dict:
     ``{"mae": {name: (horizon,)}, "rmse": ..., ...}`` in target units."""
     if split not in ("valid", "test"):
         raise SeqgenError(f"a series run is scored on --split valid or test, not {split!r}")
-    from seqgen.models.series_task import SeriesSource
-
     model, codec = run.model, run.codec
     source, data = SeriesSource(**run.info.source), run.task.new_data_config(run.info.data)
     prep = prepare(source.load(), data, codec, run.info.record)
@@ -110,6 +109,12 @@ class Forecast:
     history: np.ndarray  # the last steps of the target before the forecast
     method: str
     coverage: float  # nominal coverage of the interval
+
+
+def load_series_run(run: str | Path):
+    """The loaded series run (:class:`seqgen.models.driver.LoadedRun`), its source and data config."""
+    loaded = load_run(run, "series")
+    return loaded, SeriesSource(**loaded.info.source), loaded.task.new_data_config(loaded.info.data)
 
 
 def _choose_method(method: str, horizon: int, config) -> str:

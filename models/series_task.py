@@ -1,5 +1,6 @@
-"""The series task: CSV -> normaliser -> windows for a regression model; evaluation against the
-baselines and forecasts live in :mod:`seqgen.models.series_eval`.
+"""The series task: CSV -> normaliser -> windows for a regression model. The source, split, season
+and window are :mod:`seqgen.data_prep.series_config`'s; evaluation against the baselines and
+forecasts live in :mod:`seqgen.models.series_eval`, which this module imports (never the reverse).
 
 Windows: inputs ``(window, features)``; at every position ``t`` the targets are the next
 ``horizon`` target values (sequence to sequence). Training windows lie wholly in the training part;
@@ -11,7 +12,6 @@ steps count (sample weights), and evaluation forecasts from every origin of the 
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -25,7 +25,12 @@ from seqgen.data_prep.series_config import (SeriesData, SeriesDataConfig, Series
 from seqgen.models import run_dir as rd
 from seqgen.models.forecast import build_forecaster, direct_forecast, forecast_config, forecast_config_from_dict
 from seqgen.models.forecast_baselines import window_arrays
+from seqgen.models.series_eval import evaluation_lines, series_scores
 from seqgen.models.task import Evaluation, Prepared, Task
+
+# The data pieces live in data_prep.series_config (no TensorFlow); named here for the task's users.
+__all__ = ["SeriesTask", "SeriesSource", "SeriesDataConfig", "SeriesData", "prepare", "origins", "data_summary",
+           "series_datasets", "validation_interval", "INTERVAL"]
 
 INTERVAL = (0.1, 0.9)  # quantiles of the validation errors that bound the forecast interval (80%)
 
@@ -68,14 +73,6 @@ def validation_interval(model, prep: SeriesData, data: SeriesDataConfig) -> dict
     errors = target - direct_forecast(model, inputs)  # (origins, horizon)
     low, high = np.nanquantile(errors, INTERVAL, axis=0)
     return {"quantiles": list(INTERVAL), "low": low.tolist(), "high": high.tolist()}
-
-
-def load_series_run(run: str | Path):
-    """The loaded series run (:class:`seqgen.models.driver.LoadedRun`), its source and data config."""
-    from seqgen.models.driver import load_run
-
-    loaded = load_run(run, "series")
-    return loaded, SeriesSource(**loaded.info.source), SeriesTask().new_data_config(loaded.info.data)
 
 
 class SeriesTask(Task):
@@ -126,8 +123,6 @@ class SeriesTask(Task):
         return {**info.record, "interval": interval}
 
     def evaluate(self, run, split, data_dir=None) -> Evaluation:
-        from seqgen.models.series_eval import evaluation_lines, series_scores
-
         scores = series_scores(run, split)
         means = {f"mae {k}": float(v.mean()) for k, v in scores["mae"].items()}
         return Evaluation(evaluation_lines(scores), means)
