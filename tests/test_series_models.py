@@ -52,7 +52,8 @@ def test_baselines_exact_values_on_a_hand_made_series():
     series = np.array([1, 5, 2, 6, 3, 7, 4, 8], np.float32)[:, None]  # season 2, rising by 1
     inputs, target = window_arrays(series, np.array([5]), 4, 3)  # history 2,6,3,7; next 4,8 then past the end
     np.testing.assert_array_equal(inputs[0, :, 0], [2, 6, 3, 7])
-    np.testing.assert_array_equal(target[0, :2], [4, 8]) and np.isnan(target[0, 2])
+    np.testing.assert_array_equal(target[0, :2], [4, 8])
+    assert np.isnan(target[0, 2])  # past the end of the series
     np.testing.assert_array_equal(naive_forecast(inputs, 3), [[7, 7, 7]])
     np.testing.assert_array_equal(seasonal_naive_forecast(inputs, 3, 2), [[3, 7, 3]])
     np.testing.assert_array_equal(seasonal_naive_forecast(inputs, 3, 3), [[6, 3, 7]])
