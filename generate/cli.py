@@ -20,7 +20,7 @@ TASK_COMMANDS = ("seqgen.generate.cli_chorale", "seqgen.generate.cli_text", "seq
 @click.group(cls=SeqgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="seqgen")
 def main() -> None:
-    """seqgen: learn from sequences (Bach chorales, text, MIDI, sketches) and write new ones.
+    """seqgen: learn from sequences (Bach chorales, text, MIDI, sketches, numeric series) and write new ones.
 
     \b
     Quick start:
