@@ -145,7 +145,8 @@ def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, 
               help="General MIDI SoundFont (.sf2) for FluidSynth [default: search the usual places].")
 @click.option("--synth", type=click.Choice(["auto", "fluidsynth", "builtin"]), default="auto", show_default=True,
               help="auto: FluidSynth when it and a SoundFont are found, else the built-in synthesiser.")
-@click.option("--sample-rate", type=click.IntRange(8000, 96000), default=22050, show_default=True)
+@click.option("--sample-rate", type=click.IntRange(8000, 96000), default=44100, show_default=True,
+              help="Samples per second of the WAV (44100: CD rate).")
 @click.option("--force", is_flag=True, help="Overwrite an existing WAV file.")
 @no_tensorflow
 def render_cmd(midi, out, soundfont, synth, sample_rate, force) -> None:
