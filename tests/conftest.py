@@ -17,3 +17,8 @@ try:
     )
 except RuntimeError:  # devices already initialised by an earlier import; mirrored tests will skip
     pass
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist runs one worker per core: one thread per op each, so that the workers' TensorFlow thread
+    # pools do not ask for more cores than there are.
+    tf.config.threading.set_intra_op_parallelism_threads(1)
