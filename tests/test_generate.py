@@ -5,7 +5,10 @@ import pytest
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.generate.chorale_gen import SamplingConfig, generate_grids, output_paths, resolve_primer
+from seqgen.generate.chorale_gen import generate_grids
+from seqgen.generate.chorale_io import resolve_primer
+from seqgen.generate.outputs import output_paths
+from seqgen.generate.sampling import SamplingConfig
 from seqgen.generate.sampler import Sampler
 from seqgen.generate.sampling import make_strategy
 from seqgen.models.config import FAMILIES, make_config
