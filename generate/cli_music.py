@@ -93,7 +93,8 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temp
 
     Example: seqgen harmonize bwv269 --particles 32 --seed 1 -o harmonized.mid
     """
-    from seqgen.generate.harmonize import HarmonizeConfig, OutputConfig, harmonize
+    from seqgen.generate.chorale_io import OutputConfig
+    from seqgen.generate.harmonize import HarmonizeConfig, harmonize
 
     config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty)
     output = OutputConfig(bpm, instrument, force, soundfont)
@@ -126,7 +127,7 @@ def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, 
 
     Example: seqgen infill bwv269 --bars 5-6 --voices alto,tenor --seed 1 -o infilled.mid
     """
-    from seqgen.generate.harmonize import OutputConfig
+    from seqgen.generate.chorale_io import OutputConfig
     from seqgen.generate.infill import InfillConfig, infill
 
     if top_p is not None:

@@ -191,7 +191,7 @@ def _read_midi_grid(path: Path) -> None:
 
 
 def _read_primer(path: Path) -> None:
-    from seqgen.generate.chorale_gen import read_primer_file
+    from seqgen.generate.chorale_io import read_primer_file
 
     read_primer_file(path, 4)
 
