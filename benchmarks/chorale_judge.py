@@ -28,7 +28,8 @@ GENERAL = ("polyphony", "pitch_class_entropy", "scale_consistency", "empty_beat_
 
 
 def samples(run, n: int, steps: int, temperature: float, top_p: float | None, seed: int):
-    from seqgen.generate.chorale_gen import SamplingConfig, generate_grids
+    from seqgen.generate.chorale_gen import generate_grids
+    from seqgen.generate.sampling import SamplingConfig
     from seqgen.generate.runs import open_run
 
     loaded = open_run(run, "chorale")

@@ -45,7 +45,7 @@ def figures(pieces: list, p99: float) -> tuple[float, float, int, float]:
 
 def generated_events(run: Path, pieces: int, seconds: float, seed: int):
     from seqgen.data_prep.midi_events import EventCodec
-    from seqgen.generate.chorale_gen import SamplingConfig
+    from seqgen.generate.sampling import SamplingConfig
     from seqgen.generate.midi_gen import generate_events
     from seqgen.generate.runs import open_run
 
@@ -62,7 +62,8 @@ def generated_events(run: Path, pieces: int, seconds: float, seed: int):
 
 def generated_grids(run: Path, pieces: int, seconds: float, seed: int):
     from seqgen.data_prep.midi_grid import bound_holds, grid_to_notes
-    from seqgen.generate.chorale_gen import SamplingConfig, generate_grids
+    from seqgen.generate.chorale_gen import generate_grids
+    from seqgen.generate.sampling import SamplingConfig
     from seqgen.generate.midi_gen import grid_hold_limit
     from seqgen.generate.runs import open_run
 

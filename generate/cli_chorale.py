@@ -80,7 +80,8 @@ def generate_chorale(run_dir, primer, primer_steps, steps, temperature, top_k, t
 
     Example: seqgen generate chorale --primer bwv269 --temperature 0.8 --num 3 -o chorale.mid
     """
-    from seqgen.generate.chorale_gen import SamplingConfig, write_chorales
+    from seqgen.generate.chorale_gen import write_chorales
+    from seqgen.generate.sampling import SamplingConfig
 
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
     for line in write_chorales(run_dir, out, primer=primer, primer_steps=primer_steps, steps=steps, num=num,

@@ -170,6 +170,21 @@ def training_options(f=None, *, families: tuple[str, ...] = ("lstm", "gru", "wav
     return command
 
 
+# The options of every training command, shared by name so that ``train`` and ``experiment`` commands
+# cannot drift apart (one default, one help text each).
+EPOCHS = click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
+                      help="Most epochs to train (early stopping may end sooner); on --resume, may grow.")
+BATCH_SIZE = click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+                          help="Examples per training batch.")
+LEARNING_RATE = click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3,
+                             show_default=True, help="Adam's step size.")
+PATIENCE = click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True,
+                        help="Epochs without validation improvement before stopping.")
+MAX_MINUTES = click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+                           help="Stop after the epoch that passes this much training time.")
+SEED = click.option("--seed", type=int, default=0, show_default=True, help="Weights, dropout and data order.")
+
+
 def _training_option_list(families: tuple[str, ...], default_family: str | None, presets: bool) -> list:
     """The click options of :func:`training_options`, in ``--help`` order (no --preset without ``presets``)."""
     family_default = f" [default: {default_family}" if default_family else " [required for a new run"
@@ -178,20 +193,11 @@ def _training_option_list(families: tuple[str, ...], default_family: str | None,
                      help=f"Model family{family_default}; on --resume: the run's]."),
         click.option("--preset", default=None, help="Named size: tiny, small, medium [default: small; on --resume: "
                      "the run's]."),
-        click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
-                     help="Most epochs to train (early stopping may end sooner); on --resume, may grow."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
-                     help="Examples per training batch."),
-        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
-                     help="Adam's step size."),
-        click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True,
-                     help="Epochs without validation improvement before stopping."),
-        click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Stop after the epoch that passes this much training time."),
+        EPOCHS, BATCH_SIZE, LEARNING_RATE, PATIENCE, MAX_MINUTES,
         click.option("--out", type=click.Path(file_okay=False), required=True, help="Run directory to write."),
         click.option("--resume", is_flag=True, help="Continue the run in --out with its recorded settings."),
         click.option("--force", is_flag=True, help="Replace an existing run in --out (only a seqgen run)."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Weights, dropout and data order."),
+        SEED,
         click.option("--mixed-precision", is_flag=True, help="float16 on GPU (bfloat16 on CPU)."),
     ]
     if not presets:

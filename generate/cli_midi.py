@@ -94,8 +94,8 @@ def generate_midi(run_dir, primer, primer_beats, steps, seconds, temperature, to
 
     Example: seqgen generate midi --run runs/mine --primer start.mid --seconds 30 --num 3 -o new.mid
     """
-    from seqgen.generate.chorale_gen import SamplingConfig
     from seqgen.generate.midi_gen import write_midi_pieces
+    from seqgen.generate.sampling import SamplingConfig
 
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
     for line in write_midi_pieces(run_dir, out, primer=primer, primer_beats=primer_beats, steps=steps,

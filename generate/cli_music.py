@@ -93,7 +93,8 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temp
 
     Example: seqgen harmonize bwv269 --particles 32 --seed 1 -o harmonized.mid
     """
-    from seqgen.generate.harmonize import HarmonizeConfig, OutputConfig, harmonize
+    from seqgen.generate.chorale_io import OutputConfig
+    from seqgen.generate.harmonize import HarmonizeConfig, harmonize
 
     config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty)
     output = OutputConfig(bpm, instrument, force, soundfont)
@@ -126,7 +127,7 @@ def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, 
 
     Example: seqgen infill bwv269 --bars 5-6 --voices alto,tenor --seed 1 -o infilled.mid
     """
-    from seqgen.generate.harmonize import OutputConfig
+    from seqgen.generate.chorale_io import OutputConfig
     from seqgen.generate.infill import InfillConfig, infill
 
     if top_p is not None:
@@ -145,7 +146,8 @@ def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, 
               help="General MIDI SoundFont (.sf2) for FluidSynth [default: search the usual places].")
 @click.option("--synth", type=click.Choice(["auto", "fluidsynth", "builtin"]), default="auto", show_default=True,
               help="auto: FluidSynth when it and a SoundFont are found, else the built-in synthesiser.")
-@click.option("--sample-rate", type=click.IntRange(8000, 96000), default=22050, show_default=True)
+@click.option("--sample-rate", type=click.IntRange(8000, 96000), default=44100, show_default=True,
+              help="Samples per second of the WAV (44100: CD rate).")
 @click.option("--force", is_flag=True, help="Overwrite an existing WAV file.")
 @no_tensorflow
 def render_cmd(midi, out, soundfont, synth, sample_rate, force) -> None:

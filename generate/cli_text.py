@@ -91,7 +91,7 @@ def generate_text(run_dir, prompt, prompt_file, length, temperature, top_k, top_
 
     Example: seqgen generate text --prompt "ROMEO:" --length 400 --temperature 0.8
     """
-    from seqgen.generate.chorale_gen import SamplingConfig
+    from seqgen.generate.sampling import SamplingConfig
     from seqgen.generate.text_gen import write_text
 
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)

@@ -16,21 +16,19 @@ hypotheses die out too; the final pick is the highest log-likelihood less the pe
 
 from __future__ import annotations
 
-import os
 import weakref
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from seqgen.data_prep import music_metrics as mm
 from seqgen.data_prep.chorale_codec import FIRST_PITCH, ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.files import check_writable, numbered_names
 from seqgen.data_prep.grid import Grid
+from seqgen.generate.chorale_io import OutputConfig, apply_key, load_piece, write_grid
+from seqgen.generate.outputs import music_paths
 
 GIVEN_VOICES = {"soprano": 0, "bass": 3}
-MIDI_OUT, SCORE_OUT, AUDIO_OUT = (".mid", ".midi"), (".musicxml", ".xml", ".mxl"), (".wav",)
 
 
 @dataclass(frozen=True)
@@ -154,16 +152,6 @@ def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, 
 
 # -- input, keys and output --------------------------------------------------------------------------
 
-def load_piece(spec: str, source: str = "music21", data_dir: str | None = None) -> Grid:
-    """A MIDI/MusicXML file (any number of parts) or a dataset chorale (``test:3``, ``bwv269``) -> Grid."""
-    from seqgen.generate.chorale_gen import resolve_primer
-    from seqgen.generate.judge import MIDI_SUFFIXES, SCORE_SUFFIXES, read_piece
-
-    if Path(spec).suffix.lower() in MIDI_SUFFIXES + SCORE_SUFFIXES:
-        return read_piece(spec)
-    return resolve_primer(spec, 4, source, data_dir)
-
-
 def given_column(piece: Grid, given: str) -> int:
     """Column of the given voice: the top voice for the soprano, the lowest voice with notes for the bass."""
     if given == "soprano":
@@ -173,78 +161,12 @@ def given_column(piece: Grid, given: str) -> int:
     return column
 
 
-def apply_key(piece: Grid, key: str | None, voice: int = 0) -> tuple[Grid, str | None, list[str]]:
-    """``piece`` moved into ``key`` (``"A minor"``), the key it ends in, and a line saying what was done.
-
-    Of the two ways (up or down), the one leaving fewer notes outside the voices' ranges is taken; a
-    one-voice piece is held to the range of ``voice``.
-    """
-    tonic, mode = mm.estimate_key(piece)
-    if key is None:
-        return piece, mm.key_name(tonic, mode), []
-    shift, reached = mm.shift_to_key((tonic, mode), mm.parse_key(key))
-    shift = min((shift, shift - 12 if shift > 0 else shift + 12), key=lambda s: (_outside(piece, s, voice), abs(s)))
-    name = mm.key_name(*reached)
-    how = f"moved {'up' if shift > 0 else 'down'} {abs(shift)} semitones" if shift else "left as it is"
-    note = f"key: {mm.key_name(tonic, mode)} (estimated); {how} to {name}"
-    if reached[1] != mm.parse_key(key)[1]:
-        note += f" (transposing cannot change the mode: {name} has the key signature of {key})"
-    return piece.transposed(shift), name, [note]
-
-
-def _outside(piece: Grid, shift: int, voice: int) -> int:
-    """Notes outside their voice's range (:data:`music_metrics.RANGES`) once moved by ``shift``; voices top-down."""
-    ranges = mm.RANGES if piece.voices == 4 else (mm.RANGES[voice],) * piece.voices
-    moved = np.where(piece.pitches > 0, piece.pitches.astype(np.int32) + shift, 0)
-    return int(sum(((moved[:, v] > 0) & ((moved[:, v] < lo) | (moved[:, v] > hi))).sum() for v, (lo, hi) in enumerate(ranges)))
-
-
-def numbered_paths(out: str | os.PathLike, num: int, force: bool) -> list[Path]:
-    """``OUT`` or ``OUT-1``, ``OUT-2``...; the suffix picks the format (.mid when none); all checked first."""
-    out = Path(out)
-    if out.suffix == "":
-        out = out.with_suffix(".mid")
-    if out.suffix.lower() not in MIDI_OUT + SCORE_OUT + AUDIO_OUT:
-        raise SeqgenError(f"-o {str(out)!r}: the suffix picks the format; use .mid, .musicxml, .mxl or .wav")
-    names = numbered_names(out, num)
-    return [check_writable(name, force) for name in names]
-
-
-def write_grid(grid: Grid, path: Path, *, bpm: float, instrument: int, force: bool, key: str | None = None,
-               soundfont: str | None = None) -> str:
-    """Write ``grid`` as MIDI, MusicXML (with ``key``'s signature) or WAV, by ``path``'s suffix; a line to print."""
-    suffix = path.suffix.lower()
-    if suffix in SCORE_OUT:
-        from seqgen.generate.score_writer import grid_to_musicxml
-
-        grid_to_musicxml(grid, path, bpm=bpm, force=force, key=key)
-    elif suffix in AUDIO_OUT:
-        from seqgen.generate.audio import render_grid
-
-        return render_grid(grid, path, bpm=bpm, instrument=instrument, soundfont=soundfont, force=force)
-    else:
-        from seqgen.generate.midi_writer import grid_to_midi
-
-        grid_to_midi(grid, path, bpm=bpm, instrument=instrument, force=force)
-    return f"wrote {path} ({grid.steps} steps, {len(grid.notes())} notes)"
-
-
-@dataclass(frozen=True)
-class OutputConfig:
-    """How results are written (the suffix of ``-o`` picks MIDI, MusicXML or WAV)."""
-
-    bpm: float = 80  # quarter notes per minute
-    instrument: int = 19  # General MIDI program (19 = church organ)
-    force: bool = False  # overwrite existing files
-    soundfont: str | None = None  # for WAV output; None = look in the usual places
-
-
 def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, num: int = 1, key: str | None = None,
               output: OutputConfig = OutputConfig(), data_dir: str | None = None) -> list[str]:
     """Everything ``seqgen harmonize`` does; returns the lines to print."""
     from seqgen.generate.runs import open_run
 
-    paths = numbered_paths(out, num, output.force)
+    paths = music_paths(out, num, output.force)
     if key is not None:
         mm.parse_key(key)  # a bad key fails before the model loads
     loaded = open_run(run, "chorale")

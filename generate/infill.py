@@ -22,8 +22,9 @@ import numpy as np
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import VOICE_NAMES
-from seqgen.generate.harmonize import (OutputConfig, _log_softmax, apply_key, compiled_step, load_piece,
-                                       numbered_paths, write_grid)
+from seqgen.generate.chorale_io import OutputConfig, apply_key, load_piece, write_grid
+from seqgen.generate.harmonize import _log_softmax, compiled_step
+from seqgen.generate.outputs import music_paths
 
 STEPS_PER_BAR = 16  # 4/4 on a 16th-note grid
 JIT_MIN_CELLS = 96  # cell visits (cells x sweeps) from which compiling the scorer with XLA pays off
@@ -201,7 +202,7 @@ def infill(run: str | None, chorale: str, out: str, config: InfillConfig, *, bar
     from seqgen.data_prep.music_metrics import parse_key
     from seqgen.generate.runs import open_run
 
-    paths = numbered_paths(out, num, output.force)
+    paths = music_paths(out, num, output.force)
     chosen = parse_voices(voices)
     if key is not None:
         parse_key(key)

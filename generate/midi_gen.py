@@ -25,10 +25,12 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_events import TIME_SHIFT, EventCodec, notes_to_midi
 from seqgen.data_prep.pipeline import with_bos
-from seqgen.generate.chorale_gen import SamplingConfig, generate_grids, output_paths, read_primer_file
+from seqgen.generate.chorale_gen import generate_grids
+from seqgen.generate.chorale_io import read_primer_file
+from seqgen.generate.outputs import output_paths
 from seqgen.generate.runs import open_run
-from seqgen.generate.sampler import Sampler
-from seqgen.generate.sampling import make_strategy
+from seqgen.generate.sampler import sampler_for
+from seqgen.generate.sampling import SamplingConfig, make_strategy
 
 DEFAULT_STEPS = {"grid": 128, "events": 512}  # when neither steps nor seconds is given
 MAX_EVENTS_PER_SECOND = 200  # cap for --seconds: a model that rarely moves time still stops
@@ -94,8 +96,7 @@ def event_primer(path: str | os.PathLike, codec: EventCodec, beats: float) -> np
 def generate_events(model, codec: EventCodec, prime: np.ndarray, num: int, sampling: SamplingConfig,
                     steps: int | None = None, seconds: float | None = None) -> tuple[list[np.ndarray], list[str]]:
     """``num`` token rows (primer included) of ``steps`` tokens or ``seconds`` of music; and notes for the user."""
-    strategy = make_strategy(sampling.temperature, sampling.top_k, sampling.top_p, codec.forbidden_ids)
-    sampler = Sampler(model, strategy, seed=sampling.seed, greedy=sampling.greedy)
+    sampler = sampler_for(model, sampling, codec.forbidden_ids)
     batch = np.tile(with_bos(prime, codec.bos_id), (num, 1))  # (num, 1 + primer tokens)
     if seconds is None:
         steps = steps or DEFAULT_STEPS["events"]

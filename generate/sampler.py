@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.generate.sampling import fold_seed, select
+from seqgen.generate.sampling import SamplingConfig, fold_seed, select
 
 Strategy = Callable[[tf.Tensor], tf.Tensor]
 
@@ -156,3 +156,11 @@ class Sampler:
             long_run = steps * batch >= PROGRESS_FROM and sys.stderr.isatty()
             progress = tqdm_progress() if long_run and steps * batch <= max_tokens() else None
         return np.concatenate(list(self.stream(primer, steps, progress)), axis=1)
+
+
+def sampler_for(model, sampling: SamplingConfig, forbidden: Iterable[int] = (), **options) -> Sampler:
+    """The :class:`Sampler` every generate command uses: ``sampling``'s chain with ``forbidden`` ids masked.
+
+    ``options`` go to :class:`Sampler` (``jit``, ``progress``).
+    """
+    return Sampler(model, sampling.strategy(forbidden), seed=sampling.seed, greedy=sampling.greedy, **options)

@@ -18,6 +18,7 @@ Typical use in a step loop::
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Callable, Iterable
 
@@ -26,6 +27,24 @@ import tensorflow as tf
 from seqgen.data_prep.errors import SeqgenError
 
 Strategy = Callable[[tf.Tensor], tf.Tensor]  # (batch, vocab) float logits -> same shape
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How tokens are picked, for every task (chorale, text, MIDI); validated in ``__post_init__``."""
+
+    temperature: float = 1.0  # <1 safer, >1 wilder
+    top_k: int | None = None  # keep the k most likely tokens
+    top_p: float | None = None  # keep the smallest set reaching probability p
+    seed: int = 0  # same seed, same output
+    greedy: bool = False  # always the most likely token (deterministic)
+
+    def __post_init__(self):
+        self.strategy()  # the factories check each value and name it; no TensorFlow work without forbidden ids
+
+    def strategy(self, forbidden: Iterable[int] = ()) -> "Strategy":
+        """The chain :func:`make_strategy` builds from these settings, ``forbidden`` ids masked first."""
+        return make_strategy(self.temperature, self.top_k, self.top_p, forbidden)
 
 
 def _identity(logits: tf.Tensor) -> tf.Tensor:

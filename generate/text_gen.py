@@ -16,12 +16,12 @@ import keras
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.files import atomic_path, check_writable, numbered_names
+from seqgen.data_prep.files import atomic_path
 from seqgen.data_prep.text_corpus import iter_file_chunks
-from seqgen.generate.chorale_gen import SamplingConfig
+from seqgen.generate.outputs import text_paths
 from seqgen.generate.runs import open_run
-from seqgen.generate.sampler import Sampler
-from seqgen.generate.sampling import make_strategy
+from seqgen.generate.sampler import sampler_for
+from seqgen.generate.sampling import SamplingConfig
 from seqgen.models import run_dir as rd
 
 
@@ -37,18 +37,10 @@ def read_prompt(prompt: str | None, prompt_file: str | os.PathLike | None, encod
     return (prompt or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def output_paths(out: str | os.PathLike, num: int, force: bool) -> list[Path]:
-    """Where each text goes (``OUT-1.txt``... when ``num > 1``), all checked before any work."""
-    out = Path(out)
-    names = numbered_names(out, num)
-    return [check_writable(name, force) for name in names]
-
-
 def stream_texts(model, codec, prompt_tokens: np.ndarray, length: int, num: int,
                  sampling: SamplingConfig) -> Iterator[list[str]]:
     """The ``num`` texts' new pieces, one per sampler chunk: ``length`` tokens after BOS + prompt in all."""
-    strategy = make_strategy(sampling.temperature, sampling.top_k, sampling.top_p, codec.forbidden_ids)
-    sampler = Sampler(model, strategy, seed=sampling.seed, greedy=sampling.greedy)
+    sampler = sampler_for(model, sampling, codec.forbidden_ids)
     primer = np.tile(np.concatenate([[codec.bos_id], prompt_tokens]).astype(np.int32), (num, 1))  # (num, 1 + P)
     for tokens in sampler.stream(primer, length):  # (num, <= the sampler's chunk)
         yield [codec.decode(row) for row in tokens]
@@ -94,8 +86,7 @@ def write_text(run: str | os.PathLike | None, out: str | os.PathLike | None, *, 
     """
     if length < 1:
         raise SeqgenError(f"--length must be >= 1 generated tokens, got {length}")
-    make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
-    paths = output_paths(out, num, force) if out is not None else None
+    paths = text_paths(out, num, force) if out is not None else None
     loaded = open_run(run, "text")
     model, codec = loaded.model, loaded.codec
     text = read_prompt(prompt, prompt_file, encoding or loaded.info.data.get("encoding", "utf-8"))
@@ -128,8 +119,8 @@ class EpochSamples(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self._sampler is None:  # one sampler: its compiled loop reads the current weights
-            strategy = make_strategy(self.temperature, forbidden=self.codec.forbidden_ids)
-            self._sampler = Sampler(self.model, strategy, seed=self.seed)
+            sampling = SamplingConfig(temperature=self.temperature, seed=self.seed)
+            self._sampler = sampler_for(self.model, sampling, self.codec.forbidden_ids)
         tokens = self._sampler.generate(np.array([[self.codec.bos_id]], np.int32), self.length)  # (1, length)
         entry = f"=== epoch {epoch + 1} ===\n{self.codec.decode(tokens[0])}\n\n"
         with open(self.path, "a", encoding="utf-8") as f:

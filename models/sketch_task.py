@@ -292,7 +292,7 @@ def run_split(source: dict, codec: SketchCodec, split: str) -> SketchSet:
 
 
 def evaluation_report(scores: SketchScores, names: Sequence[str], split: str) -> list[str]:
-    """Top-1/3/5 and per-class top-1 accuracy, as printed by ``seqgen sketch evaluate``."""
+    """Top-1/3/5 and per-class top-1 accuracy, as printed by ``seqgen evaluate``."""
     n = len(scores.labels)
     lines = [f"{split}: {n} drawings of {len(names)} categories ({scores.seconds:.1f} s, "
              f"{n / max(scores.seconds, 1e-9):,.0f} drawings/s)",

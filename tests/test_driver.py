@@ -12,7 +12,7 @@ import midi_factory as mf
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.synthetic_sketches import write_synthetic
 from seqgen.generate import chorale_gen, midi_gen, text_gen
-from seqgen.generate.chorale_gen import SamplingConfig
+from seqgen.generate.sampling import SamplingConfig
 from seqgen.generate.sketch_classify import classify_file
 from seqgen.models import driver
 from seqgen.models.chorale_task import ChoraleDataConfig

@@ -5,9 +5,11 @@ import pytest
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.generate.chorale_gen import SamplingConfig, generate_grids, output_paths, resolve_primer
+from seqgen.generate.chorale_gen import generate_grids
+from seqgen.generate.chorale_io import resolve_primer
+from seqgen.generate.outputs import music_paths, output_paths, text_paths
 from seqgen.generate.sampler import Sampler
-from seqgen.generate.sampling import make_strategy
+from seqgen.generate.sampling import SamplingConfig, make_strategy
 from seqgen.models.config import FAMILIES, make_config
 from seqgen.models.registry import build_model
 from tests.chorale_factory import toy_grid
@@ -131,6 +133,19 @@ def test_output_paths_are_numbered_and_checked(tmp_path):
     with pytest.raises(SeqgenError, match="already exists"):
         output_paths(tmp_path / "c.mid", 3, "midi", plot=False, force=False)
     assert output_paths(tmp_path / "x", 1, "musicxml", False, False)[0][0].suffix == ".musicxml"
+    assert [p.name for p in music_paths(tmp_path / "h", 2, False)] == ["h-1.mid", "h-2.mid"]
+    assert text_paths(tmp_path / "t.txt", 1, False) == [tmp_path / "t.txt"]
+    for paths in (lambda: output_paths("", 1, "midi", False, False), lambda: music_paths(" ", 1, False),
+                  lambda: text_paths("", 2, False)):
+        with pytest.raises(SeqgenError, match="-o is empty"):
+            paths()
+
+
+@pytest.mark.parametrize("bad, text", [(dict(temperature=0), "temperature"), (dict(top_k=0), "top-k"),
+                                       (dict(top_p=1.5), "top-p"), (dict(temperature=float("nan")), "nan")])
+def test_sampling_config_validates_each_value(bad, text):
+    with pytest.raises(SeqgenError, match=text):
+        SamplingConfig(**bad)
 
 
 def test_primer_from_musicxml_and_by_name(tmp_path):

@@ -14,7 +14,7 @@ import midi_factory as mf
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_events import NOTE_OFF, NOTE_ON, TIME_SHIFT, EventCodec
 from seqgen.data_prep.midi_read import read_midi
-from seqgen.generate.chorale_gen import SamplingConfig
+from seqgen.generate.sampling import SamplingConfig
 from seqgen.generate.midi_gen import event_primer, generate_events, shift_steps, trim_to_steps
 from seqgen.models.config import make_config
 from seqgen.models import driver

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seqgen.generate import text_gen
-from seqgen.generate.chorale_gen import SamplingConfig
+from seqgen.generate.sampling import SamplingConfig
 from tests.cli_helpers import assert_one_line_error, run
 from seqgen.generate.runs import open_run
 from seqgen.models import driver
