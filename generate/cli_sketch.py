@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import click
 
+from seqgen.generate import limits
+from seqgen.generate.cli_common import finite
 from seqgen.generate.cli_common import (BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_MINUTES, PATIENCE, RUN_DIR,
                                         SeqgenGroup, command, given_options, no_tensorflow, training_options)
 
@@ -21,7 +23,7 @@ SHOWN_BY_DEFAULT = 16  # drawings ``show sketches`` draws when no --index is giv
 
 DATA = click.option("--data", multiple=True, metavar="PATH",
                     help="A sketch file or folder: sketch-rnn .npz, QuickDraw .ndjson or .tfrecord (repeat for more).")
-INDEX = click.option("--index", "indices", type=int, multiple=True,
+INDEX = click.option("--index", "indices", type=click.IntRange(0, limits.MAX_INDEX), multiple=True,
                      help="A drawing of the file, counted from 0 (repeat for more) [default: all].")
 
 
@@ -49,9 +51,9 @@ def prep_options(f):
                           "scale=0.15,rotation=10,dropout=0.1,jitter=0.05 (never at evaluation).")(f)
     f = click.option("--raw", type=click.Choice(["simplify", "keep"]), default="simplify", show_default=True,
                      help="Raw screen-pixel drawings: simplify them as Google made the 0-255 set, or keep them.")(f)
-    f = click.option("--rdp", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    f = click.option("--rdp", type=finite(0, 255), default=0.0, show_default=True,
                      help="Simplify strokes (Ramer-Douglas-Peucker tolerance in pixels; 0 = off).")(f)
-    return click.option("--max-length", type=click.IntRange(min=1), default=250, show_default=True,
+    return click.option("--max-length", type=click.IntRange(1, limits.MAX_WINDOW), default=250, show_default=True,
                         help="Points kept per drawing (longer ones are cropped).")(f)
 
 
