@@ -59,7 +59,7 @@ def prep_options(f):
 
 def make_source(paths, synthetic, categories, max_categories, per_class, split_seed):
     """The :class:`SketchSource` the options name, or None when they name no data."""
-    from seqgen.models.sketch_task import SketchSource
+    from seqgen.data_prep.sketch_source import SketchSource
 
     if not paths and not synthetic:
         return None
@@ -103,13 +103,14 @@ def verb_group(main: click.Group, name: str, help_text: str) -> click.Group:
 @command("sketches")
 @click.argument("paths", nargs=-1)
 @selection_options
+@no_tensorflow
 def data_sketches(paths, synthetic, categories, max_categories, per_class, split_seed) -> None:
     """Read sketch files (or --synthetic) and print categories, drawings per split and lengths.
 
     Example: seqgen data sketches quickdraw/ --max-categories 20
     """
     from seqgen.data_prep.errors import SeqgenError
-    from seqgen.models.sketch_task import data_summary
+    from seqgen.data_prep.sketch_source import data_summary
 
     source = make_source(paths, synthetic, categories, max_categories, per_class, split_seed)
     if source is None:

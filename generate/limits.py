@@ -31,8 +31,8 @@ MAX_INFILL_WINDOW = 256  # infill: steps after a cell that judge it (16 bars)
 MAX_CANDIDATES = 128  # infill: notes tried per cell (a chorale voice has fewer than 100)
 MAX_INDEX = 10_000_000  # sketch --index: position in a file
 CHORALE_VOICES = 4  # tokens per 16th-note step of a chorale (one per voice), for the token limit
-MAX_PROMPT_BYTES = 1 << 20  # generate text --prompt-file: read no more than this
-MAX_PROMPT_CHARS = 20_000  # prompt characters primed (priming costs a model step each)
+MAX_PROMPT_CHARS = 20_000  # prompt characters primed (priming costs a model step each, about 0.1 ms)
+MAX_PROMPT_BYTES = 4 * MAX_PROMPT_CHARS + 4  # --prompt-file: the most those characters take (UTF-32, BOM)
 
 
 def check_prompt_file(path: str | os.PathLike | None) -> None:
