@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import sys
 import tempfile
 import time
@@ -174,15 +175,16 @@ def ets_candidates(y: np.ndarray, train_end: int, season: int):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     seasons = [False] + ([True] if season > 1 and train_end >= 2 * season else [])
-    for trend in (None, "add"):
-        for seasonal in seasons:
-            spec = dict(error="add", trend=trend, damped_trend=trend is not None, seasonal="add" if seasonal else None,
-                        seasonal_periods=season if seasonal else None, initialization_method="heuristic")
-            res = ETSModel(y[:train_end], **spec).fit(disp=False)
-            states = np.asarray(ETSModel(y, **spec).smooth(res.params).states)
-            phi = res.params[list(res.param_names).index("damping_trend")] if trend else 0.0
-            name = "ETS(A," + ("Ad" if trend else "N") + "," + (f"A {season})" if seasonal else "N)")
-            yield name, functools.partial(ets_paths, states, phi, season if seasonal else 0)
+    for trend, seasonal, init in itertools.product((None, "add"), seasons, ("heuristic", "estimated")):
+        if init == "estimated" and seasonal and season > 52:
+            continue  # one initial state per season step to optimise: minutes for a 123-month cycle
+        spec = dict(error="add", trend=trend, damped_trend=trend is not None, seasonal="add" if seasonal else None,
+                    seasonal_periods=season if seasonal else None, initialization_method=init)
+        res = ETSModel(y[:train_end], **spec).fit(disp=False)
+        states = np.asarray(ETSModel(y, **spec).smooth(res.params).states)
+        phi = res.params[list(res.param_names).index("damping_trend")] if trend else 0.0
+        name = "ETS(A," + ("Ad" if trend else "N") + "," + (f"A {season})" if seasonal else "N)") + f", {init} start"
+        yield name, functools.partial(ets_paths, states, phi, season if seasonal else 0)
 
 
 def ets_paths(states: np.ndarray, phi: float, season: int, starts: np.ndarray, horizon: int) -> np.ndarray:

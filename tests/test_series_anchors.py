@@ -31,12 +31,13 @@ def test_sarimax_paths_equal_dynamic_prediction():
         np.testing.assert_allclose(row, expected, atol=1e-8)
 
 
-def test_ets_paths_equal_the_training_fit_forecast():
+@pytest.mark.parametrize("init", ["heuristic", "estimated"])
+def test_ets_paths_equal_the_training_fit_forecast(init):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     y = seasonal_series()
     spec = dict(error="add", trend="add", damped_trend=True, seasonal="add", seasonal_periods=12,
-                initialization_method="heuristic")
+                initialization_method=init)
     fit = ETSModel(y[:160], **spec).fit(disp=False)
     states = np.asarray(ETSModel(y, **spec).smooth(fit.params).states)  # the whole series, the fit's parameters
     phi = fit.params[list(fit.param_names).index("damping_trend")]
