@@ -12,7 +12,7 @@ from seqgen.data_prep import music_metrics as mm
 from seqgen.data_prep.grid import Grid
 from seqgen.studio.judge_marks import rule_marks
 from seqgen.studio.pieces import parse_melody
-from studio_helpers import BASE, TOKEN, make_app, wait_job
+from tests.studio_helpers import BASE, TOKEN, make_app, wait_job
 
 AUTH = {"X-Studio-Token": TOKEN}
 

@@ -29,7 +29,7 @@
       const r = this.canvas.getBoundingClientRect();
       const px = (event.clientX - r.left) * this.canvas.width / r.width, py = (event.clientY - r.top) * this.canvas.height / r.height;
       const [low, high] = this.range();
-      return { step: Math.max(0, Math.floor((px - LEFT) / STEP_W)), pitch: Math.round(high - (py - TOP) / this.rowH() - 0.5) };
+      return { step: Math.max(0, Math.floor((px - LEFT) / STEP_W)), pitch: high - Math.floor((py - TOP) / this.rowH()) };
     }
     down(event) {
       const where = this.at(event);
