@@ -86,8 +86,10 @@ class JobQueue:
         job.status = "running"
         try:
             result = work(job)
-            job.result, job.progress = result, 1.0
-            job.status = "cancelled" if job.cancel_flag.is_set() else "done"
+            if job.cancel_flag.is_set():  # the work could not stop sooner: its result is dropped
+                job.status = "cancelled"
+            else:
+                job.result, job.progress, job.status = result, 1.0, "done"
         except Cancelled:
             job.status = "cancelled"
         except SeqgenError as e:
