@@ -73,3 +73,9 @@ def test_bad_input_is_one_clear_line(tmp_path, text, options, fragments):
                  "--model", "gru", "--preset", "tiny", "--out", tmp_path / "run")
     assert_one_line_error(result, *fragments)
     assert not (tmp_path / "run").exists()  # nothing written for bad input
+
+
+def test_root_help_mentions_numeric_series():
+    result = run("--help")
+    words = " ".join(result.output.split())  # click wraps the description
+    assert result.exit_code == 0 and "numeric series" in words and "forecast" in words
