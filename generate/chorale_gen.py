@@ -16,8 +16,11 @@ from seqgen.generate.sampling import SamplingConfig
 
 
 def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, num: int,
-                   sampling: SamplingConfig, primer_steps: int = 16) -> tuple[list[Grid], list[str]]:
-    """``num`` pieces of ``steps`` time steps (the primer's steps included); and notes for the user."""
+                   sampling: SamplingConfig, primer_steps: int = 16, progress=None) -> tuple[list[Grid], list[str]]:
+    """``num`` pieces of ``steps`` time steps (the primer's steps included); and notes for the user.
+
+    ``progress(done, total)`` (tokens) is called after each sampler chunk; the studio stops a job by raising in it.
+    """
     notes = []
     prime_tokens = np.array([], np.int32)
     if primer is not None:
@@ -30,7 +33,7 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, 
         raise SeqgenError(f"--steps {steps} must exceed the primer's {len(prime_tokens) // codec.voices} steps")
     sampler = sampler_for(model, sampling, codec.forbidden_ids)
     batch = np.tile(with_bos(prime_tokens, codec.bos_id), (num, 1))  # (num, 1 + primer tokens)
-    new = sampler.generate(batch, steps * codec.voices - len(prime_tokens))  # (num, new tokens)
+    new = sampler.generate(batch, steps * codec.voices - len(prime_tokens), progress)  # (num, new tokens)
     grids = [codec.decode(np.concatenate([prime_tokens, row]), name=f"seqgen-{i + 1}") for i, row in enumerate(new)]
     return grids, notes
 
