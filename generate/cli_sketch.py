@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from seqgen.generate import limits
-from seqgen.generate.cli_common import finite
+from seqgen.generate.cli_common import SEED_TYPE, finite
 from seqgen.generate.cli_common import (BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_MINUTES, PATIENCE, RUN_DIR,
                                         SeqgenGroup, command, given_options, no_tensorflow, training_options)
 
@@ -36,7 +36,7 @@ def selection_options(f):
                      help="Keep only the first N categories by name."),
         click.option("--per-class", type=click.IntRange(min=1), default=None,
                      help="Training drawings per category (valid/test in proportion) [default: all; synthetic: 80]."),
-        click.option("--split-seed", type=int, default=0, show_default=True,
+        click.option("--split-seed", type=SEED_TYPE, default=0, show_default=True,
                      help="Seed of the train/valid/test split and of the --per-class sampling."),
     ]
     for option in reversed(options):
@@ -208,7 +208,7 @@ def sketch_show(file, indices, out, force) -> None:
 @click.option("--models", "presets", default="textbook,default", show_default=True,
               help="Comma-separated classifier presets to compare.")
 @click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Training seeds per model.")
-@click.option("--seed", type=int, default=0, show_default=True, help="The first training seed.")
+@click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="The first training seed.")
 @EPOCHS
 @BATCH_SIZE
 @LEARNING_RATE
