@@ -25,9 +25,9 @@ def no_model(monkeypatch):
     """Fail the test if the command gets as far as opening a run (its limits come first)."""
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded before the limit was checked")
-    monkeypatch.setattr("seqgen.generate.runs.open_run", refuse)
-    monkeypatch.setattr("seqgen.generate.text_gen.open_run", refuse)
+    # The lowest level only: modules that import open_run by name would keep a patched one.
     monkeypatch.setattr("seqgen.models.driver.load_run", refuse)
+    monkeypatch.setattr("seqgen.models.run_dir.load_model_file", refuse)
 
 
 @pytest.mark.parametrize("args, limit", [
