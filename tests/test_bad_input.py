@@ -114,3 +114,14 @@ def test_a_one_voice_piece_is_not_a_four_part_piece():
         check_parts_sound(Grid(pitches, pitches > 0, "mono"), "mono.mid", "infill")
     pitches[:, 1:] = [64, 57, 48]
     check_parts_sound(Grid(pitches, pitches > 0, "full"), "full.mid", "infill")
+
+
+def test_infill_work_is_bounded_by_the_token_limit(monkeypatch):
+    from seqgen.generate.input_checks import check_infill_work
+
+    check_infill_work(800, 200, 4, window=8, sweeps=3, candidates=8)  # the defaults on a whole chorale
+    with pytest.raises(SeqgenError, match="SEQGEN_MAX_TOKENS"):
+        check_infill_work(800, 200, 4, window=256, sweeps=100, candidates=128)
+    monkeypatch.setenv("SEQGEN_MAX_TOKENS", "100")
+    with pytest.raises(SeqgenError, match="2,000 "):
+        check_infill_work(800, 200, 4, window=8, sweeps=3, candidates=8)
