@@ -44,6 +44,7 @@ from seqgen.data_prep.files import atomic_path, check_writable
 from seqgen.data_prep.midi_columns import one_key_at_a_time
 from seqgen.data_prep.midi_notes import columns_of
 from seqgen.data_prep.midi_read import DRUM_CHANNEL, Note, Performance
+from seqgen.data_prep.midi_stats import onset_polyphony
 
 BOS = 0
 NOTE_ON = 1  # first note-on id
@@ -250,8 +251,6 @@ def fit_bounds(performances: Iterable[Performance], config: EventConfig | None =
     """``config`` with ``max_note_ms`` and ``max_polyphony`` set from the corpus: the ``percentile`` of its
     note lengths (rounded down to a time step), and of the notes sounding at each onset once the corpus's
     own notes are bounded at that length (so its few stuck notes do not raise the polyphony bound)."""
-    from seqgen.data_prep.midi_stats import onset_polyphony
-
     config = config or EventConfig()
     performances = list(performances)
     lengths = np.concatenate([[n.end - n.start for n in p.notes] for p in performances] or [[0.0]])

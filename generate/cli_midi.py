@@ -33,7 +33,7 @@ def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None) -
 
     Example: seqgen data midi my_midi/ extra/*.mid
     """
-    from seqgen.data_prep.midi_read import describe_corpus
+    from seqgen.data_prep.midi_report import describe_corpus
 
     click.echo(describe_corpus(paths, include_drums=include_drums, voices=voices))
 

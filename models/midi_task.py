@@ -31,7 +31,8 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_events import EventCodec, fit_bounds
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
 from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
-from seqgen.data_prep.midi_stats import drop_lines, note_stats
+from seqgen.data_prep.midi_report import drop_lines
+from seqgen.data_prep.midi_stats import note_stats
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
 from seqgen.models.evaluate import Score, score_sequences
 from seqgen.models.task import Evaluation, Prepared, Task
