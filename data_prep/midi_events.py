@@ -92,14 +92,17 @@ class EventCodec:
     """Notes <-> performance-event tokens (see the module doc for the layout)."""
 
     type_name = "midi_events"
+    config_class = EventConfig
     bos_id = BOS
     period = 1
     forbidden_ids = (BOS,)
+    first_shift = TIME_SHIFT  # first time-shift id
+    pitched_end = TIME_SHIFT  # ids [NOTE_ON, pitched_end) name a pitch (note-ons and note-offs)
 
     def __init__(self, config: EventConfig | None = None):
-        self.config = config or EventConfig()
+        self.config = config or self.config_class()
         self.shift_steps = self.config.max_shift_ms // self.config.time_step_ms  # shift tokens
-        self.first_velocity = TIME_SHIFT + self.shift_steps
+        self.first_velocity = self.first_shift + self.shift_steps
 
     @property
     def vocab_size(self) -> int:
@@ -112,7 +115,17 @@ class EventCodec:
     def from_config(cls, config: dict) -> "EventCodec":
         if config.get("type", cls.type_name) != cls.type_name:
             raise SeqgenError(f"config of type {config.get('type')!r} given to the {cls.type_name} codec")
-        return cls(EventConfig(**{f.name: config[f.name] for f in fields(EventConfig) if f.name in config}))
+        return cls(cls.config_class(**{f.name: config[f.name] for f in fields(cls.config_class) if f.name in config}))
+
+    def token_steps(self, tokens: np.ndarray) -> np.ndarray:
+        """Time steps each token moves the clock by (0 for anything but a time shift), same shape."""
+        tokens = np.asarray(tokens)
+        is_shift = (tokens >= self.first_shift) & (tokens < self.first_shift + self.shift_steps)
+        return np.where(is_shift, tokens - self.first_shift + 1, 0)
+
+    def shift_token(self, steps: int) -> int:
+        """The id of a time shift of ``steps`` (1 to the longest shift) time steps."""
+        return self.first_shift + steps - 1
 
     def velocity_bin(self, velocity: int) -> int:
         return min(self.config.velocity_bins - 1, int(velocity) * self.config.velocity_bins // 128)
@@ -230,19 +243,18 @@ class EventCodec:
 
     def shift_ranges(self, windows: np.ndarray, max_shift: int) -> np.ndarray:
         """``(n, 2)`` inclusive [lowest, highest] shift keeping each event window's pitches in 0-127."""
-        pitched = (windows >= NOTE_ON) & (windows < TIME_SHIFT)  # note-on and note-off ids lie below time shifts
+        pitched = (windows >= NOTE_ON) & (windows < self.pitched_end)
         pitches = (windows - NOTE_ON) % 128
         lo = np.where(pitched, pitches, 1000).min(axis=1)
         hi = np.where(pitched, pitches, -1000).max(axis=1)
         ranges = np.stack([np.clip(-lo, -max_shift, 0), np.clip(127 - hi, 0, max_shift)], axis=1)
         return np.where(pitched.any(axis=1, keepdims=True), ranges, 0).astype(np.int32)  # no notes: (0, 0)
 
-    @staticmethod
-    def transpose_tokens(tokens, shift):
-        """TF op: move note-on and note-off tokens by ``shift`` semitones (time and velocity stay)."""
+    def transpose_tokens(self, tokens, shift):
+        """TF op: move the tokens that name a pitch by ``shift`` semitones (time and velocity stay)."""
         import tensorflow as tf
 
-        pitched = (tokens >= NOTE_ON) & (tokens < TIME_SHIFT)
+        pitched = (tokens >= NOTE_ON) & (tokens < self.pitched_end)
         return tf.where(pitched, tokens + tf.cast(shift, tokens.dtype), tokens)
 
 

@@ -7,7 +7,7 @@ import click
 from seqgen.generate.cli_common import (command, given_options, no_tensorflow, run_option, sampling_options,
                                         training_options)
 
-ENCODINGS = ("grid", "events")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
+ENCODINGS = ("grid", "events", "durations")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
 OPTION_KEYS = {"corpus": "source.corpus", "encoding": "data.encoding", "voices": "data.voices",
                "window": "data.window", "transpose": "data.max_transpose"}
 
@@ -43,11 +43,12 @@ def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None) -
 @click.option("--corpus", multiple=True, metavar="PATH",
               help="MIDI file, folder or quoted glob; repeat for several [from run.json with --resume].")
 @click.option("--encoding", type=click.Choice(ENCODINGS), default="grid", show_default=True,
-              help="grid: voices on a 16th-note grid; events: note-on/off, time-shift, velocity tokens.")
+              help="grid: voices on a 16th-note grid; events: note-on/off, time-shift, velocity tokens; "
+                   "durations: pitch and duration per note, time shifts, velocities.")
 @click.option("--voices", type=click.IntRange(1, 15), default=None,
               help="grid: at most this many voices [default: the corpus's 99th-percentile polyphony, at most 8].")
 @click.option("--window", type=click.IntRange(min=2), default=None,
-              help="Steps (grid) or events per training window [default: 64 steps, 256 events].")
+              help="Steps (grid) or tokens per training window [default: 64 steps, 256 tokens].")
 @click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
               help="Random transposition range in semitones (0 = off).")
 def train_midi(family, preset, batch_size, out, resume, force, train, corpus, encoding, voices, window,

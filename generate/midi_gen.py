@@ -1,7 +1,8 @@
 """Generation from a MIDI-corpus run: a primer file, the sampler, and the MIDI writers.
 
 Grid runs reuse the chorale machinery (the same codec, any number of voices) and write with
-:func:`generate.midi_writer.grid_to_midi`; events runs write with
+:func:`generate.midi_writer.grid_to_midi`; events and durations runs (one token stream, the same
+time shifts) write with
 :func:`data_prep.midi_events.notes_to_midi`. The length is given in steps (grid: 16th notes;
 events: event tokens; the primer included) or in seconds: for grid runs seconds become steps at
 the tempo, for events runs tokens are drawn chunk by chunk until every piece's time shifts reach
@@ -23,7 +24,7 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.midi_events import TIME_SHIFT, EventCodec, notes_to_midi
+from seqgen.data_prep.midi_events import EventCodec, notes_to_midi
 from seqgen.data_prep.pipeline import with_bos
 from seqgen.generate.chorale_gen import generate_grids
 from seqgen.generate.chorale_io import read_primer_file
@@ -32,7 +33,7 @@ from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import sampler_for
 from seqgen.generate.sampling import SamplingConfig, make_strategy
 
-DEFAULT_STEPS = {"grid": 128, "events": 512}  # when neither steps nor seconds is given
+DEFAULT_STEPS = {"grid": 128, "events": 512, "durations": 512}  # when neither steps nor seconds is given
 MAX_EVENTS_PER_SECOND = 200  # cap for --seconds: a model that rarely moves time still stops
 SLACK_EVENTS = 256  # added to that cap, for short pieces
 MAX_SECONDS = 3600.0
@@ -62,9 +63,7 @@ def _check_primer_path(primer: str | os.PathLike) -> Path:
 
 def shift_steps(tokens: np.ndarray, codec: EventCodec) -> np.ndarray:
     """Time steps each token moves the clock by (0 for anything but a time shift), same shape."""
-    tokens = np.asarray(tokens)
-    is_shift = (tokens >= TIME_SHIFT) & (tokens < codec.first_velocity)
-    return np.where(is_shift, tokens - TIME_SHIFT + 1, 0)
+    return codec.token_steps(tokens)
 
 
 def trim_to_steps(tokens: np.ndarray, codec: EventCodec, steps: int) -> np.ndarray:
@@ -78,7 +77,7 @@ def trim_to_steps(tokens: np.ndarray, codec: EventCodec, steps: int) -> np.ndarr
     end = int(reached[0])
     out = tokens[: end + 1].copy()
     before = int(clock[end - 1]) if end > 0 else 0
-    out[end] = TIME_SHIFT + (steps - before) - 1  # a shift of exactly the remaining steps
+    out[end] = codec.shift_token(steps - before)  # a shift of exactly the remaining steps
     return out
 
 
@@ -149,18 +148,23 @@ def _write_events(model, codec: EventCodec, paths: list[Path], primer: str | Non
     rows, lines = generate_events(model, codec, prime, len(paths), sampling, steps, seconds)
     for row, path in zip(rows, paths):
         decoded, bounded = codec.decode_counted(row, bpm=bpm)
+        length = shift_steps(row, codec).sum() * codec.config.time_step_ms / 1000
+        if seconds is not None:  # durations notes may outlast the last shift: the piece ends at --seconds
+            decoded = [n._replace(end=min(n.end, length), end_beat=min(n.end_beat, length * bpm / 60))
+                       for n in decoded if n.start < length]
         notes = [n._replace(program=instrument) for n in decoded]
         notes_to_midi(notes, path, bpm=bpm, force=force)
-        length = shift_steps(row, codec).sum() * codec.config.time_step_ms / 1000
         lines.append(f"wrote {path} ({len(row)} events, {len(notes)} notes, {length:.1f} s){_bounded_events(codec, bounded)}")
     return lines
 
 
 def _bounded_events(codec: EventCodec, bounded: dict[str, int]) -> str:
     parts = []
-    if bounded["long"]:
+    if bounded.get("no_duration"):  # durations codec: pitch tokens the model gave no length, skipped
+        return f"; {bounded['no_duration']} pitches without a duration skipped"
+    if bounded.get("long"):
         parts.append(f"{bounded['long']} released at {codec.config.max_note_ms / 1000:g} s")
-    if bounded["polyphony"]:
+    if bounded.get("polyphony"):
         parts.append(f"{bounded['polyphony']} released to keep {codec.config.max_polyphony} notes sounding")
     return f"; bounded by the corpus: {', '.join(parts)}" if parts else ""
 

@@ -1,11 +1,13 @@
 """The MIDI corpus task: files -> held-out split -> grid or events tokens -> training windows, and
 scoring of the held-out part.
 
-Two encodings, chosen per run:
+Three encodings, chosen per run:
 
 * ``grid``: each file on a 16th-note voice grid (:mod:`data_prep.midi_grid`), encoded with the
   chorale codec (one token per voice per step, pitch plus struck/held flag);
-* ``events``: note-on, note-off, time-shift and velocity tokens (:mod:`data_prep.midi_events`).
+* ``events``: note-on, note-off, time-shift and velocity tokens (:mod:`data_prep.midi_events`);
+* ``durations``: pitch and duration tokens per note, time shifts and velocities
+  (:mod:`data_prep.midi_durations`): a note cannot hang.
 
 The held-out part is chosen by file, from a hash of the file's name (stable across machines and
 runs, whatever order the files are found in): about ``valid_fraction`` of the files, and at least
@@ -28,6 +30,7 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.midi_durations import DurationCodec
 from seqgen.data_prep.midi_events import EventCodec, fit_bounds
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
 from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
@@ -37,15 +40,15 @@ from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
 from seqgen.models.evaluate import Score, score_sequences
 from seqgen.models.task import Evaluation, Prepared, Task
 
-ENCODINGS = ("grid", "events")
-DEFAULT_WINDOW = {"grid": 64, "events": 256}  # grid: time steps (x voices tokens); events: tokens
+ENCODINGS = ("grid", "events", "durations")
+DEFAULT_WINDOW = {"grid": 64, "events": 256, "durations": 256}  # grid: time steps (x voices tokens); else tokens
 
 
 @dataclass(frozen=True)
 class MidiDataConfig:
     """How a MIDI corpus becomes training windows."""
 
-    encoding: str = "grid"  # "grid" (voices on a 16th-note grid) or "events" (performance events)
+    encoding: str = "grid"  # "grid" (voices on a 16th-note grid), "events" (performance events) or "durations"
     voices: int | None = None  # grid: this many voices at most; None: the corpus's 99th-percentile polyphony, <= 8
     window: int | None = None  # steps (grid) or events per training window; None: 64 steps / 256 events
     batch_size: int = 32  # windows per batch
@@ -139,6 +142,8 @@ def fit_codec(performances: Sequence[Performance], data: MidiDataConfig) -> Chor
     """The codec of a new run: the grid's voices and pitch range come from the whole corpus."""
     if data.encoding == "events":
         return EventCodec(fit_bounds(performances))  # decode bounds from the corpus's note lengths and polyphony
+    if data.encoding == "durations":
+        return DurationCodec()  # notes carry their length: nothing to bound
     voices = grid_voices(performances, data.voices)
     return ChoraleCodec.fit([performance_to_grid(p, voices) for p in performances], voices=voices)
 
@@ -237,7 +242,7 @@ def score_midi(model, codec, source: dict, record: dict, data: MidiDataConfig, s
 
 def report_lines(score: MidiScore, split: str, data: MidiDataConfig, codec) -> list[str]:
     """The report of ``seqgen evaluate`` for a MIDI run."""
-    if data.encoding == "events":
+    if data.encoding != "grid":
         return [
             f"{split}: {score.files} files, {score.steps} events, {score.seconds:.1f} s of music ({score.elapsed:.1f} s)",
             f"cross-entropy: {score.tokens.nats_per_token:.4f} nats per event  (accuracy {score.tokens.accuracy:.4f}), "
