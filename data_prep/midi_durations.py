@@ -45,6 +45,7 @@ class DurationConfig:
     max_shift_ms: int = 1000  # the longest single shift token (a multiple of the step); longer gaps chain
     velocity_bins: int = 32  # 128 MIDI velocities in this many equal bins
     max_duration_ms: int = 8000  # the longest duration token; longer notes are shortened to it
+    controls: int = 0  # 1: key and density control tokens after the vocabulary (data_prep.midi_controls)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -61,6 +62,8 @@ class DurationConfig:
         if not self.time_step_ms <= self.max_duration_ms <= 600_000:
             raise SeqgenError(f"midi durations config: max_duration_ms must be {self.time_step_ms}-600000 "
                               f"(the reader's longest note), got {self.max_duration_ms}")
+        if self.controls not in (0, 1):
+            raise SeqgenError(f"midi durations config: controls must be 0 (off) or 1, got {self.controls}")
 
 
 def duration_bins(max_steps: int) -> np.ndarray:
@@ -88,7 +91,7 @@ class DurationCodec(EventCodec):
         self.first_duration = self.first_velocity + self.config.velocity_bins
 
     @property
-    def vocab_size(self) -> int:
+    def first_control(self) -> int:
         return self.first_duration + len(self.bins)
 
     def duration_token(self, steps: int) -> int:
@@ -131,7 +134,7 @@ class DurationCodec(EventCodec):
         spans, latest = [], {}  # spans: [start, end, pitch, velocity]; latest: pitch -> index in spans
         now, velocity, pending, orphans = 0, DEFAULT_VELOCITY, None, 0
         for t in tokens.tolist():
-            if t >= self.first_duration and pending is not None:
+            if self.first_duration <= t < self.first_control and pending is not None:
                 earlier = latest.get(pending)
                 if earlier is not None and spans[earlier][1] > now:
                     spans[earlier][1] = now  # a re-strike ends the sounding note (empty ones dropped below)

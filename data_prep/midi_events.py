@@ -42,6 +42,7 @@ import numpy as np
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
 from seqgen.data_prep.midi_columns import one_key_at_a_time
+from seqgen.data_prep import midi_controls
 from seqgen.data_prep.midi_notes import columns_of
 from seqgen.data_prep.midi_read import DRUM_CHANNEL, Note, Performance
 from seqgen.data_prep.midi_stats import onset_polyphony
@@ -62,6 +63,7 @@ class EventConfig:
     velocity_bins: int = 32  # 128 MIDI velocities in this many equal bins
     max_note_ms: int = 0  # decode releases notes held longer (0 = no bound); fit_bounds: the corpus's
     max_polyphony: int = 0  # decode keeps at most this many notes sounding (0 = no bound); fit_bounds
+    controls: int = 0  # 1: key and density control tokens after the vocabulary (data_prep.midi_controls)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -81,6 +83,8 @@ class EventConfig:
             raise SeqgenError(f"midi events config: max_note_ms must be 0 (no bound) to 3600000, got {self.max_note_ms}")
         if not 0 <= self.max_polyphony <= 128:
             raise SeqgenError(f"midi events config: max_polyphony must be 0 (no bound) to 128, got {self.max_polyphony}")
+        if self.controls not in (0, 1):
+            raise SeqgenError(f"midi events config: controls must be 0 (off) or 1, got {self.controls}")
 
 
 def _as_notes(notes: Performance | Iterable[Note]) -> Sequence[Note]:
@@ -105,8 +109,13 @@ class EventCodec:
         self.first_velocity = self.first_shift + self.shift_steps
 
     @property
-    def vocab_size(self) -> int:
+    def first_control(self) -> int:
+        """The first control-token id: the codec's own vocabulary ends here."""
         return self.first_velocity + self.config.velocity_bins
+
+    @property
+    def vocab_size(self) -> int:
+        return self.first_control + midi_controls.COUNT * self.config.controls
 
     def to_config(self) -> dict:
         return {"type": self.type_name, **asdict(self.config)}
@@ -222,7 +231,7 @@ class EventCodec:
                         start, vel = sounding.pop(pitch)
                         spans.append((pitch, start + longest, start, vel))
                         bounded["long"] += 1
-            elif t >= self.first_velocity:
+            elif self.first_velocity <= t < self.first_control:  # control tokens play nothing
                 velocity = self.bin_velocity(t - self.first_velocity)
         spans += [(pitch, now, start, vel) for pitch, (start, vel) in sounding.items()]
         step_s, beats_per_s = self.config.time_step_ms / 1000.0, bpm / 60.0
@@ -255,7 +264,8 @@ class EventCodec:
         import tensorflow as tf
 
         pitched = (tokens >= NOTE_ON) & (tokens < self.pitched_end)
-        return tf.where(pitched, tokens + tf.cast(shift, tokens.dtype), tokens)
+        moved = tf.where(pitched, tokens + tf.cast(shift, tokens.dtype), tokens)
+        return midi_controls.transpose_controls(moved, shift, self.first_control) if self.config.controls else moved
 
 
 def fit_bounds(performances: Iterable[Performance], config: EventConfig | None = None,

@@ -24,7 +24,9 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.midi_controls import asked_controls
 from seqgen.data_prep.midi_events import EventCodec, notes_to_midi
+from seqgen.data_prep.music_metrics import parse_key
 from seqgen.data_prep.pipeline import with_bos
 from seqgen.generate.chorale_gen import generate_grids
 from seqgen.generate.chorale_io import read_primer_file
@@ -143,8 +145,9 @@ def grid_steps(steps: int | None, seconds: float | None, bpm: float, steps_per_q
 
 def _write_events(model, codec: EventCodec, paths: list[Path], primer: str | None, primer_beats: float,
                   steps: int | None, seconds: float | None, sampling: SamplingConfig, bpm: float,
-                  instrument: int, force: bool) -> list[str]:
+                  instrument: int, force: bool, controls: np.ndarray = np.zeros(0, np.int32)) -> list[str]:
     prime = event_primer(primer, codec, primer_beats) if primer else np.array([], np.int32)
+    prime = np.concatenate([controls, prime]).astype(np.int32)  # control tokens first, as in training windows
     rows, lines = generate_events(model, codec, prime, len(paths), sampling, steps, seconds)
     for row, path in zip(rows, paths):
         decoded, bounded = codec.decode_counted(row, bpm=bpm)
@@ -200,11 +203,14 @@ def _write_grids(model, codec: ChoraleCodec, paths: list[Path], primer: str | No
 def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer: str | None = None,
                       primer_beats: float = 4.0, steps: int | None = None, seconds: float | None = None,
                       num: int = 1, sampling: SamplingConfig = SamplingConfig(), bpm: float | None = None,
-                      instrument: int = 0, force: bool = False) -> list[str]:
+                      instrument: int = 0, force: bool = False, key: str | None = None,
+                      density: float | None = None) -> list[str]:
     """Everything ``seqgen generate midi`` does; returns the lines to print.
 
     Options, output paths, the run and the primer are all checked before any sampling, so bad input
-    writes nothing. ``bpm`` defaults to the median first tempo of the run's corpus.
+    writes nothing. ``bpm`` defaults to the median first tempo of the run's corpus. ``key`` and
+    ``density`` (notes per second) need a run trained with controls; such a run gets the training
+    windows' commonest key and density when they are not given.
     """
     from seqgen.generate.midi_writer import check_bpm
 
@@ -213,6 +219,8 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
         check_bpm(bpm)
     if not primer_beats > 0:
         raise SeqgenError(f"--primer-beats must be > 0, got {primer_beats}")
+    if key is not None:
+        parse_key(key)  # a bad key is refused before the run loads
     make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
     paths = [path for path, _ in output_paths(out, num, "midi", False, force)]
     loaded = open_run(run, "midi")
@@ -220,5 +228,9 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
     args = (model, codec, paths, primer, primer_beats, steps, seconds, sampling,
             bpm or float(record.get("bpm", 120.0)), instrument, force)
     if isinstance(codec, EventCodec):
-        return _write_events(*args)
+        controls, said = asked_controls(codec, key, density, record.get("controls") or {})
+        return ([said] if said else []) + _write_events(*args, controls=controls)
+    if key is not None or density is not None:
+        raise SeqgenError("--key and --density need a run trained with controls: "
+                          "seqgen train midi --encoding durations --controls")
     return _write_grids(*args, hold_limit=grid_hold_limit(record))

@@ -30,7 +30,8 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.midi_durations import DurationCodec
+from seqgen.data_prep.midi_controls import common_controls, window_controls
+from seqgen.data_prep.midi_durations import DurationCodec, DurationConfig
 from seqgen.data_prep.midi_events import EventCodec, fit_bounds
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
 from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
@@ -54,6 +55,7 @@ class MidiDataConfig:
     batch_size: int = 32  # windows per batch
     max_transpose: int = 5  # random transposition of each window, in semitones (0 = off)
     valid_fraction: float = 0.1  # share of the files held out for validation
+    controls: bool = False  # events/durations: each window starts with its key and density tokens (midi_controls)
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
@@ -68,6 +70,9 @@ class MidiDataConfig:
             raise SeqgenError(f"max_transpose must be in 0..12, got {self.max_transpose!r}")
         if not 0 < self.valid_fraction < 1:
             raise SeqgenError(f"valid_fraction must be in (0, 1), got {self.valid_fraction!r}")
+        if self.controls and self.encoding == "grid":
+            raise SeqgenError("controls need a token-stream encoding: use --encoding durations (or events) "
+                              "with --controls")
 
     @property
     def window_units(self) -> int:
@@ -140,10 +145,11 @@ def recorded_split(performances: Sequence[Performance], split_info: dict, valid_
 
 def fit_codec(performances: Sequence[Performance], data: MidiDataConfig) -> ChoraleCodec | EventCodec:
     """The codec of a new run: the grid's voices and pitch range come from the whole corpus."""
-    if data.encoding == "events":
-        return EventCodec(fit_bounds(performances))  # decode bounds from the corpus's note lengths and polyphony
+    controls = int(data.controls)
+    if data.encoding == "events":  # decode bounds from the corpus's note lengths and polyphony
+        return EventCodec(replace(fit_bounds(performances), controls=controls))
     if data.encoding == "durations":
-        return DurationCodec()  # notes carry their length: nothing to bound
+        return DurationCodec(DurationConfig(controls=controls))  # notes carry their length: nothing to bound
     voices = grid_voices(performances, data.voices)
     return ChoraleCodec.fit([performance_to_grid(p, voices) for p in performances], voices=voices)
 
@@ -166,17 +172,23 @@ def _valid_windows(sequences: list[np.ndarray], window: int, period: int) -> np.
 
 
 def midi_datasets(split: MidiSplit, codec, data: MidiDataConfig, seed: int = 0):
-    """``(train, valid or None)`` tf.data pipelines; the training windows are transposed at random."""
+    """``(train, valid or None, controls)`` tf.data pipelines (the training windows transposed at random),
+    and with ``data.controls`` the commonest key and density of the training windows (else None)."""
     period = codec.period
     window = data.window_units * period
     train_w = token_windows(encode_performances(split.train, codec), window, max(window // 4, period), period)
     valid_w = _valid_windows(encode_performances(split.valid, codec), window, period)
+    controls = None
+    if data.controls:
+        train_w = window_controls(codec, train_w)  # (n, window + 1), tokens 0-1: key, density
+        valid_w = window_controls(codec, valid_w) if valid_w is not None else None
+        controls = common_controls(train_w, codec.first_control)
     augment = {}
     if data.max_transpose:  # the codec knows which of its tokens are pitches
         augment = dict(augment=codec.transpose_tokens, shift_ranges=codec.shift_ranges(train_w, data.max_transpose))
     train = windows_dataset(train_w, data.batch_size, shuffle=True, seed=seed, **augment)
     valid = windows_dataset(valid_w, data.batch_size, shuffle=False) if valid_w is not None else None
-    return train, valid
+    return train, valid, controls
 
 
 # ------------------------------------------------------------------------------------- training
@@ -283,7 +295,9 @@ class MidiTask(Task):
                       "note_stats": note_stats(read.performances)}  # bounds generated notes (generate.midi_gen)
         else:
             split = recorded_split(read.performances, record["split"], data.valid_fraction)
-        train, valid = midi_datasets(split, codec, data, seed)
+        train, valid, controls = midi_datasets(split, codec, data, seed)
+        if controls is not None and "controls" not in record:
+            record = {**record, "controls": controls}  # what generate midi asks for when not told
         return Prepared(codec, train, valid, record, corpus_report(read, split, codec))
 
     def evaluate(self, run, split, data_dir=None) -> Evaluation:
