@@ -211,3 +211,24 @@ def test_start_and_cancel_training(browser):
     until(browser, "document.querySelector('.train-job').dataset.status === 'cancelled'")
     until(browser, "[...document.querySelectorAll('.run-row')].some(r => r.textContent.includes('series-gru'))")
     screenshot(browser, "runs")
+
+
+def test_forecast_an_uploaded_csv(browser, tmp_path):
+    import math
+
+    from selenium.webdriver.support.ui import Select
+
+    csv = tmp_path / "sines.csv"  # the synthetic series' layout: date, value
+    csv.write_text("date,value\n" + "".join(f"2020-{1 + d // 28:02d}-{1 + d % 28:02d},{math.sin(d / 5) + 0.1 * d:.4f}\n"
+                                            for d in range(300)))
+    page(browser, "series")
+    until(browser, "[...document.querySelectorAll('#series-form [name=run] option')].some(o => o.value === 'series-gru')")
+    Select(browser.find_element("css selector", "#series-form [name=run]")).select_by_value("series-gru")
+    browser.find_element("id", "series-csv").send_keys(str(csv))
+    until(browser, "document.getElementById('series-upload-info').textContent.includes('301 lines')")
+    horizon = browser.find_element("css selector", "#series-form [name=horizon]")
+    horizon.send_keys("20")
+    click(browser, "forecast")
+    info = until(browser, "document.getElementById('series-info').textContent")
+    assert info == "value: 20 steps forecast after 2020-11-20"
+    screenshot(browser, "series")
