@@ -20,6 +20,7 @@ import pytest
 from tests.studio_helpers import TOKEN, make_app
 
 CHROMIUM, DRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SKETCH_CLASSES = ["circle", "cross", "line", "square", "triangle", "zigzag"]
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1000",
          "--autoplay-policy=no-user-gesture-required")
@@ -40,8 +41,16 @@ def server(tmp_path_factory):
 
     from seqgen.studio.server import bind
 
+    from seqgen.data_prep.synthetic_sketches import write_synthetic
+    from tests.cli_helpers import run
+
+    runs, drawings = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("drawings")
+    write_synthetic(drawings, "ndjson", n_per_class=8, classes=SKETCH_CLASSES, seed=1)
+    trained = run("train", "sketches", "--data", drawings, "--model", "tiny", "--batch-size", "16", "--epochs", "1",
+                  "--out", runs / "shapes")
+    assert trained.exit_code == 0, trained.output
     sock = bind("127.0.0.1", 0)
-    app = make_app(tmp_path_factory.mktemp("runs"))
+    app = make_app(runs)
     instance = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=instance.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -232,3 +241,24 @@ def test_forecast_an_uploaded_csv(browser, tmp_path):
     info = until(browser, "document.getElementById('series-info').textContent")
     assert info == "value: 20 steps forecast after 2020-11-20"
     screenshot(browser, "series")
+
+
+def test_draw_a_sketch_and_get_five_classes(browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import Select
+
+    page(browser, "sketch")
+    until(browser, "[...document.querySelectorAll('#sketch-run option')].some(o => o.value === 'shapes')")
+    Select(browser.find_element("id", "sketch-run")).select_by_value("shapes")
+    pad = browser.find_element("id", "sketch-pad")
+    import math
+
+    actions = ActionChains(browser).move_to_element_with_offset(pad, 100, 0).click_and_hold()
+    for k in range(1, 25):  # a circle of radius 100 around the pad's centre
+        actions = actions.move_to_element_with_offset(pad, int(100 * math.cos(k / 24 * 2 * math.pi)),
+                                                      int(100 * math.sin(k / 24 * 2 * math.pi)))
+    actions.release().perform()
+    until(browser, "document.querySelectorAll('#sketch-top li').length === 5")
+    names = browser.execute_script("return [...document.querySelectorAll('#sketch-top li')].map(li => li.firstChild.textContent.trim())")
+    assert len(set(names)) == 5 and set(names) <= set(SKETCH_CLASSES)
+    screenshot(browser, "sketch")
