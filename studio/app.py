@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.studio import chorale_api, runs_api, series_api, sketch_api, text_api
+from seqgen.studio import chorale_api, midi_api, runs_api, series_api, sketch_api, text_api
 from seqgen.studio.config import StudioConfig
 from seqgen.studio.jobs import JobQueue
 from seqgen.studio.loader import Loader
@@ -80,7 +80,7 @@ def create_app(config: StudioConfig, preload: tuple[str, ...] = ("chorale",)) ->
 
     routes = [Route("/", index), Route("/api/status", status),
               Route("/api/jobs/{job}", job_view), Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
-              *chorale_api.ROUTES, *text_api.ROUTES, *runs_api.ROUTES, *series_api.ROUTES, *sketch_api.ROUTES,
+              *chorale_api.ROUTES, *text_api.ROUTES, *runs_api.ROUTES, *series_api.ROUTES, *sketch_api.ROUTES, *midi_api.ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={SeqgenError: user_error, HTTPException: http_error, Exception: internal_error})

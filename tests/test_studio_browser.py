@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import midi_factory as mf
 from tests.studio_helpers import TOKEN, make_app
 
 CHROMIUM, DRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -48,6 +49,13 @@ def server(tmp_path_factory):
     write_synthetic(drawings, "ndjson", n_per_class=8, classes=SKETCH_CLASSES, seed=1)
     trained = run("train", "sketches", "--data", drawings, "--model", "tiny", "--batch-size", "16", "--epochs", "1",
                   "--out", runs / "shapes")
+    assert trained.exit_code == 0, trained.output
+    corpus = tmp_path_factory.mktemp("corpus")
+    for i in range(3):  # two-part pieces: a melody of eighths over a bass of half notes
+        mf.write_notes(corpus / f"piece{i}.mid", [(60 + (3 * b + i) % 8, b / 2, 0.5) for b in range(32)],
+                       [(48 + (b % 3) * 2, 2 * b, 2) for b in range(8)])
+    trained = run("train", "midi", "--corpus", corpus, "--encoding", "grid", "--model", "gru", "--preset", "tiny",
+                  "--epochs", "1", "--window", "8", "--batch-size", "8", "--out", runs / "tunes")
     assert trained.exit_code == 0, trained.output
     sock = bind("127.0.0.1", 0)
     app = make_app(runs)
@@ -262,3 +270,23 @@ def test_draw_a_sketch_and_get_five_classes(browser):
     names = browser.execute_script("return [...document.querySelectorAll('#sketch-top li')].map(li => li.firstChild.textContent.trim())")
     assert len(set(names)) == 5 and set(names) <= set(SKETCH_CLASSES)
     screenshot(browser, "sketch")
+
+
+def test_midi_page_generates_seconds_of_music(browser):
+    from selenium.webdriver.support.ui import Select
+
+    page(browser, "midi")
+    until(browser, "[...document.querySelectorAll('#midi-form [name=run] option')].some(o => o.value === 'tunes')")
+    Select(browser.find_element("css selector", "#midi-form [name=run]")).select_by_value("tunes")
+    seconds = browser.find_element("css selector", "#midi-form [name=seconds]")
+    seconds.clear()
+    seconds.send_keys("6")
+    click(browser, "midi-generate")
+    until(browser, "studio.midiPiece && studio.midiRoll.drawn > 0")
+    end = browser.execute_script("return Math.max(...studio.midiPiece.notes.map(n => n[2] + n[3]))")
+    assert 40 <= end <= 62  # about 6 s on the 0.1 s grid (notes may end before the last step)
+    assert browser.execute_script("return atob(studio.midiPiece.midi).slice(0, 4)") == "MThd"
+    click(browser, "midi-play")
+    until(browser, "studio.midiRoll.playhead > 1", 20)
+    screenshot(browser, "midi")
+    click(browser, "midi-stop")
