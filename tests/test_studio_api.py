@@ -172,3 +172,13 @@ def test_runs_lists_the_shipped_models_and_refuses_bad_training(client):
     assert bad.status_code == 403
     job = run_job(client, "/api/train", {"task": "poetry", "out": "p"})
     assert job["status"] == "failed" and "poetry" in job["error"]
+
+
+def test_series_uploads_and_forecasts_need_a_series_run(client):
+    assert client.post("/api/series/upload?name=data.exe", content=b"a,b\n", headers=AUTH).status_code == 400
+    response = client.post("/api/series/upload?name=data.csv", content=b"date,value\n2020-01-01,1\n", headers=AUTH)
+    assert response.status_code == 200 and response.json()["rows"] == 2
+    job = run_job(client, "/api/series/forecast", {"upload": response.json()["upload"]})
+    assert job["status"] == "failed" and "series run" in job["error"]
+    job = run_job(client, "/api/series/forecast", {"upload": "../../etc/passwd", "run": "x"})
+    assert job["status"] == "failed" and "upload must be the id" in job["error"]
