@@ -20,6 +20,7 @@
       c.strokeStyle = k ? "#d1495b" : "#30638e"; c.lineWidth = 2; c.beginPath();
       values.forEach((v, i) => (i ? c.lineTo(px(i), py(v)) : c.moveTo(px(i), py(v))));
       c.stroke(); c.fillStyle = c.strokeStyle; c.fillText(name, W - 80, 40 + 14 * k);
+      values.forEach((v, i) => c.fillRect(px(i) - 2.5, py(v) - 2.5, 5, 5));  // one epoch is a dot
     });
     c.lineWidth = 1;
   }
@@ -32,7 +33,10 @@
       runs.map((r, i) => `<tr data-i="${i}" class="run-row"><td>${r.name}</td><td>${r.task || "?"}</td><td>${r.family || "?"}</td>` +
         `<td>${r.preset || "?"}</td><td>${r.epochs}</td><td>${last(r)}</td></tr>`).join("");
     document.querySelectorAll(".run-row").forEach(row => { row.onclick = () => curve(runs[Number(row.dataset.i)]); });
-    if (runs.length) curve(runs[runs.length - 1]);
+    // The curve of the run trained last from this page, else the first run listed.
+    const lastJob = data.training[data.training.length - 1];
+    const shown = runs.find(r => lastJob && r.name === lastJob.target) || runs[0];
+    if (shown) curve(shown);
     data.training.filter(j => j.status === "queued" || j.status === "running").forEach(watch);
   }
 
