@@ -251,6 +251,17 @@ def test_forecast_an_uploaded_csv(browser, tmp_path):
     screenshot(browser, "series")
 
 
+def test_evaluate_a_run_from_the_runs_page(browser):
+    page(browser, "runs")
+    until(browser, "[...document.querySelectorAll('.run-row')].some(r => r.textContent.includes('series-gru'))")
+    row = [r for r in browser.find_elements("css selector", ".run-row") if "series-gru" in r.text][0]
+    row.find_element("css selector", ".evaluate").click()
+    text = until(browser, "document.getElementById('evaluation').textContent.includes('MAE') && "
+                          "document.getElementById('evaluation').textContent")
+    assert "naive" in text
+    screenshot(browser, "runs")
+
+
 def test_draw_a_sketch_and_get_five_classes(browser):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.support.ui import Select
