@@ -25,8 +25,8 @@ def no_model(monkeypatch):
     """Fail the test if the command gets as far as opening a run (its limits come first)."""
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded before the limit was checked")
-    # The lowest level only: modules that import open_run by name would keep a patched one.
-    monkeypatch.setattr("seqgen.models.driver.load_run", refuse)
+    # The lowest level only, which every caller reaches as rd.load_model_file: a module that binds a
+    # patched name at import (from ... import open_run) would keep it for the worker's later tests.
     monkeypatch.setattr("seqgen.models.run_dir.load_model_file", refuse)
 
 
