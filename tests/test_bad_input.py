@@ -125,3 +125,8 @@ def test_infill_work_is_bounded_by_the_token_limit(monkeypatch):
     monkeypatch.setenv("SEQGEN_MAX_TOKENS", "100")
     with pytest.raises(SeqgenError, match="2,000 "):
         check_infill_work(800, 200, 4, window=8, sweeps=3, candidates=8)
+
+
+def test_experiment_seeds_are_bounded(tmp_path):
+    result = run("experiment", "sketches", "--synthetic", "--seeds", "1000000000", "--out", tmp_path / "x")
+    assert_one_line_error(result, str(limits.MAX_SEEDS))
