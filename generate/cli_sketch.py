@@ -207,7 +207,7 @@ def sketch_show(file, indices, out, force) -> None:
 @selection_options
 @click.option("--models", "presets", default="textbook,default", show_default=True,
               help="Comma-separated classifier presets to compare.")
-@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Training seeds per model.")
+@click.option("--seeds", type=click.IntRange(1, limits.MAX_SEEDS), default=3, show_default=True, help="Training seeds per model.")
 @click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="The first training seed.")
 @EPOCHS
 @BATCH_SIZE

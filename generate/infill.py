@@ -23,7 +23,7 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import VOICE_NAMES
 from seqgen.generate.chorale_io import OutputConfig, apply_key, load_piece, write_grid
-from seqgen.generate.input_checks import check_parts_sound
+from seqgen.generate.input_checks import check_infill_work, check_parts_sound
 from seqgen.generate.harmonize import _log_softmax, compiled_step
 from seqgen.generate.outputs import music_paths
 
@@ -219,6 +219,7 @@ def infill(run: str | None, chorale: str, out: str, config: InfillConfig, *, bar
         lines.append(f"{moved} notes outside the model's range {codec.low}-{codec.high} moved by octaves")
     steps = parse_bars(bars, piece.steps)
     tokens, mask = codec.encode(piece), region_mask(piece.steps, codec.voices, steps, chosen)
+    check_infill_work(int(mask.sum()), piece.steps, codec.voices, config.window, config.sweeps, config.candidates)
     lines.append(f"region: steps {steps.start}-{steps.stop - 1} ({bars or 'all bars'}), "
                  f"{', '.join(VOICE_NAMES[v] for v in chosen)}: {int(mask.sum())} cells; each scored with the next "
                  f"{config.window} steps, {config.candidates} candidates, 1 draw + {config.sweeps} Gibbs sweeps")

@@ -23,3 +23,21 @@ def check_parts_sound(grid: Grid, spec: str, command: str) -> None:
         names = ", ".join(VOICE_NAMES[v] if v < len(VOICE_NAMES) else f"voice {v + 1}" for v in silent)
         raise SeqgenError(f"{spec} has no notes in {names}: {command} needs a piece with all {grid.voices} parts "
                           "written; for a melody alone use 'seqgen harmonize'")
+
+
+# A model step of infill's scoring costs about a twentieth of a sampled token (candidates and
+# windows go through the model as one batch): 20 x the token limit is about as long a wait.
+INFILL_STEPS_PER_TOKEN = 20
+
+
+def check_infill_work(cells: int, steps: int, voices: int, window: int, sweeps: int, candidates: int) -> None:
+    """Refuse an infill whose model steps (cells x passes x candidates x window) pass the token limit."""
+    from seqgen.generate.sampler import max_tokens
+
+    work = cells * (sweeps + 1) * (candidates + 1) * min(window, steps) * voices
+    limit = INFILL_STEPS_PER_TOKEN * max_tokens()
+    if work > limit:
+        raise SeqgenError(f"{cells} cells x {sweeps + 1} passes x {candidates + 1} candidates x {min(window, steps)} "
+                          f"steps x {voices} voices = {work:,} model steps, more than the limit of {limit:,} "
+                          f"({INFILL_STEPS_PER_TOKEN} x SEQGEN_MAX_TOKENS); regenerate fewer --bars or --voices, "
+                          "or lower --sweeps, --candidates or --window")

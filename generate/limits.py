@@ -29,6 +29,7 @@ MAX_PARTICLES = 1024  # harmonize: hypotheses in one batch
 MAX_SWEEPS = 100  # infill: Gibbs sweeps (each is a model call per cell and candidate)
 MAX_INFILL_WINDOW = 256  # infill: steps after a cell that judge it (16 bars)
 MAX_CANDIDATES = 128  # infill: notes tried per cell (a chorale voice has fewer than 100)
+MAX_SEEDS = 100  # experiment sketches: training runs per model (each is a full training)
 MAX_INDEX = 10_000_000  # sketch --index: position in a file
 CHORALE_VOICES = 4  # tokens per 16th-note step of a chorale (one per voice), for the token limit
 MAX_PROMPT_CHARS = 20_000  # prompt characters primed (priming costs a model step each, about 0.1 ms)

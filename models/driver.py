@@ -19,6 +19,7 @@ from seqgen.models.task import Prepared, Task, get_task
 from seqgen.models.train import TrainConfig
 
 RESUMABLE_TRAIN = ("epochs", "time_budget_s")  # training settings a resumed run may change
+TRAIN_WORDS = {"chorale": "chorales", "sketch": "sketches"}  # task -> the word of its 'seqgen train' command
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def check_task(run: str | Path, task: object, expect: str | tuple[str, ...] | No
         return
     wanted = (expect,) if isinstance(expect, str) else expect
     if task not in wanted:
-        hint = command or (f"; give a run of 'seqgen train {wanted[0]}'" if len(wanted) == 1 else "")
+        word = TRAIN_WORDS.get(wanted[0], wanted[0])
+        hint = command or (f"; give a run of 'seqgen train {word}'" if len(wanted) == 1 else "")
         raise SeqgenError(f"{run} is a {task!r} run, not a {' or '.join(wanted)} run{hint}")
 
 

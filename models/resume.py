@@ -262,4 +262,4 @@ def finish(run: Path, model: keras.Model, state: dict) -> None:
     else:
         rd.save_model(model, run / rd.MODEL_FILE)
     _write_json(run / STATE_FILE, {**state, "finished": True, "weights": None, "pending": None})
-    shutil.rmtree(run / rd.BACKUP_DIR, ignore_errors=True)
+    rd.remove_backup(run)  # the run's weights only: a file of the user's in backup/ stays

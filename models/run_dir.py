@@ -91,6 +91,19 @@ def _remove_run_files(path: Path) -> None:
             entry.unlink()
 
 
+def remove_backup(path: Path) -> None:
+    """Delete the backup a run wrote (its weights, by name) once training ends; a user's file stays."""
+    if (path / BACKUP_DIR).is_dir() and not (path / BACKUP_DIR).is_symlink():
+        _remove_folder_files(path / BACKUP_DIR, RUN_FOLDER_FILES[BACKUP_DIR])
+
+
+def remove_run(path: Path) -> None:
+    """Delete what a run wrote in ``path``, then ``path`` itself if nothing of the user's is left."""
+    _remove_run_files(path)
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+
+
 def _remove_folder_files(folder: Path, patterns: dict[str, re.Pattern]) -> None:
     """Delete the files a run wrote in ``folder`` (by name), then the folders left empty; a user's
     own file there, and so its folder, stays."""

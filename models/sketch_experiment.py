@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -111,7 +110,7 @@ def prepare_experiment_dir(out: str | Path, force: bool) -> Path:
         raise SeqgenError(f"{str(out)!r} also holds {strangers[0]!r}, which is not part of an experiment; move it away")
     for entry in entries:
         if entry.is_dir():
-            shutil.rmtree(entry)
+            rd.remove_run(entry)  # by name: a user's file inside a run's backup/ or tensorboard/ stays
         else:
             entry.unlink()
     out.mkdir(parents=True, exist_ok=True)

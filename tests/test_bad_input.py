@@ -23,20 +23,11 @@ SHIPPED = Path(__file__).resolve().parents[1] / "generate" / "pretrained"
 @pytest.fixture
 def no_model(monkeypatch):
     """Fail the test if the command gets as far as opening a run (its limits come first)."""
-    import importlib
-
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded before the limit was checked")
-    # Every module that binds open_run/load_run at import is imported before the patch (one first imported
-    # under it would keep the patch for the rest of the worker's tests), then its binding is patched too.
-    names = ("runs", "chorale_gen", "text_gen", "midi_gen")
-    for name in names:
-        importlib.import_module(f"seqgen.generate.{name}")
-    importlib.import_module("seqgen.models.series_eval")
-    for name in names:
-        monkeypatch.setattr(f"seqgen.generate.{name}.open_run", refuse)
-    monkeypatch.setattr("seqgen.models.series_eval.load_run", refuse)
-    monkeypatch.setattr("seqgen.models.driver.load_run", refuse)
+    # The lowest level only, which every caller reaches as rd.load_model_file: a module that binds a
+    # patched name at import (from ... import open_run) would keep it for the worker's later tests.
+    monkeypatch.setattr("seqgen.models.run_dir.load_model_file", refuse)
 
 
 @pytest.mark.parametrize("args, limit", [
@@ -123,3 +114,19 @@ def test_a_one_voice_piece_is_not_a_four_part_piece():
         check_parts_sound(Grid(pitches, pitches > 0, "mono"), "mono.mid", "infill")
     pitches[:, 1:] = [64, 57, 48]
     check_parts_sound(Grid(pitches, pitches > 0, "full"), "full.mid", "infill")
+
+
+def test_infill_work_is_bounded_by_the_token_limit(monkeypatch):
+    from seqgen.generate.input_checks import check_infill_work
+
+    check_infill_work(800, 200, 4, window=8, sweeps=3, candidates=8)  # the defaults on a whole chorale
+    with pytest.raises(SeqgenError, match="SEQGEN_MAX_TOKENS"):
+        check_infill_work(800, 200, 4, window=256, sweeps=100, candidates=128)
+    monkeypatch.setenv("SEQGEN_MAX_TOKENS", "100")
+    with pytest.raises(SeqgenError, match="2,000 "):
+        check_infill_work(800, 200, 4, window=8, sweeps=3, candidates=8)
+
+
+def test_experiment_seeds_are_bounded(tmp_path):
+    result = run("experiment", "sketches", "--synthetic", "--seeds", "1000000000", "--out", tmp_path / "x")
+    assert_one_line_error(result, str(limits.MAX_SEEDS))

@@ -47,3 +47,10 @@ def test_resume_keys_name_options_of_their_command(words, keys):
     assert set(keys) <= names, set(keys) - names
     shared = set(SHARED_TRAIN_KEYS) - {"preset"} if words[1] == "sketches" else set(SHARED_TRAIN_KEYS)
     assert shared <= names, shared - names
+
+
+@pytest.mark.parametrize("task", sorted(runs.TRAIN_COMMAND))
+def test_the_driver_names_each_tasks_train_command(task):
+    from seqgen.models.driver import TRAIN_WORDS
+
+    assert f"seqgen train {TRAIN_WORDS.get(task, task)}" == runs.TRAIN_COMMAND[task]

@@ -140,3 +140,22 @@ def test_bpm_has_help(command):
     result = run(command, "--help")
     line = next(line for line in result.output.splitlines() if "--bpm" in line)
     assert "Tempo" in line
+
+
+def test_the_end_of_training_keeps_a_users_file_in_backup(tmp_path):
+    from seqgen.models.resume import finish
+
+    path = fake_run(tmp_path / "run")
+    shutil.copyfile(path / "model.keras", path / "best.keras")  # the best checkpoint becomes model.keras
+    finish(path, None, {"epoch": 1, "best": 1.0, "best_epoch": 0, "pending": None, "finished": False})
+    assert sorted(p.name for p in (path / "backup").iterdir()) == ["my-notes.txt"]
+
+
+def test_remove_run_keeps_the_folder_of_a_users_file(tmp_path):
+    path = fake_run(tmp_path / "run")
+    rd.remove_run(path)
+    assert (path / "backup" / "my-notes.txt").exists() and not (path / "run.json").exists()
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "run.json").write_text("{}")
+    rd.remove_run(tmp_path / "bare")
+    assert not (tmp_path / "bare").exists()
