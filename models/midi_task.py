@@ -34,7 +34,9 @@ from seqgen.data_prep.midi_controls import common_controls, window_controls
 from seqgen.data_prep.midi_durations import DurationCodec, DurationConfig
 from seqgen.data_prep.midi_events import EventCodec, fit_bounds
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
-from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
+from seqgen.data_prep.midi_cache import cache_dir
+from seqgen.data_prep.midi_folder import Corpus, read_corpus
+from seqgen.data_prep.midi_read import Performance
 from seqgen.data_prep.midi_report import drop_lines
 from seqgen.data_prep.midi_stats import note_stats
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
@@ -56,6 +58,7 @@ class MidiDataConfig:
     max_transpose: int = 5  # random transposition of each window, in semitones (0 = off)
     valid_fraction: float = 0.1  # share of the files held out for validation
     controls: bool = False  # events/durations: each window starts with its key and density tokens (midi_controls)
+    workers: int | None = None  # processes reading the files; None: every core, one per 1,000 files (midi_folder)
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
@@ -70,6 +73,8 @@ class MidiDataConfig:
             raise SeqgenError(f"max_transpose must be in 0..12, got {self.max_transpose!r}")
         if not 0 < self.valid_fraction < 1:
             raise SeqgenError(f"valid_fraction must be in (0, 1), got {self.valid_fraction!r}")
+        if self.workers is not None and not 1 <= self.workers <= 256:
+            raise SeqgenError(f"workers must be 1-256 (midi_folder.MAX_WORKERS), got {self.workers!r}")
         if self.controls and self.encoding == "grid":
             raise SeqgenError("controls need a token-stream encoding: use --encoding durations (or events) "
                               "with --controls")
@@ -286,7 +291,7 @@ class MidiTask(Task):
         return {"corpus": [os.path.abspath(os.fspath(p)) for p in corpus]}
 
     def prepare(self, source, data, *, seed=0, data_dir=None, codec=None, record=None) -> Prepared:
-        read = read_corpus(source["corpus"])
+        read = read_corpus(source["corpus"], workers=data.workers, cache=cache_dir(data_dir))
         if record is None:
             split = split_corpus(read.performances, data.valid_fraction)
             codec = fit_codec(read.performances, data)
