@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import (DATA_DIR, command, given_options, no_tensorflow, run_option,
+from seqgen.generate.cli_common import (DATA_DIR, command, finite, given_options, no_tensorflow, run_option,
                                         sampling_options, training_options)
 
 ENCODINGS = ("grid", "events", "durations")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
@@ -91,14 +91,14 @@ def train_midi(family, preset, batch_size, out, resume, force, train, corpus, en
 @command("midi")
 @run_option("midi", required=True)
 @click.option("--primer", type=click.Path(dir_okay=False), default=None, help="Start from this MIDI file.")
-@click.option("--primer-beats", type=click.FloatRange(min=0, min_open=True), default=4, show_default=True,
+@click.option("--primer-beats", type=finite(0, 100_000, min_open=True), default=4, show_default=True,
               help="How many quarter notes of the primer to keep.")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
               help="Length in steps (grid: 16th notes; events: events), primer included [default: 128 / 512].")
-@click.option("--seconds", type=click.FloatRange(min=0, max=3600, min_open=True), default=None,
+@click.option("--seconds", type=finite(0, 3600, min_open=True), default=None,
               help="Length in seconds instead of --steps, primer included.")
 @sampling_options
-@click.option("--bpm", type=click.FloatRange(min=1, max=1000), default=None,
+@click.option("--bpm", type=finite(1, 1000), default=None,
               help="Tempo of the file [default: the corpus's median tempo].")
 @click.option("--instrument", type=click.IntRange(0, 127), default=0, show_default=True,
               help="General MIDI program (0 = piano).")

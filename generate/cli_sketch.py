@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import click
 
+from seqgen.generate import limits
+from seqgen.generate.cli_common import SEED_TYPE, finite
 from seqgen.generate.cli_common import (BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_MINUTES, PATIENCE, RUN_DIR,
                                         SeqgenGroup, command, given_options, no_tensorflow, training_options)
 
@@ -21,7 +23,7 @@ SHOWN_BY_DEFAULT = 16  # drawings ``show sketches`` draws when no --index is giv
 
 DATA = click.option("--data", multiple=True, metavar="PATH",
                     help="A sketch file or folder: sketch-rnn .npz, QuickDraw .ndjson or .tfrecord (repeat for more).")
-INDEX = click.option("--index", "indices", type=int, multiple=True,
+INDEX = click.option("--index", "indices", type=click.IntRange(0, limits.MAX_INDEX), multiple=True,
                      help="A drawing of the file, counted from 0 (repeat for more) [default: all].")
 
 
@@ -34,7 +36,7 @@ def selection_options(f):
                      help="Keep only the first N categories by name."),
         click.option("--per-class", type=click.IntRange(min=1), default=None,
                      help="Training drawings per category (valid/test in proportion) [default: all; synthetic: 80]."),
-        click.option("--split-seed", type=int, default=0, show_default=True,
+        click.option("--split-seed", type=SEED_TYPE, default=0, show_default=True,
                      help="Seed of the train/valid/test split and of the --per-class sampling."),
     ]
     for option in reversed(options):
@@ -49,15 +51,15 @@ def prep_options(f):
                           "scale=0.15,rotation=10,dropout=0.1,jitter=0.05 (never at evaluation).")(f)
     f = click.option("--raw", type=click.Choice(["simplify", "keep"]), default="simplify", show_default=True,
                      help="Raw screen-pixel drawings: simplify them as Google made the 0-255 set, or keep them.")(f)
-    f = click.option("--rdp", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    f = click.option("--rdp", type=finite(0, 255), default=0.0, show_default=True,
                      help="Simplify strokes (Ramer-Douglas-Peucker tolerance in pixels; 0 = off).")(f)
-    return click.option("--max-length", type=click.IntRange(min=1), default=250, show_default=True,
+    return click.option("--max-length", type=click.IntRange(1, limits.MAX_WINDOW), default=250, show_default=True,
                         help="Points kept per drawing (longer ones are cropped).")(f)
 
 
 def make_source(paths, synthetic, categories, max_categories, per_class, split_seed):
     """The :class:`SketchSource` the options name, or None when they name no data."""
-    from seqgen.models.sketch_task import SketchSource
+    from seqgen.data_prep.sketch_source import SketchSource
 
     if not paths and not synthetic:
         return None
@@ -101,13 +103,14 @@ def verb_group(main: click.Group, name: str, help_text: str) -> click.Group:
 @command("sketches")
 @click.argument("paths", nargs=-1)
 @selection_options
+@no_tensorflow
 def data_sketches(paths, synthetic, categories, max_categories, per_class, split_seed) -> None:
     """Read sketch files (or --synthetic) and print categories, drawings per split and lengths.
 
     Example: seqgen data sketches quickdraw/ --max-categories 20
     """
     from seqgen.data_prep.errors import SeqgenError
-    from seqgen.models.sketch_task import data_summary
+    from seqgen.data_prep.sketch_source import data_summary
 
     source = make_source(paths, synthetic, categories, max_categories, per_class, split_seed)
     if source is None:
@@ -205,7 +208,7 @@ def sketch_show(file, indices, out, force) -> None:
 @click.option("--models", "presets", default="textbook,default", show_default=True,
               help="Comma-separated classifier presets to compare.")
 @click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Training seeds per model.")
-@click.option("--seed", type=int, default=0, show_default=True, help="The first training seed.")
+@click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="The first training seed.")
 @EPOCHS
 @BATCH_SIZE
 @LEARNING_RATE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import traceback
 from contextlib import asynccontextmanager
@@ -15,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.studio import chorale_api, runs_api, text_api
+from seqgen.studio import chorale_api, midi_api, runs_api, series_api, sketch_api, text_api
 from seqgen.studio.config import StudioConfig
 from seqgen.studio.jobs import JobQueue
 from seqgen.studio.loader import Loader
@@ -74,14 +76,16 @@ def create_app(config: StudioConfig, preload: tuple[str, ...] = ("chorale",)) ->
         yield
         app.state.jobs.shutdown()
         app.state.train_jobs.shutdown()
+        shutil.rmtree(app.state.uploads, ignore_errors=True)
 
     routes = [Route("/", index), Route("/api/status", status),
               Route("/api/jobs/{job}", job_view), Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
-              *chorale_api.ROUTES, *text_api.ROUTES, *runs_api.ROUTES,
+              *chorale_api.ROUTES, *text_api.ROUTES, *runs_api.ROUTES, *series_api.ROUTES, *sketch_api.ROUTES, *midi_api.ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={SeqgenError: user_error, HTTPException: http_error, Exception: internal_error})
     app.state.config, app.state.loader = config, loader
     app.state.jobs, app.state.train_jobs, app.state.train_lock = JobQueue(), JobQueue(), threading.Lock()
+    app.state.uploads = Path(tempfile.mkdtemp(prefix="seqgen-studio-"))  # uploaded CSVs, removed at the end
     app.add_middleware(GuardMiddleware, allowed_hosts=config.allowed_hosts, token=config.token)
     return app

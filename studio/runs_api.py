@@ -1,4 +1,4 @@
-"""The runs page: every run in DIR (task, model, epochs, learning curve), and training started from the page.
+"""The runs page: every run in DIR (task, model, epochs, learning curve, ``evaluate`` figures), and training.
 
 Training calls :func:`seqgen.models.driver.train` in its own worker thread (generation keeps its
 own), with a Keras callback that reports each epoch's losses and stops at the next batch when the
@@ -127,6 +127,32 @@ def train_work(root: Path, body: dict, job: Job) -> dict:
     return {"run": out.relative_to(root).as_posix(), "report": trained.report[-5:]}
 
 
+def evaluate_work(root: Path, body: dict, job: Job, data_dir: str | None) -> dict:
+    """The lines of ``seqgen evaluate`` for a run in DIR or a shipped one (``shipped:chorale``)."""
+    from seqgen.generate.reports import evaluate_run
+    from seqgen.generate.runs import SHIPPED
+
+    name = str(body.get("run") or "")
+    if name.startswith("shipped:"):
+        run = SHIPPED.get(name.partition(":")[2])
+        if run is None:
+            raise StudioError(f"no shipped run {name!r}; pick one the runs page lists")
+    else:
+        run = inside(root, name)
+        if not (run / "run.json").is_file():
+            raise StudioError(f"{name!r} in the runs folder has no run.json; pick a run the runs page lists")
+    job.report(0.1, f"evaluating {name} (a chorale run builds the dataset the first time)")
+    return {"run": name, "lines": evaluate_run(run, None, data_dir)}
+
+
+async def evaluate(request: Request) -> JSONResponse:
+    from seqgen.studio.chorale_api import body_of
+
+    body, state = await body_of(request), request.app.state
+    job = state.jobs.submit("evaluate", lambda job: evaluate_work(state.config.runs, body, job, state.config.data_dir))
+    return JSONResponse(job.view(), status_code=202)
+
+
 async def start_training(request: Request) -> JSONResponse:
     from seqgen.studio.chorale_api import body_of
 
@@ -141,4 +167,5 @@ async def start_training(request: Request) -> JSONResponse:
     return JSONResponse(job.view(), status_code=202)
 
 
-ROUTES = [Route("/api/runs", runs), Route("/api/train", start_training, methods=["POST"])]
+ROUTES = [Route("/api/runs", runs), Route("/api/train", start_training, methods=["POST"]),
+          Route("/api/evaluate", evaluate, methods=["POST"])]

@@ -98,7 +98,7 @@ def test_generate_a_chorale_returns_four_voices_of_notes(piece):
 
 
 def test_infill_changes_only_the_region(client, piece):
-    job = run_job(client, "/api/chorale/infill", {"piece": piece, "bar_from": 2, "bar_to": 2, "voices": [1, 2], "seed": 4})
+    job = run_job(client, "/api/chorale/infill", {"piece": piece, "bar_from": 2, "bar_to": 2, "voices": [1, 2], "seed": 4, "sweeps": 1})
     assert job["status"] == "done", job
     before, after = np.array(piece["pitches"]), np.array(job["result"]["pitches"])
     outside = np.ones_like(before, bool)
@@ -172,3 +172,33 @@ def test_runs_lists_the_shipped_models_and_refuses_bad_training(client):
     assert bad.status_code == 403
     job = run_job(client, "/api/train", {"task": "poetry", "out": "p"})
     assert job["status"] == "failed" and "poetry" in job["error"]
+
+
+def test_series_uploads_and_forecasts_need_a_series_run(client):
+    assert client.post("/api/series/upload?name=data.exe", content=b"a,b\n", headers=AUTH).status_code == 400
+    response = client.post("/api/series/upload?name=data.csv", content=b"date,value\n2020-01-01,1\n", headers=AUTH)
+    assert response.status_code == 200 and response.json()["rows"] == 2
+    job = run_job(client, "/api/series/forecast", {"upload": response.json()["upload"]})
+    assert job["status"] == "failed" and "series run" in job["error"]
+    job = run_job(client, "/api/series/forecast", {"upload": "../../etc/passwd", "run": "x"})
+    assert job["status"] == "failed" and "upload must be the id" in job["error"]
+
+
+def test_midi_sketch_and_evaluate_say_what_to_pick(client):
+    assert "MIDI run" in run_job(client, "/api/midi/generate", {"seconds": 5})["error"]
+    assert "no strokes" in run_job(client, "/api/sketch/classify", {"run": "x", "strokes": []})["error"]
+    assert "no shipped run" in run_job(client, "/api/evaluate", {"run": "shipped:poetry"})["error"]
+    assert "outside the runs folder" in run_job(client, "/api/evaluate", {"run": "escape"})["error"]
+
+
+def test_two_tabs_cannot_train_one_folder_at_once(client, monkeypatch):
+    from seqgen.studio import runs_api
+
+    # Training stands in for a job that runs until cancelled (real training is the browser test's).
+    monkeypatch.setattr(runs_api, "train_work", lambda root, body, job: job.cancel_flag.wait(60))
+    body = {"task": "series", "model": "gru", "preset": "tiny", "epochs": 50, "out": "twice"}
+    first = client.post("/api/train", json=body, headers=AUTH)
+    second = client.post("/api/train", json=body, headers=AUTH)
+    assert first.status_code == 202 and second.status_code == 409 and first.json()["id"] in second.json()["error"]
+    client.post(f"/api/jobs/{first.json()['id']}/cancel", headers=AUTH)
+    assert wait_job(lambda p: get(client, p), first.json())["status"] == "cancelled"

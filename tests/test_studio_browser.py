@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import midi_factory as mf
 from tests.studio_helpers import TOKEN, make_app
 
 CHROMIUM, DRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SKETCH_CLASSES = ["circle", "cross", "line", "square", "triangle", "zigzag"]
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1000",
          "--autoplay-policy=no-user-gesture-required")
@@ -40,8 +42,23 @@ def server(tmp_path_factory):
 
     from seqgen.studio.server import bind
 
+    from seqgen.data_prep.synthetic_sketches import write_synthetic
+    from tests.cli_helpers import run
+
+    runs, drawings = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("drawings")
+    write_synthetic(drawings, "ndjson", n_per_class=8, classes=SKETCH_CLASSES, seed=1)
+    trained = run("train", "sketches", "--data", drawings, "--model", "tiny", "--batch-size", "16", "--epochs", "1",
+                  "--out", runs / "shapes")
+    assert trained.exit_code == 0, trained.output
+    corpus = tmp_path_factory.mktemp("corpus")
+    for i in range(3):  # two-part pieces: a melody of eighths over a bass of half notes
+        mf.write_notes(corpus / f"piece{i}.mid", [(60 + (3 * b + i) % 8, b / 2, 0.5) for b in range(32)],
+                       [(48 + (b % 3) * 2, 2 * b, 2) for b in range(8)])
+    trained = run("train", "midi", "--corpus", corpus, "--encoding", "grid", "--model", "gru", "--preset", "tiny",
+                  "--epochs", "1", "--window", "8", "--batch-size", "8", "--out", runs / "tunes")
+    assert trained.exit_code == 0, trained.output
     sock = bind("127.0.0.1", 0)
-    app = make_app(tmp_path_factory.mktemp("runs"))
+    app = make_app(runs)
     instance = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=instance.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -211,3 +228,76 @@ def test_start_and_cancel_training(browser):
     until(browser, "document.querySelector('.train-job').dataset.status === 'cancelled'")
     until(browser, "[...document.querySelectorAll('.run-row')].some(r => r.textContent.includes('series-gru'))")
     screenshot(browser, "runs")
+
+
+def test_forecast_an_uploaded_csv(browser, tmp_path):
+    import math
+
+    from selenium.webdriver.support.ui import Select
+
+    csv = tmp_path / "sines.csv"  # the synthetic series' layout: date, value
+    csv.write_text("date,value\n" + "".join(f"2020-{1 + d // 28:02d}-{1 + d % 28:02d},{math.sin(d / 5) + 0.1 * d:.4f}\n"
+                                            for d in range(300)))
+    page(browser, "series")
+    until(browser, "[...document.querySelectorAll('#series-form [name=run] option')].some(o => o.value === 'series-gru')")
+    Select(browser.find_element("css selector", "#series-form [name=run]")).select_by_value("series-gru")
+    browser.find_element("id", "series-csv").send_keys(str(csv))
+    until(browser, "document.getElementById('series-upload-info').textContent.includes('301 lines')")
+    horizon = browser.find_element("css selector", "#series-form [name=horizon]")
+    horizon.send_keys("20")
+    click(browser, "forecast")
+    info = until(browser, "document.getElementById('series-info').textContent")
+    assert info == "value: 20 steps forecast after 2020-11-20"
+    screenshot(browser, "series")
+
+
+def test_evaluate_a_run_from_the_runs_page(browser):
+    page(browser, "runs")
+    until(browser, "[...document.querySelectorAll('.run-row')].some(r => r.textContent.includes('series-gru'))")
+    row = [r for r in browser.find_elements("css selector", ".run-row") if "series-gru" in r.text][0]
+    row.find_element("css selector", ".evaluate").click()
+    text = until(browser, "document.getElementById('evaluation').textContent.includes('MAE') && "
+                          "document.getElementById('evaluation').textContent")
+    assert "naive" in text
+    screenshot(browser, "runs")
+
+
+def test_draw_a_sketch_and_get_five_classes(browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import Select
+
+    page(browser, "sketch")
+    until(browser, "[...document.querySelectorAll('#sketch-run option')].some(o => o.value === 'shapes')")
+    Select(browser.find_element("id", "sketch-run")).select_by_value("shapes")
+    pad = browser.find_element("id", "sketch-pad")
+    import math
+
+    actions = ActionChains(browser).move_to_element_with_offset(pad, 100, 0).click_and_hold()
+    for k in range(1, 25):  # a circle of radius 100 around the pad's centre
+        actions = actions.move_to_element_with_offset(pad, int(100 * math.cos(k / 24 * 2 * math.pi)),
+                                                      int(100 * math.sin(k / 24 * 2 * math.pi)))
+    actions.release().perform()
+    until(browser, "document.querySelectorAll('#sketch-top li').length === 5")
+    names = browser.execute_script("return [...document.querySelectorAll('#sketch-top li')].map(li => li.firstChild.textContent.trim())")
+    assert len(set(names)) == 5 and set(names) <= set(SKETCH_CLASSES)
+    screenshot(browser, "sketch")
+
+
+def test_midi_page_generates_seconds_of_music(browser):
+    from selenium.webdriver.support.ui import Select
+
+    page(browser, "midi")
+    until(browser, "[...document.querySelectorAll('#midi-form [name=run] option')].some(o => o.value === 'tunes')")
+    Select(browser.find_element("css selector", "#midi-form [name=run]")).select_by_value("tunes")
+    seconds = browser.find_element("css selector", "#midi-form [name=seconds]")
+    seconds.clear()
+    seconds.send_keys("6")
+    click(browser, "midi-generate")
+    until(browser, "studio.midiPiece && studio.midiRoll.drawn > 0")
+    end = browser.execute_script("return Math.max(...studio.midiPiece.notes.map(n => n[2] + n[3]))")
+    assert 40 <= end <= 62  # about 6 s on the 0.1 s grid (notes may end before the last step)
+    assert browser.execute_script("return atob(studio.midiPiece.midi).slice(0, 4)") == "MThd"
+    click(browser, "midi-play")
+    until(browser, "studio.midiRoll.playhead > 1", 20)
+    screenshot(browser, "midi")
+    click(browser, "midi-stop")

@@ -20,6 +20,7 @@
       c.strokeStyle = k ? "#d1495b" : "#30638e"; c.lineWidth = 2; c.beginPath();
       values.forEach((v, i) => (i ? c.lineTo(px(i), py(v)) : c.moveTo(px(i), py(v))));
       c.stroke(); c.fillStyle = c.strokeStyle; c.fillText(name, W - 80, 40 + 14 * k);
+      values.forEach((v, i) => c.fillRect(px(i) - 2.5, py(v) - 2.5, 5, 5));  // one epoch is a dot
     });
     c.lineWidth = 1;
   }
@@ -28,12 +29,25 @@
     runs = [...data.shipped, ...data.runs];
     $("runs-folder").textContent = data.folder;
     const last = r => { const v = (r.log.val_loss || []).filter(x => x !== null); return v.length ? v[v.length - 1].toFixed(4) : "-"; };
-    $("runs-table").innerHTML = "<tr><th>run</th><th>task</th><th>model</th><th>preset</th><th>epochs</th><th>last val_loss</th></tr>" +
+    $("runs-table").innerHTML = "<tr><th>run</th><th>task</th><th>model</th><th>preset</th><th>epochs</th><th>last val_loss</th><th></th></tr>" +
       runs.map((r, i) => `<tr data-i="${i}" class="run-row"><td>${r.name}</td><td>${r.task || "?"}</td><td>${r.family || "?"}</td>` +
-        `<td>${r.preset || "?"}</td><td>${r.epochs}</td><td>${last(r)}</td></tr>`).join("");
-    document.querySelectorAll(".run-row").forEach(row => { row.onclick = () => curve(runs[Number(row.dataset.i)]); });
-    if (runs.length) curve(runs[runs.length - 1]);
+        `<td>${r.preset || "?"}</td><td>${r.epochs}</td><td>${last(r)}</td><td><button class="evaluate">Evaluate</button></td></tr>`).join("");
+    document.querySelectorAll(".run-row").forEach(row => {
+      row.onclick = () => curve(runs[Number(row.dataset.i)]);
+      row.querySelector(".evaluate").onclick = event => { event.stopPropagation(); evaluate(runs[Number(row.dataset.i)].name); };
+    });
+    // The curve of the run trained last from this page, else the first run listed.
+    const lastJob = data.training[data.training.length - 1];
+    const shown = runs.find(r => lastJob && r.name === lastJob.target) || runs[0];
+    if (shown) curve(shown);
     data.training.filter(j => j.status === "queued" || j.status === "running").forEach(watch);
+  }
+
+  async function evaluate(name) {
+    const out = $("evaluation");
+    out.textContent = `evaluating ${name}…`; studio.showError("");
+    try { out.textContent = (await studio.runJob("/api/evaluate", { run: name })).lines.join("\n"); }
+    catch (e) { out.textContent = ""; studio.showError(e.message); }
   }
 
   async function refresh() {
