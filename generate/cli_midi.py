@@ -103,7 +103,7 @@ def train_midi(family, preset, batch_size, out, resume, force, train, corpus, en
 @click.option("--instrument", type=click.IntRange(0, 127), default=0, show_default=True,
               help="General MIDI program (0 = piano).")
 @click.option("--key", default=None, help='Key to ask for, e.g. "E minor" (runs trained with --controls).')
-@click.option("--density", type=click.FloatRange(min=0, max=100, min_open=True), default=None,
+@click.option("--density", type=finite(0, 100, min_open=True), default=None,
               help="Notes per second to ask for (runs trained with --controls).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
