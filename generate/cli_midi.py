@@ -53,7 +53,7 @@ def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None, w
 @training_options
 @click.option("--corpus", multiple=True, metavar="PATH",
               help="MIDI file, folder or quoted glob; repeat for several [from run.json with --resume].")
-@click.option("--encoding", type=click.Choice(ENCODINGS), default="grid", show_default=True,
+@click.option("--encoding", type=click.Choice(ENCODINGS), default="durations", show_default=True,
               help="grid: voices on a 16th-note grid; events: note-on/off, time-shift, velocity tokens; "
                    "durations: pitch and duration per note, time shifts, velocities.")
 @click.option("--voices", type=click.IntRange(1, 15), default=None,

@@ -51,7 +51,7 @@ DEFAULT_WINDOW = {"grid": 64, "events": 256, "durations": 256}  # grid: time ste
 class MidiDataConfig:
     """How a MIDI corpus becomes training windows."""
 
-    encoding: str = "grid"  # "grid" (voices on a 16th-note grid), "events" (performance events) or "durations"
+    encoding: str = "durations"  # "grid" (16th-note voice grid), "events" or "durations" (RESULTS.md: encodings)
     voices: int | None = None  # grid: this many voices at most; None: the corpus's 99th-percentile polyphony, <= 8
     window: int | None = None  # steps (grid) or events per training window; None: 64 steps / 256 events
     batch_size: int = 32  # windows per batch
@@ -314,6 +314,8 @@ class MidiTask(Task):
 
     def upgrade_v1(self, values: dict) -> dict:
         rest = {k: v for k, v in values.items() if k not in ("corpus", "split", "bpm", "encoding")}
+        if isinstance(rest.get("data"), dict):  # v1 runs predate the durations default: they were grid unless said
+            rest["data"] = {"encoding": values.get("encoding", "grid"), **rest["data"]}
         return {**rest, "format": 2, "source": {"corpus": values.get("corpus", [])},
                 "record": {"split": values.get("split"), "bpm": values.get("bpm", 120.0),
                            "note_stats": values.get("note_stats")}, "seqgen_version": "0.1.0"}
