@@ -62,7 +62,12 @@ async def judge(request: Request) -> JSONResponse:
     reference = body.get("reference") or "bach"
     if reference not in ("bach", "none"):
         raise StudioError(f"reference must be 'bach' or 'none', got {reference!r}")
-    return _start(request, "judge", lambda job: judge_table(grid, reference, state.config.data_dir))
+    def work(job):
+        if reference == "bach":
+            job.report(0.1, "reading the Bach reference (built from music21's chorales the first time, about 20 s)")
+        return judge_table(grid, reference, state.config.data_dir)
+
+    return _start(request, "judge", work)
 
 
 def _export_bytes(grid, fmt: str, bpm: float, key: str | None) -> bytes:

@@ -41,7 +41,10 @@ def serve(config: StudioConfig, open_browser: bool = True, echo: Callable[[str],
     url = url_of(config, sock.getsockname()[1])
     echo(f"seqgen studio: {url}")
     echo(f"runs folder: {config.runs}  (Ctrl+C stops the studio)")
-    if config.host not in ("127.0.0.1", "localhost", "::1"):
+    if config.host in ("0.0.0.0", "::"):
+        echo("note: requests must name this machine as 127.0.0.1/localhost or as --host; to use the studio from "
+             "another machine give --host the address that machine types (e.g. --host 192.168.1.5)")
+    elif config.host not in ("127.0.0.1", "localhost", "::1"):
         echo(f"warning: listening on {config.host}, not only this machine; anyone with the token can use the studio")
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()

@@ -23,10 +23,19 @@ SHIPPED = Path(__file__).resolve().parents[1] / "generate" / "pretrained"
 @pytest.fixture
 def no_model(monkeypatch):
     """Fail the test if the command gets as far as opening a run (its limits come first)."""
+    import importlib
+
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded before the limit was checked")
-    monkeypatch.setattr("seqgen.generate.runs.open_run", refuse)
-    monkeypatch.setattr("seqgen.generate.text_gen.open_run", refuse)
+    # Every module that binds open_run/load_run at import is imported before the patch (one first imported
+    # under it would keep the patch for the rest of the worker's tests), then its binding is patched too.
+    names = ("runs", "chorale_gen", "text_gen", "midi_gen")
+    for name in names:
+        importlib.import_module(f"seqgen.generate.{name}")
+    importlib.import_module("seqgen.models.series_eval")
+    for name in names:
+        monkeypatch.setattr(f"seqgen.generate.{name}.open_run", refuse)
+    monkeypatch.setattr("seqgen.models.series_eval.load_run", refuse)
     monkeypatch.setattr("seqgen.models.driver.load_run", refuse)
 
 

@@ -98,7 +98,7 @@ def test_classify_prints_top_3_with_probabilities(sketch_run, drawings, tmp_path
     else:
         write_synthetic(tmp_path, layout, n_per_class=5, classes=["square", "star"], seed=9)
         path = tmp_path / ("square.npz" if layout == "npz" else "test.tfrecord")
-    result = run("classify", sketch_run, path, "--index", "0", "--index", "-1")
+    result = run("classify", sketch_run, path, "--index", "0", "--index", "1")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("#0 (square): ") and "top-1 matches the file's label" in lines[-1]

@@ -202,3 +202,9 @@ def test_two_tabs_cannot_train_one_folder_at_once(client, monkeypatch):
     assert first.status_code == 202 and second.status_code == 409 and first.json()["id"] in second.json()["error"]
     client.post(f"/api/jobs/{first.json()['id']}/cancel", headers=AUTH)
     assert wait_job(lambda p: get(client, p), first.json())["status"] == "cancelled"
+
+
+def test_generate_continues_the_piece_on_screen(client, piece):
+    job = run_job(client, "/api/chorale/generate", {"steps": 64, "seed": 5, "primer_piece": piece, "primer_steps": 48})
+    assert job["status"] == "done", job
+    assert job["result"]["steps"] == 64 and job["result"]["pitches"][:48] == piece["pitches"]

@@ -34,6 +34,10 @@
   async function generate(event) {
     event.preventDefault();
     const body = values($("chorale-form"));
+    if ($("continue").checked) {
+      if (!studio.piece) return studio.showError("nothing on screen to continue: generate or upload a piece first");
+      body.primer_piece = studio.piece; body.primer_steps = studio.piece.steps;  // steps: the new total length
+    }
     const piece = await withProgress("/api/chorale/generate", body);
     if (piece) { history = []; setPiece(piece); roll.melody = []; roll.selection = null; roll.draw(); }
   }
