@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.paths and not args.from_music21:
         parser.error("give MIDI paths or --from-music21 N")
 
-    from seqgen.data_prep.midi_read import read_corpus
+    from seqgen.data_prep.midi_folder import read_corpus
 
     with tempfile.TemporaryDirectory(prefix="seqgen-midi-bench-") as tmp:
         workdir, paths = Path(tmp), list(args.paths)

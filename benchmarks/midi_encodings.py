@@ -9,7 +9,7 @@ share of notes longer than the corpus's 99th-percentile note length, the share o
 piece's key, and notes per second. Figures per piece as in ``midi_generation_bounds.figures``.
 
     python benchmarks/midi_music21_corpus.py /tmp/m21            # once
-    python benchmarks/midi_encodings.py /tmp/m21/piano --epochs 4 --preset small
+    python benchmarks/midi_encodings.py /tmp/m21/piano --epochs 4 --preset small --valid-fraction 0.3
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def one_encoding(args: argparse.Namespace, encoding: str, tmp: str, p99: float) 
     from seqgen.models.train import TrainConfig
 
     start = time.process_time()
-    data = MidiDataConfig(encoding=encoding, voices=args.voices)
+    data = MidiDataConfig(encoding=encoding, voices=args.voices, valid_fraction=args.valid_fraction)
     request = driver.TrainRequest(args.model, args.preset, {"corpus": args.paths}, data,
                                   TrainConfig(epochs=args.epochs, learning_rate=args.learning_rate, seed=args.seed))
     trained = driver.train("midi", Path(tmp) / encoding, request, verbose=0)
@@ -76,6 +76,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--voices", type=int, default=None)
+    parser.add_argument("--valid-fraction", type=float, default=0.1, help="share of files held out (by name)")
     parser.add_argument("--pieces", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
@@ -84,12 +85,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
-    from seqgen.data_prep.midi_read import read_corpus
+    from seqgen.data_prep.midi_folder import read_corpus
     from seqgen.data_prep.midi_stats import note_stats
     from seqgen.models.midi_task import split_corpus
 
     corpus = read_corpus(args.paths)
-    split = split_corpus(corpus.performances)
+    split = split_corpus(corpus.performances, args.valid_fraction)
     p99 = note_stats(corpus.performances)["length_p99_s"]
     poly, share, notes, in_key = figures([p.notes for p in corpus.performances], p99)
     seconds = sum(p.duration for p in corpus.performances)

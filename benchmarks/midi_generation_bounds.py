@@ -113,7 +113,7 @@ def _train_and_generate(args: argparse.Namespace, tmp: str):
 
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
-    from seqgen.data_prep.midi_read import read_corpus
+    from seqgen.data_prep.midi_folder import read_corpus
     from seqgen.data_prep.midi_stats import note_stats
 
     corpus = read_corpus(args.paths)

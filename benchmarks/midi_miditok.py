@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from symusic import Score
 
-    from seqgen.data_prep.midi_read import find_midi_files, read_corpus
+    from seqgen.data_prep.midi_folder import find_midi_files, read_corpus
 
     for path in args.paths:
         files = find_midi_files([path])

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     old = old_reader()
-    from seqgen.data_prep.midi_read import find_midi_files, read_corpus
+    from seqgen.data_prep.midi_folder import find_midi_files, read_corpus
 
     files = find_midi_files(args.paths)
     print(f"{len(files)} files, {sum(f.stat().st_size for f in files) / 2**20:.1f} MB")

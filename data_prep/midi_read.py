@@ -24,18 +24,17 @@ Every file is checked against :class:`ReadLimits` before anything grows with its
 disk, the longest note and the whole piece in seconds and in beats. A file beyond a limit is
 skipped with the reason (a 37-byte file holding one note for 2^28 ticks is a 78-hour note).
 
-A corpus reader never fails for one bad file: it returns the usable performances and the skipped
-``(path, reason)`` pairs, and raises :class:`SeqgenError` only when nothing is usable.
+Folders and globs are read by :mod:`data_prep.midi_folder` (in parallel, through the cache of
+:mod:`data_prep.midi_cache`), which never fails for one bad file.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import struct
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -48,10 +47,10 @@ from seqgen.data_prep.midi_columns import (
     restruck,
     take,
 )
+from seqgen.data_prep.midi_cache import entry_key, load_entry, save_entry
 from seqgen.data_prep.midi_notes import Note, NoteTable, columns_of
 from seqgen.data_prep.midi_read_mido import note_columns as mido_columns
 
-MIDI_SUFFIXES = (".mid", ".midi")
 DROP_REASONS = ("drums", "duplicates", "voices", "pitch")  # why notes are left out, in report order
 
 
@@ -96,42 +95,8 @@ class Performance:
         return float(ends.max()) if ends.size else 0.0
 
 
-@dataclass(frozen=True)
-class Corpus:
-    """The usable performances of a set of paths, and the files skipped with the reason for each."""
-
-    performances: tuple[Performance, ...]
-    skipped: tuple[tuple[str, str], ...]  # (path, reason)
-
-
 class _Unusable(Exception):
     """A file that cannot serve; the message is the reason (without the path)."""
-
-
-def find_midi_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Expand files, folders (recursively, ``.mid``/``.midi`` in any case) and globs, in order, once each.
-
-    A file named explicitly is taken whatever its suffix. A path that does not exist, or a glob that
-    matches nothing, raises :class:`SeqgenError`.
-    """
-    found: dict[Path, None] = {}  # ordered set
-    for raw in paths:
-        path = Path(raw)
-        if path.exists():
-            matches = [path]
-        elif glob.has_magic(str(raw)):
-            matches = [Path(m) for m in sorted(glob.glob(str(raw), recursive=True))]
-            if not matches:
-                raise SeqgenError(f"{str(raw)!r} matches no file: check the pattern")
-        else:
-            raise SeqgenError(f"{str(raw)!r} does not exist: check the path")
-        for match in matches:
-            if match.is_dir():
-                inside = (p for p in match.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
-                found.update((p, None) for p in sorted(inside))
-            elif match.is_file():
-                found[match] = None
-    return list(found)
 
 
 # ------------------------------------------------------------------------------------ bytes
@@ -259,9 +224,58 @@ def _timelines(blobs: list[bytes], include_drums: bool) -> _Timelines:
     return _Timelines(cols, tempos, sorted(signatures), drums, duplicates)
 
 
-def _performance(path: Path, include_drums: bool, limits: ReadLimits) -> Performance:
-    """Read one file or raise :class:`_Unusable` with the reason."""
+def _settings(include_drums: bool, limits: ReadLimits) -> str:
+    return f"drums={include_drums} {limits}"
+
+
+def _to_entry(p: Performance) -> dict[str, np.ndarray]:
+    """A performance as one ``(1 + notes + tempos + signatures, 9)`` float64 array, the cache entry
+    (one .npz member: loading is most of a cached read). Row 0: ticks per beat, format, the three
+    counts, the notes left out per reason; then a row per note (:data:`Note` fields), per tempo
+    change ``(beat, bpm)`` and per time signature ``(beat, numerator, denominator)``."""
+    cols = columns_of(p.notes)
+    width = len(Note._fields)
+    head = [p.ticks_per_beat, p.midi_format, len(p.notes), len(p.tempos), len(p.time_signatures)]
+    head += [dict(p.dropped).get(r, 0) for r in DROP_REASONS]
+    pad = (lambda rows, n: np.array(rows, np.float64).reshape(-1, n) @ np.eye(n, width))  # noqa: E731
+    parts = [np.array([head], np.float64), np.stack([cols[f] for f in Note._fields], axis=1).reshape(-1, width),
+             pad(p.tempos, 2), pad(p.time_signatures, 3)]
+    return {"entry": np.concatenate(parts)}
+
+
+def _from_entry(entry: dict[str, np.ndarray], path: Path) -> Performance:
+    """The performance a cache entry holds, named by ``path``; an entry of an unusable file raises its reason."""
+    if "reason" in entry:
+        raise _Unusable(str(entry["reason"]))
+    rows = entry["entry"]
+    tpb, midi_format, n, t, s = (int(v) for v in rows[0, :5])
+    notes = NoteTable({f: rows[1 : 1 + n, i] for i, f in enumerate(Note._fields)})
+    tempos = tuple((b, bpm) for b, bpm in rows[1 + n : 1 + n + t, :2].tolist())
+    signatures = tuple((b, int(num), int(den)) for b, num, den in rows[1 + n + t : 1 + n + t + s, :3].tolist())
+    dropped = tuple((r, int(k)) for r, k in zip(DROP_REASONS, rows[0, 5 : 5 + len(DROP_REASONS)].tolist()) if k)
+    return Performance(notes, str(path), tpb, midi_format, tempos, signatures, dropped)
+
+
+def _performance(path: Path, include_drums: bool, limits: ReadLimits, cache: Path | None = None) -> Performance:
+    """Read one file (through the cache folder ``cache`` when given) or raise :class:`_Unusable`."""
     data = _read_bytes(path, limits)
+    if cache is None:
+        return _parse_performance(data, path, include_drums, limits)
+    key = entry_key(data, _settings(include_drums, limits))
+    entry = load_entry(cache, key)
+    if entry is not None:
+        return _from_entry(entry, path)
+    try:
+        performance = _parse_performance(data, path, include_drums, limits)
+    except _Unusable as exc:
+        save_entry(cache, key, {"reason": np.array(str(exc))})
+        raise
+    save_entry(cache, key, _to_entry(performance))
+    return performance
+
+
+def _parse_performance(data: bytes, path: Path, include_drums: bool, limits: ReadLimits) -> Performance:
+    """The performance in one file's bytes, or :class:`_Unusable` with the reason."""
     midi_format, offset = _header(data)
     read = _timelines(_format2_timelines(data, offset) if midi_format == 2 else [data], include_drums)
     cols = read.cols
@@ -279,40 +293,14 @@ def _performance(path: Path, include_drums: bool, limits: ReadLimits) -> Perform
                        tuple((reason, n) for reason, n in dropped if n))
 
 
-def read_midi(path: str | os.PathLike, include_drums: bool = False, limits: ReadLimits = ReadLimits()) -> Performance:
-    """Read one MIDI file; an unusable file raises :class:`SeqgenError` naming it and why."""
+def read_midi(path: str | os.PathLike, include_drums: bool = False, limits: ReadLimits = ReadLimits(),
+              cache: Path | None = None) -> Performance:
+    """Read one MIDI file (through the cache folder ``cache``, :mod:`data_prep.midi_cache`, when given);
+    an unusable file raises :class:`SeqgenError` naming it and why."""
     path = Path(path)
     if not path.is_file():
         raise SeqgenError(f"MIDI file {str(path)!r} not found: check the path")
     try:
-        return _performance(path, include_drums, limits)
+        return _performance(path, include_drums, limits, cache)
     except _Unusable as exc:
         raise SeqgenError(f"{str(path)!r}: {exc}: give another MIDI file") from exc
-
-
-def read_corpus(paths: Iterable[str | os.PathLike], include_drums: bool = False,
-                limits: ReadLimits = ReadLimits()) -> Corpus:
-    """Read every MIDI file under ``paths`` (files, folders, globs); skip bad ones with a reason.
-
-    Raises :class:`SeqgenError` (one line) when a path does not exist or no file is usable.
-    """
-    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    files = find_midi_files(paths)
-    shown = ", ".join(str(p) for p in paths)
-    if not files:
-        raise SeqgenError(f"no MIDI file (.mid, .midi) found in {shown}: give a folder or files of MIDI")
-    performances, skipped = [], []
-    for file in files:
-        try:
-            performances.append(_performance(file, include_drums, limits))
-        except _Unusable as exc:
-            skipped.append((str(file), str(exc)))
-        except OSError as exc:  # unreadable on disk (permissions, a vanished file): skip it, say why
-            skipped.append((str(file), f"cannot be read ({exc.strerror or exc})"))
-    if not performances:
-        first_path, first_reason = skipped[0]
-        raise SeqgenError(
-            f"none of the {len(files)} MIDI files in {shown} is usable (e.g. {first_path}: {first_reason}): "
-            "run `seqgen data midi` on them to see why"
-        )
-    return Corpus(tuple(performances), tuple(skipped))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -21,7 +22,8 @@ import numpy as np
 from seqgen.data_prep.midi_events import EventCodec
 from seqgen.data_prep.midi_grid import MAX_AUTO_VOICES, choose_voices, performance_to_grid
 from seqgen.data_prep.midi_notes import columns_of
-from seqgen.data_prep.midi_read import DROP_REASONS, Corpus, Performance, read_corpus
+from seqgen.data_prep.midi_folder import Corpus, read_corpus
+from seqgen.data_prep.midi_read import DROP_REASONS, Performance
 from seqgen.data_prep.midi_stats import note_stats
 
 SHOWN_FILES = 50  # files listed with their drops; the totals always cover every file
@@ -105,8 +107,9 @@ def drop_lines(performances: Sequence[Performance], codec) -> list[str]:
 
 
 def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums: bool = False,
-                    voices: int | None = None) -> str:
-    """The report of ``seqgen data midi`` (:func:`describe`) of a corpus or of the paths to read."""
+                    voices: int | None = None, workers: int | None = None, cache: Path | None = None) -> str:
+    """The report of ``seqgen data midi`` (:func:`describe`) of a corpus or of the paths to read
+    (with ``workers`` processes, through the ``cache`` folder: :func:`midi_folder.read_corpus`)."""
     if not isinstance(corpus, Corpus):
-        corpus = read_corpus(corpus, include_drums=include_drums)
+        corpus = read_corpus(corpus, include_drums=include_drums, workers=workers, cache=cache)
     return describe(corpus, voices=voices)

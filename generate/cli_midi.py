@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import (command, finite, given_options, no_tensorflow, run_option, sampling_options,
-                                        training_options)
+from seqgen.generate.cli_common import (DATA_DIR, command, finite, given_options, no_tensorflow, run_option,
+                                        sampling_options, training_options)
 
 ENCODINGS = ("grid", "events", "durations")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
 OPTION_KEYS = {"corpus": "source.corpus", "encoding": "data.encoding", "voices": "data.voices",
-               "window": "data.window", "transpose": "data.max_transpose", "controls": "data.controls"}
+               "window": "data.window", "transpose": "data.max_transpose", "controls": "data.controls",
+               "workers": "data.workers"}
+MAX_WORKERS = 256  # data_prep.midi_folder.MAX_WORKERS, repeated so --help imports nothing of the reader
+WORKERS = click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=None,
+                       help="Processes reading the files [default: every core, one per 1,000 files].")
 
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
@@ -24,25 +28,32 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 @click.option("--include-drums", is_flag=True, help="Count notes on the drum channel (10) too.")
 @click.option("--voices", type=click.IntRange(1, 15), default=None,
               help="Grid voices to report the cost of [default: the corpus's 99th-percentile polyphony, at most 8].")
+@WORKERS
+@DATA_DIR
 @no_tensorflow
-def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None) -> None:
+def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None, workers: int | None,
+              data_dir: str | None) -> None:
     """Read MIDI files, folders or globs and print what a training would use.
 
     Files read and skipped (with the reason), notes, duration, pitch range, polyphony, note lengths,
     the grid's voice count, and the notes each encoding leaves out, per reason and per file.
 
-    Example: seqgen data midi my_midi/ extra/*.mid
+    Each file's notes are cached by content hash under --data-dir, so reading the same files again is quick.
+
+    Example: seqgen data midi my_midi/ extra/*.mid --workers 4
     """
+    from seqgen.data_prep.midi_cache import cache_dir
     from seqgen.data_prep.midi_report import describe_corpus
 
-    click.echo(describe_corpus(paths, include_drums=include_drums, voices=voices))
+    click.echo(describe_corpus(paths, include_drums=include_drums, voices=voices, workers=workers,
+                               cache=cache_dir(data_dir)))
 
 
 @command("midi")
 @training_options
 @click.option("--corpus", multiple=True, metavar="PATH",
               help="MIDI file, folder or quoted glob; repeat for several [from run.json with --resume].")
-@click.option("--encoding", type=click.Choice(ENCODINGS), default="grid", show_default=True,
+@click.option("--encoding", type=click.Choice(ENCODINGS), default="durations", show_default=True,
               help="grid: voices on a 16th-note grid; events: note-on/off, time-shift, velocity tokens; "
                    "durations: pitch and duration per note, time shifts, velocities.")
 @click.option("--voices", type=click.IntRange(1, 15), default=None,
@@ -53,8 +64,10 @@ def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None) -
               help="Random transposition range in semitones (0 = off).")
 @click.option("--controls", is_flag=True,
               help="events/durations: learn each window's key and note density, for generate midi --key/--density.")
+@WORKERS
+@DATA_DIR
 def train_midi(family, preset, batch_size, out, resume, force, train, corpus, encoding, voices, window,
-               transpose, controls) -> None:
+               transpose, controls, workers, data_dir) -> None:
     """Train LSTM, GRU or WaveNet on your own MIDI files.
 
     Broken files are skipped and listed; about 10% of the files (chosen by name) are held out.
@@ -65,10 +78,10 @@ def train_midi(family, preset, batch_size, out, resume, force, train, corpus, en
     from seqgen.models.midi_task import MidiDataConfig
 
     data = MidiDataConfig(encoding=encoding, voices=voices, window=window, batch_size=batch_size,
-                          max_transpose=transpose, controls=controls)
+                          max_transpose=transpose, controls=controls, workers=workers)
     source = {"corpus": list(corpus)} if corpus or not resume else {}
     trained = train_run("midi", out, TrainRequest(family, preset, source, data, train, given_options(OPTION_KEYS)),
-                        resume=resume, force=force)
+                        resume=resume, force=force, data_dir=data_dir)
     for line in trained.report:
         click.echo(line)
     click.echo(f"trained {trained.info.family}/{trained.info.preset}; run saved in {trained.run}. "
@@ -90,7 +103,7 @@ def train_midi(family, preset, batch_size, out, resume, force, train, corpus, en
 @click.option("--instrument", type=click.IntRange(0, 127), default=0, show_default=True,
               help="General MIDI program (0 = piano).")
 @click.option("--key", default=None, help='Key to ask for, e.g. "E minor" (runs trained with --controls).')
-@click.option("--density", type=click.FloatRange(min=0, max=100, min_open=True), default=None,
+@click.option("--density", type=finite(0, 100, min_open=True), default=None,
               help="Notes per second to ask for (runs trained with --controls).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")

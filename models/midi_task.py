@@ -34,7 +34,9 @@ from seqgen.data_prep.midi_controls import common_controls, window_controls
 from seqgen.data_prep.midi_durations import DurationCodec, DurationConfig
 from seqgen.data_prep.midi_events import EventCodec, fit_bounds
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
-from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
+from seqgen.data_prep.midi_cache import cache_dir
+from seqgen.data_prep.midi_folder import Corpus, read_corpus
+from seqgen.data_prep.midi_read import Performance
 from seqgen.data_prep.midi_report import drop_lines
 from seqgen.data_prep.midi_stats import note_stats
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
@@ -49,13 +51,14 @@ DEFAULT_WINDOW = {"grid": 64, "events": 256, "durations": 256}  # grid: time ste
 class MidiDataConfig:
     """How a MIDI corpus becomes training windows."""
 
-    encoding: str = "grid"  # "grid" (voices on a 16th-note grid), "events" (performance events) or "durations"
+    encoding: str = "durations"  # "grid" (16th-note voice grid), "events" or "durations" (RESULTS.md: encodings)
     voices: int | None = None  # grid: this many voices at most; None: the corpus's 99th-percentile polyphony, <= 8
     window: int | None = None  # steps (grid) or events per training window; None: 64 steps / 256 events
     batch_size: int = 32  # windows per batch
     max_transpose: int = 5  # random transposition of each window, in semitones (0 = off)
     valid_fraction: float = 0.1  # share of the files held out for validation
     controls: bool = False  # events/durations: each window starts with its key and density tokens (midi_controls)
+    workers: int | None = None  # processes reading the files; None: every core, one per 1,000 files (midi_folder)
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
@@ -70,6 +73,8 @@ class MidiDataConfig:
             raise SeqgenError(f"max_transpose must be in 0..12, got {self.max_transpose!r}")
         if not 0 < self.valid_fraction < 1:
             raise SeqgenError(f"valid_fraction must be in (0, 1), got {self.valid_fraction!r}")
+        if self.workers is not None and not 1 <= self.workers <= 256:
+            raise SeqgenError(f"workers must be 1-256 (midi_folder.MAX_WORKERS), got {self.workers!r}")
         if self.controls and self.encoding == "grid":
             raise SeqgenError("controls need a token-stream encoding: use --encoding durations (or events) "
                               "with --controls")
@@ -286,7 +291,7 @@ class MidiTask(Task):
         return {"corpus": [os.path.abspath(os.fspath(p)) for p in corpus]}
 
     def prepare(self, source, data, *, seed=0, data_dir=None, codec=None, record=None) -> Prepared:
-        read = read_corpus(source["corpus"])
+        read = read_corpus(source["corpus"], workers=data.workers, cache=cache_dir(data_dir))
         if record is None:
             split = split_corpus(read.performances, data.valid_fraction)
             codec = fit_codec(read.performances, data)
@@ -309,6 +314,8 @@ class MidiTask(Task):
 
     def upgrade_v1(self, values: dict) -> dict:
         rest = {k: v for k, v in values.items() if k not in ("corpus", "split", "bpm", "encoding")}
+        if isinstance(rest.get("data"), dict):  # v1 runs predate the durations default: they were grid unless said
+            rest["data"] = {"encoding": values.get("encoding", "grid"), **rest["data"]}
         return {**rest, "format": 2, "source": {"corpus": values.get("corpus", [])},
                 "record": {"split": values.get("split"), "bpm": values.get("bpm", 120.0),
                            "note_stats": values.get("note_stats")}, "seqgen_version": "0.1.0"}

@@ -23,7 +23,8 @@ from seqgen.data_prep.midi_grid import (
     performance_to_grid,
     performances_to_grids,
 )
-from seqgen.data_prep.midi_read import Note, ReadLimits, find_midi_files, read_corpus, read_midi
+from seqgen.data_prep.midi_folder import find_midi_files, read_corpus
+from seqgen.data_prep.midi_read import Note, ReadLimits, read_midi
 from seqgen.data_prep.midi_report import describe_corpus
 from seqgen.data_prep.midi_stats import polyphony
 

@@ -121,3 +121,11 @@ def test_train_and_generate_durations_from_the_cli(tmp_path):
     assert read_midi(tmp_path / "p0.mid").notes  # the corpus is untouched
     result = run("evaluate", out)
     assert result.exit_code == 0 and "nats per second of music" in result.output, result.output
+
+
+def test_train_midi_defaults_to_durations_in_the_cli_and_the_config():
+    from seqgen.generate.cli import main
+    from seqgen.models.midi_task import MidiDataConfig
+
+    option = next(p for p in main.commands["train"].commands["midi"].params if p.name == "encoding")
+    assert option.default == MidiDataConfig().encoding == "durations"
