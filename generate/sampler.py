@@ -201,9 +201,12 @@ def gather_rows(state, index):
     return tf.nest.map_structure(lambda s: tf.gather(s, index) if len(s.shape) else s, state)
 
 
-def sampler_for(model, sampling: SamplingConfig, forbidden: Iterable[int] = (), **options) -> Sampler:
-    """The :class:`Sampler` every generate command uses: ``sampling``'s chain with ``forbidden`` ids masked.
+def sampler_for(model, sampling: SamplingConfig, forbidden: Iterable[int] = (), rules: Strategy | None = None,
+                forced: Strategy | None = None, **options) -> Sampler:
+    """The :class:`Sampler` every generate command uses: ``sampling``'s chain with ``forbidden`` ids masked,
+    the part-writing ``rules`` and ``forced`` tokens (processors) in it when given.
 
-    ``options`` go to :class:`Sampler` (``jit``, ``progress``).
+    ``options`` go to :class:`Sampler` (``jit``, ``progress``, ``weigh``).
     """
-    return Sampler(model, sampling.strategy(forbidden), seed=sampling.seed, greedy=sampling.greedy, **options)
+    strategy = sampling.strategy(forbidden, rules, forced)
+    return Sampler(model, strategy, seed=sampling.seed, greedy=sampling.greedy, **options)
