@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import DATA_DIR, command, no_tensorflow, run_option
+from seqgen.generate.cli_common import DATA_DIR, RULES, command, no_tensorflow, run_option
 
 MODEL = run_option("chorales")  # --run RUN_DIR, the shipped chorale model by default
 OUT = click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
@@ -114,12 +114,13 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temp
               help="Gibbs sweeps over the region after the first left-to-right draw.")
 @click.option("--candidates", type=click.IntRange(min=1), default=8, show_default=True,
               help="Most likely notes tried per cell, besides the current one.")
+@RULES
 @PROPOSAL
 @KEY
 @OUTPUT
 @DATA_DIR
-def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, temperature, top_p, greedy, seed,
-               num, key, bpm, instrument, soundfont, force, data_dir) -> None:
+def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, rules, rule_penalty, temperature, top_p,
+               greedy, seed, num, key, bpm, instrument, soundfont, force, data_dir) -> None:
     """Regenerate some bars and/or voices of a four-voice piece so they fit what comes before and after.
 
     CHORALE is a 4-part MIDI/MusicXML file or a dataset chorale (test:3, bwv269). Everything
@@ -129,10 +130,11 @@ def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, 
     """
     from seqgen.generate.chorale_io import OutputConfig
     from seqgen.generate.infill import InfillConfig, infill
+    from seqgen.generate.rules import RulesConfig
 
     if top_p is not None:
         raise click.BadParameter("infill weighs a few candidates per cell; use --candidates instead", param_hint="--top-p")
-    config = InfillConfig(window, sweeps, candidates, temperature, seed, greedy)
+    config = InfillConfig(window, sweeps, candidates, temperature, seed, greedy, RulesConfig(rules, rule_penalty))
     output = OutputConfig(bpm, instrument, force, soundfont)
     for line in infill(run_dir, chorale, out, config, bars=bars, voices=voices, num=num, key=key, output=output,
                        data_dir=data_dir):
