@@ -80,12 +80,13 @@ def judge_cmd(files, reference, as_json, data_dir) -> None:
               help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
 @click.option("--parallel-penalty", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Nats taken off a hypothesis's weight for each parallel fifth or octave (0 = off).")
+@RULES
 @PROPOSAL
 @KEY
 @OUTPUT
 @DATA_DIR
-def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temperature, top_p, greedy, seed, num,
-                  key, bpm, instrument, soundfont, force, data_dir) -> None:
+def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, rules, rule_penalty, temperature, top_p,
+                  greedy, seed, num, key, bpm, instrument, soundfont, force, data_dir) -> None:
     """Keep a melody (or a bass) exactly and write the other three voices with a chorale model.
 
     MELODY is a monophonic MIDI/MusicXML file (of a 4-part file the top part, or the lowest with
@@ -95,8 +96,10 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temp
     """
     from seqgen.generate.chorale_io import OutputConfig
     from seqgen.generate.harmonize import HarmonizeConfig, harmonize
+    from seqgen.generate.rules import RulesConfig
 
-    config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty)
+    config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty,
+                             rules=RulesConfig(rules, rule_penalty))
     output = OutputConfig(bpm, instrument, force, soundfont)
     for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir):
         click.echo(line)

@@ -82,3 +82,13 @@ def test_compose_keeps_the_longest_history():
     reader = lambda logits, context=None: logits  # noqa: E731
     reader.history = 8
     assert compose(temperature(0.5), reader).history == 8 and compose(temperature(0.5)).history == 0
+
+
+def test_trace_back_follows_the_parents_and_systematic_resampling_keeps_heavy_rows():
+    from seqgen.generate.particles import systematic, trace_back
+
+    tokens = np.array([[1, 2, 3], [4, 5, 6]])  # (rows, steps): what each row drew
+    parents = np.array([[0, 1], [1, 1], [0, 1]])  # after step 1 both rows continue row 1
+    assert trace_back(tokens, parents, 0).tolist() == [4, 5, 3]
+    picked = systematic(tf.constant([0.0, 1.0, 0.0]), tf.constant([1, 2])).numpy()
+    assert picked.tolist() == [1, 1, 1]
