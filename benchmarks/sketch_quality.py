@@ -2,7 +2,7 @@
 
 Reads ``../shared/data/quickdraw_simplified/`` (344 categories x 25 drawings, .ndjson) when it is
 there, split once with seed 0 (20/2-3/2-3 drawings per category), and runs the experiment of
-``seqgen sketch experiment`` for the first 20 categories and for all of them: each preset trained
+``seqgen experiment sketches`` for the first 20 categories and for all of them: each preset trained
 with each seed for the same epochs and time budget. Prints top-1/top-5 (mean +- std over seeds),
 parameters, and sketches per second in training and in classification. Without the shared data it
 says so and uses the built-in synthetic shapes instead.

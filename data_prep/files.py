@@ -40,7 +40,11 @@ def _umask() -> int:
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     """Validate an output path before any work: its folder exists, and it is new unless ``force``."""
+    if not str(path).strip():
+        raise SeqgenError("the output file name is empty; give a file name, e.g. -o piece.mid")
     path = Path(path)
+    if path.is_dir():
+        raise SeqgenError(f"output {str(path)!r} is a folder; give a file name inside it")
     if not path.parent.is_dir():
         raise SeqgenError(f"output folder {str(path.parent)!r} does not exist: create it first")
     if path.exists() and not force:

@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.series_limits import MAX_ROWS, MIN_STEPS
 from seqgen.data_prep.series_time import TimeAxis, infer_axis, parse_time
 
 FILLS = ("interpolate", "ffill", "drop", "error")
@@ -89,6 +90,9 @@ def read_csv_columns(path: str | Path, time: str | None, columns: Sequence[str])
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue  # blank line
+                if len(values[0]) >= MAX_ROWS:
+                    raise SeqgenError(f"{path} has more than {MAX_ROWS:,} rows, the most a series may have; "
+                                      "resample it to a coarser step or cut it")
                 if len(row) <= max(index):
                     raise SeqgenError(f"{path} line {reader.line_num}: {len(row)} cells, fewer than the header names")
                 if time:
@@ -140,8 +144,7 @@ def _parse_times(cells: list[str], path, column: str) -> tuple[np.ndarray, str]:
 
 def _is_number(cell: str) -> bool:
     try:
-        float(cell)
-        return True
+        return math.isfinite(float(cell))
     except ValueError:
         return False
 
@@ -152,6 +155,9 @@ def place_on_grid(columns, matrix: np.ndarray, axis: TimeAxis, positions: np.nda
     if span > 10 * len(positions) + 10:
         raise SeqgenError(f"{source}: the rows cover {span} {axis.name} steps but there are only {len(positions)} rows; "
                           "the time column is too irregular for one step")
+    if span > MAX_ROWS:
+        raise SeqgenError(f"{source}: the rows cover {span:,} {axis.name} steps, more than the {MAX_ROWS:,} a series may "
+                          "have; resample it to a coarser step or cut it")
     grid = np.full((span, matrix.shape[1]), np.nan)
     grid[positions] = matrix
     notes = [f"{len(positions)} rows, step: {axis.describe()}"]
@@ -196,11 +202,15 @@ def _fill_column(column: np.ndarray, fill: str) -> np.ndarray:
     return column[index]
 
 
-def split_points(n: int, valid_fraction: float = 0.15, test_fraction: float = 0.15) -> tuple[int, int]:
+def split_points(n: int, valid_fraction: float = 0.15, test_fraction: float = 0.15,
+                 source: str = "the series") -> tuple[int, int]:
     """``(train_end, valid_end)``: steps ``[0, train_end)`` train, then valid, then test (chronological)."""
-    if not (0 < valid_fraction < 1 and 0 < test_fraction < 1 and valid_fraction + test_fraction < 1):
+    if not (0 < valid_fraction < 1 and 0 < test_fraction < 1 and valid_fraction + test_fraction < 1):  # nan fails too
         raise SeqgenError(f"--valid-fraction and --test-fraction must be in (0, 1) and sum below 1, "
                           f"got {valid_fraction}, {test_fraction}")
+    if n < MIN_STEPS:
+        raise SeqgenError(f"{source} has {n} step(s); at least {MIN_STEPS} are needed for its train, validation "
+                          "and test parts; give a longer CSV")
     valid_end = n - max(1, int(round(n * test_fraction)))
     train_end = valid_end - max(1, int(round(n * valid_fraction)))
     return train_end, valid_end
@@ -217,7 +227,7 @@ def table_from_array(values: np.ndarray, columns: Sequence[str], axis: TimeAxis 
 
 def describe_table(table: SeriesTable, valid_fraction: float = 0.15, test_fraction: float = 0.15) -> str:
     """What ``seqgen data series`` prints."""
-    train_end, valid_end = split_points(len(table), valid_fraction, test_fraction)
+    train_end, valid_end = split_points(len(table), valid_fraction, test_fraction, table.source)
     t = table.target
     lines = [f"{table.source}: target {table.columns[0]!r}"
              + (f", features {', '.join(table.columns[1:])}" if len(table.columns) > 1 else ""), *table.notes,

@@ -8,6 +8,7 @@ column's units when it holds numbers.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -28,9 +29,10 @@ def parse_time(cell: str, kind: str) -> float | None:
     cell = cell.strip()
     if kind == "number":
         try:
-            return float(cell)
+            value = float(cell)
         except ValueError:
             return None
+        return value if math.isfinite(value) else None  # inf and nan are no time
     match = _YEAR_MONTH.match(cell)
     try:
         moment = datetime(int(match[1]), int(match[2]), 1) if match else datetime.fromisoformat(cell.replace("/", "-"))

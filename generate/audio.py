@@ -21,7 +21,7 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
 from seqgen.data_prep.grid import Grid
 
-SAMPLE_RATE = 22050  # Hz: ample for organ-like tones, half the size of CD rate
+SAMPLE_RATE = 44100  # Hz: CD rate, what players and editors expect (FluidSynth's own default too)
 PEAK = 0.8  # the loudest sample, as a share of full scale (about -2 dBFS)
 RELEASE_S, ATTACK_S, DECAY_S, SUSTAIN = 0.08, 0.01, 0.08, 0.7
 MAX_SECONDS = 3600  # bounded memory: an hour of audio is about 300 MB of float64
@@ -41,14 +41,31 @@ SOUNDFONTS = (
 SYNTHS = ("auto", "fluidsynth", "builtin")
 
 
+def is_soundfont(path: Path) -> bool:
+    """True when ``path`` starts as a SoundFont does: a RIFF chunk of form ``sfbk`` (SF2, and SF3 too)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return len(head) == 12 and head[:4] == b"RIFF" and head[8:12] == b"sfbk"
+
+
 def find_soundfont(explicit: str | os.PathLike | None = None) -> Path | None:
-    """``explicit`` if given (it must exist), else the first SoundFont at the usual places, else None."""
+    """``explicit`` if given (it must be a SoundFont), else the first SoundFont at the usual places, else None.
+
+    Each candidate's header is read first, so a text file or a truncated download given as
+    ``--soundfont`` is refused with one line instead of being reported as used.
+    """
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.is_file():
             raise SeqgenError(f"--soundfont {str(explicit)!r} is not a file; give a .sf2 General MIDI SoundFont")
+        if not is_soundfont(path):
+            raise SeqgenError(f"--soundfont {str(explicit)!r} is not a SoundFont (no RIFF 'sfbk' header); "
+                              "give a .sf2 or .sf3 file such as FluidR3_GM.sf2, or use --synth builtin")
         return path
-    return next((Path(p).expanduser() for p in SOUNDFONTS if Path(p).expanduser().is_file()), None)
+    return next((Path(p).expanduser() for p in SOUNDFONTS if is_soundfont(Path(p).expanduser())), None)
 
 
 def _fluidsynth(midi: Path, wav: Path, soundfont: Path, sample_rate: int) -> None:

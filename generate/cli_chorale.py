@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import (DATA_DIR, RULES, command, given_options, run_option, sampling_options,
-                                        training_options)
+from seqgen.generate import limits
+from seqgen.generate.cli_common import (DATA_DIR, RULES, command, finite, given_options, run_option,
+                                        sampling_options, training_options)
 
 SOURCE_HELP = "'music21' (built offline from its corpus) or a jsb_chorales folder or .tgz."
 OPTION_KEYS = {"source": "source.source", "window": "data.window_steps", "transpose": "data.max_transpose"}
@@ -34,7 +35,7 @@ def data_chorales(source: str, data_dir: str | None) -> None:
 @command("chorales")
 @training_options
 @click.option("--source", default="music21", show_default=True, help=SOURCE_HELP)
-@click.option("--window", type=click.IntRange(min=4), default=64, show_default=True,
+@click.option("--window", type=click.IntRange(4, limits.MAX_WINDOW), default=64, show_default=True,
               help="16th-note steps per training window.")
 @click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
               help="Random transposition range in semitones (0 = off).")
@@ -59,12 +60,12 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
 @run_option("chorales")
 @click.option("--primer", default=None,
               help="Start from: SPLIT:INDEX (test:3), a chorale name (bwv269), or a MIDI/MusicXML file.")
-@click.option("--primer-steps", type=click.IntRange(min=1), default=16, show_default=True,
+@click.option("--primer-steps", type=click.IntRange(1, limits.MAX_STEPS), default=16, show_default=True,
               help="How many 16th-note steps of the primer to keep.")
-@click.option("--steps", type=click.IntRange(min=1), default=128, show_default=True,
+@click.option("--steps", type=click.IntRange(1, limits.MAX_STEPS), default=128, show_default=True,
               help="Length in 16th-note steps, primer included.")
 @sampling_options
-@click.option("--bpm", type=click.FloatRange(min=1, max=1000), default=80, show_default=True, help="Tempo.")
+@click.option("--bpm", type=finite(1, 1000), default=80, show_default=True, help="Tempo.")
 @click.option("--instrument", type=click.IntRange(0, 127), default=19, show_default=True,
               help="General MIDI program (19 = church organ).")
 @click.option("--format", "fmt", type=click.Choice(["midi", "musicxml", "wav"]), default="midi", show_default=True,
@@ -85,6 +86,7 @@ def generate_chorale(run_dir, primer, primer_steps, steps, temperature, top_k, t
     from seqgen.generate.rules import RulesConfig
     from seqgen.generate.sampling import SamplingConfig
 
+    limits.check_tokens(steps * limits.CHORALE_VOICES, num)  # before the model loads
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
     part_writing = RulesConfig(rules, rule_penalty)
     for line in write_chorales(run_dir, out, primer=primer, primer_steps=primer_steps, steps=steps, num=num,

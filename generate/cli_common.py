@@ -9,12 +9,14 @@ TensorFlow is imported (quietly) when it runs, unless it is marked :func:`no_ten
 from __future__ import annotations
 
 import functools
+import math
 import os
 
 import click
 from click.core import ParameterSource
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.generate import limits
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow C++ notices (oneDNN, CUDA) are not for users; Python errors still show
 
@@ -82,6 +84,26 @@ class SeqgenGroup(click.Group):
 SeqgenGroup.group_class = SeqgenGroup
 
 
+class FiniteFloat(click.FloatRange):
+    """A float range that refuses nan and inf (click's FloatRange lets nan through every bound)."""
+
+    name = "finite number"
+
+    def convert(self, value, param, ctx):
+        number = click.types.FloatParamType.convert(self, value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+def finite(min=None, max=None, min_open=False, max_open=False) -> FiniteFloat:
+    """A click type for a finite float in a range: every float option of seqgen uses it."""
+    return FiniteFloat(min, max, min_open=min_open, max_open=max_open)
+
+
+SEED_TYPE = click.IntRange(0, limits.MAX_SEED)
+
+
 DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False), envvar="SEQGEN_DATA_DIR",
                         help="Cache folder for built datasets [default: the user cache dir; env SEQGEN_DATA_DIR].")
 RUN_DIR = click.argument("run_dir", type=click.Path(exists=True, file_okay=False))  # evaluate RUN_DIR
@@ -100,14 +122,14 @@ def RULES(f):
 def sampling_options(f):
     """--temperature, --top-k, --top-p, --seed, --greedy, --num: the same for every generate command."""
     options = [
-        click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+        click.option("--temperature", type=finite(min=0, max=100, min_open=True), default=1.0, show_default=True,
                      help="Below 1: safer; above 1: wilder."),
-        click.option("--top-k", type=click.IntRange(min=1), default=None, help="Sample among the k most likely tokens."),
-        click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=None,
+        click.option("--top-k", type=click.IntRange(1, limits.MAX_TOP_K), default=None, help="Sample among the k most likely tokens."),
+        click.option("--top-p", type=finite(0, 1, min_open=True), default=None,
                      help="Sample among the most likely tokens reaching probability p (nucleus)."),
         click.option("--greedy", is_flag=True, help="Always take the most likely token (deterministic)."),
-        click.option("--num", type=click.IntRange(min=1), default=1, show_default=True, help="Pieces, in one batch."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same output."),
+        click.option("--num", type=click.IntRange(1, limits.MAX_NUM), default=1, show_default=True, help="Pieces, in one batch."),
+        click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="Same seed, same output."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -180,6 +202,21 @@ def training_options(f=None, *, families: tuple[str, ...] = ("lstm", "gru", "wav
     return command
 
 
+# The options of every training command, shared by name so that ``train`` and ``experiment`` commands
+# cannot drift apart (one default, one help text each).
+EPOCHS = click.option("--epochs", type=click.IntRange(1, limits.MAX_EPOCHS), default=20, show_default=True,
+                      help="Most epochs to train (early stopping may end sooner); on --resume, may grow.")
+BATCH_SIZE = click.option("--batch-size", type=click.IntRange(1, limits.MAX_BATCH), default=32, show_default=True,
+                          help="Examples per training batch.")
+LEARNING_RATE = click.option("--learning-rate", type=finite(0, limits.MAX_LEARNING_RATE, min_open=True), default=1e-3,
+                             show_default=True, help="Adam's step size.")
+PATIENCE = click.option("--patience", type=click.IntRange(1, limits.MAX_PATIENCE), default=5, show_default=True,
+                        help="Epochs without validation improvement before stopping.")
+MAX_MINUTES = click.option("--max-minutes", type=finite(0, limits.MAX_MINUTES, min_open=True), default=None,
+                           help="Stop after the epoch that passes this much training time.")
+SEED = click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="Weights, dropout and data order.")
+
+
 def _training_option_list(families: tuple[str, ...], default_family: str | None, presets: bool) -> list:
     """The click options of :func:`training_options`, in ``--help`` order (no --preset without ``presets``)."""
     family_default = f" [default: {default_family}" if default_family else " [required for a new run"
@@ -188,20 +225,11 @@ def _training_option_list(families: tuple[str, ...], default_family: str | None,
                      help=f"Model family{family_default}; on --resume: the run's]."),
         click.option("--preset", default=None, help="Named size: tiny, small, medium [default: small; on --resume: "
                      "the run's]."),
-        click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
-                     help="Most epochs to train (early stopping may end sooner); on --resume, may grow."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
-                     help="Examples per training batch."),
-        click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
-                     help="Adam's step size."),
-        click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True,
-                     help="Epochs without validation improvement before stopping."),
-        click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Stop after the epoch that passes this much training time."),
+        EPOCHS, BATCH_SIZE, LEARNING_RATE, PATIENCE, MAX_MINUTES,
         click.option("--out", type=click.Path(file_okay=False), required=True, help="Run directory to write."),
         click.option("--resume", is_flag=True, help="Continue the run in --out with its recorded settings."),
         click.option("--force", is_flag=True, help="Replace an existing run in --out (only a seqgen run)."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Weights, dropout and data order."),
+        SEED,
         click.option("--mixed-precision", is_flag=True, help="float16 on GPU (bfloat16 on CPU)."),
     ]
     if not presets:

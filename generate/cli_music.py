@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import DATA_DIR, RULES, command, no_tensorflow, run_option
+from seqgen.generate import limits
+from seqgen.generate.cli_common import DATA_DIR, RULES, SEED_TYPE, command, finite, no_tensorflow, run_option
 
 MODEL = run_option("chorales")  # --run RUN_DIR, the shipped chorale model by default
 OUT = click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
@@ -15,13 +16,13 @@ KEY = click.option("--key", default=None, help='Move the piece into this key fir
 def PROPOSAL(f):
     """--temperature, --top-p, --greedy, --seed, --num for the notes the model writes."""
     options = [
-        click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+        click.option("--temperature", type=finite(0, 100, min_open=True), default=1.0, show_default=True,
                      help="Below 1: safer; above 1: wilder."),
-        click.option("--top-p", type=click.FloatRange(0, 1, min_open=True), default=None,
+        click.option("--top-p", type=finite(0, 1, min_open=True), default=None,
                      help="Sample among the most likely notes reaching probability p."),
         click.option("--greedy", is_flag=True, help="Always the most likely notes (deterministic)."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same output."),
-        click.option("--num", type=click.IntRange(min=1), default=1, show_default=True,
+        click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="Same seed, same output."),
+        click.option("--num", type=click.IntRange(1, limits.MAX_NUM), default=1, show_default=True,
                      help="Versions to write (OUT-1, OUT-2...), seeds SEED, SEED+1..."),
     ]
     for option in reversed(options):
@@ -32,7 +33,7 @@ def PROPOSAL(f):
 def OUTPUT(f):
     """--bpm, --instrument, --soundfont, --force."""
     options = [
-        click.option("--bpm", type=click.FloatRange(min=1, max=1000), default=80, show_default=True),
+        click.option("--bpm", type=finite(1, 1000), default=80, show_default=True, help="Tempo, in beats (quarter notes) per minute."),
         click.option("--instrument", type=click.IntRange(0, 127), default=19, show_default=True,
                      help="General MIDI program (19 = church organ)."),
         click.option("--soundfont", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -76,9 +77,9 @@ def judge_cmd(files, reference, as_json, data_dir) -> None:
 @MODEL
 @click.option("--given", type=click.Choice(["soprano", "bass"]), default="soprano", show_default=True,
               help="The voice MELODY gives; the model writes the other three.")
-@click.option("--particles", type=click.IntRange(min=1), default=32, show_default=True,
+@click.option("--particles", type=click.IntRange(1, limits.MAX_PARTICLES), default=32, show_default=True,
               help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
-@click.option("--parallel-penalty", type=click.FloatRange(min=0), default=3.0, show_default=True,
+@click.option("--parallel-penalty", type=finite(0, 1000), default=3.0, show_default=True,
               help="Nats taken off a hypothesis's weight for each parallel fifth or octave (0 = off).")
 @RULES
 @PROPOSAL
@@ -111,11 +112,11 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, rule
 @click.option("--bars", default=None, help="Bars to regenerate, 1-based, 16th-note steps in 4/4: 5 or 5-6 [default: all].")
 @click.option("--voices", default=None, help="Voices to regenerate, e.g. alto,tenor [default: all four].")
 @MODEL
-@click.option("--window", type=click.IntRange(min=1), default=8, show_default=True,
+@click.option("--window", type=click.IntRange(1, limits.MAX_INFILL_WINDOW), default=8, show_default=True,
               help="Steps after each cell whose notes judge it (p(future | cell)).")
-@click.option("--sweeps", type=click.IntRange(min=0), default=3, show_default=True,
+@click.option("--sweeps", type=click.IntRange(0, limits.MAX_SWEEPS), default=3, show_default=True,
               help="Gibbs sweeps over the region after the first left-to-right draw.")
-@click.option("--candidates", type=click.IntRange(min=1), default=8, show_default=True,
+@click.option("--candidates", type=click.IntRange(1, limits.MAX_CANDIDATES), default=8, show_default=True,
               help="Most likely notes tried per cell, besides the current one.")
 @RULES
 @PROPOSAL
@@ -151,7 +152,8 @@ def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, 
               help="General MIDI SoundFont (.sf2) for FluidSynth [default: search the usual places].")
 @click.option("--synth", type=click.Choice(["auto", "fluidsynth", "builtin"]), default="auto", show_default=True,
               help="auto: FluidSynth when it and a SoundFont are found, else the built-in synthesiser.")
-@click.option("--sample-rate", type=click.IntRange(8000, 96000), default=22050, show_default=True)
+@click.option("--sample-rate", type=click.IntRange(8000, 96000), default=44100, show_default=True,
+              help="Samples per second of the WAV (44100: CD rate).")
 @click.option("--force", is_flag=True, help="Overwrite an existing WAV file.")
 @no_tensorflow
 def render_cmd(midi, out, soundfont, synth, sample_rate, force) -> None:

@@ -3,15 +3,31 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
-from seqgen.generate.cli_common import command, given_options, training_options
+from seqgen.data_prep.series_limits import MAX_FORECAST_STEPS, MAX_HORIZON, MAX_SEASON, MAX_WINDOW
+from seqgen.generate.cli_common import command, given_options, no_tensorflow, training_options
 
 OPTION_KEYS = {"csv_file": "source.csv", "time": "source.time", "target": "source.target", "features": "source.features",
                "fill": "source.fill", "synthetic": "source.synthetic", "window": "data.window",
                "horizon": "data.horizon", "valid_fraction": "data.valid_fraction",
                "test_fraction": "data.test_fraction", "season": "data.season"}
 FILLS = ("interpolate", "ffill", "drop", "error")
+
+
+class Fraction(click.FloatRange):
+    """A number strictly between 0 and 1; nan and inf refused (click's FloatRange lets nan through)."""
+
+    def __init__(self):
+        super().__init__(0, 1, min_open=True, max_open=True)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        if not math.isfinite(value):
+            self.fail(f"{value} is not a finite number; give one strictly between 0 and 1", param, ctx)
+        return value
 
 
 def source_options(f):
@@ -32,15 +48,18 @@ def source_options(f):
 def split_options(f):
     """--window, --horizon, --valid-fraction, --test-fraction, --season."""
     options = [
-        click.option("--window", type=click.IntRange(min=1), default=64, show_default=True,
-                     help="Steps of history per input."),
-        click.option("--horizon", type=click.IntRange(min=1), default=10, show_default=True, help="Steps forecast at once."),
-        click.option("--valid-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.15,
+        click.option("--window", type=click.IntRange(1, MAX_WINDOW), default=None,
+                     help="Steps of history per input [default: two seasons (at least 24, at most 512), 64 without "
+                          "a season; at most half the training part]."),
+        click.option("--horizon", type=click.IntRange(1, MAX_HORIZON), default=10, show_default=True,
+                     help="Steps forecast at once."),
+        click.option("--valid-fraction", type=Fraction(), default=0.15,
                      show_default=True, help="Part after training, for early stopping and intervals."),
-        click.option("--test-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.15,
+        click.option("--test-fraction", type=Fraction(), default=0.15,
                      show_default=True, help="Last part, for evaluation only."),
-        click.option("--season", type=click.IntRange(min=1), default=None,
-                     help="Season in steps for the seasonal-naive baseline [default: detected]."),
+        click.option("--season", type=click.IntRange(1, MAX_SEASON), default=None,
+                     help="Season in steps for the seasonal-naive baseline [default: detected from the whole "
+                          "training part: calendar (daily 365, weekly 52, monthly 12...) or autocorrelation]."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -48,14 +67,14 @@ def split_options(f):
 
 
 def make_source(csv_file, time, target, features, fill, synthetic):
-    from seqgen.models.series_task import SeriesSource
+    from seqgen.data_prep.series_config import SeriesSource  # numpy: not imported for --help
 
     names = tuple(n.strip() for group in features for n in group.split(",") if n.strip())
     return SeriesSource(csv=csv_file, time=time, target=target, features=names, fill=fill, synthetic=synthetic)
 
 
 def make_data(window, horizon, valid_fraction, test_fraction, season, batch_size=32):
-    from seqgen.models.series_task import SeriesDataConfig
+    from seqgen.data_prep.series_config import SeriesDataConfig
 
     return SeriesDataConfig(window=window, horizon=horizon, batch_size=batch_size, valid_fraction=valid_fraction,
                             test_fraction=test_fraction, season=season)
@@ -72,13 +91,14 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
 @click.argument("csv_file", required=False, type=click.Path(dir_okay=False))
 @source_options
 @split_options
+@no_tensorflow
 def data_series(csv_file, time, target, features, fill, synthetic, window, horizon, valid_fraction,
                 test_fraction, season) -> None:
     """Read a CSV series and print its step, gaps, missing values, split and season.
 
     Example: seqgen data series sales.csv --time date --target units --features price
     """
-    from seqgen.models.series_task import data_summary
+    from seqgen.data_prep.series_config import data_summary
 
     source = make_source(csv_file, time, target, features, fill, synthetic)
     click.echo(data_summary(source, make_data(window, horizon, valid_fraction, test_fraction, season)))
@@ -114,7 +134,8 @@ def train_series_cmd(family, preset, batch_size, out, resume, force, train, csv_
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None,
               help="History to forecast from (same columns as training) [default: the run's own data].")
-@click.option("--horizon", type=click.IntRange(min=1), default=None, help="Steps to forecast [default: the run's].")
+@click.option("--horizon", type=click.IntRange(1, MAX_FORECAST_STEPS), default=None,
+              help="Steps to forecast [default: the run's].")
 @click.option("--method", type=click.Choice(["auto", "direct", "autoregressive"]), default="auto", show_default=True,
               help="All steps at once, or one step fed back (auto: direct up to the trained horizon).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Forecast CSV to write.")

@@ -1,23 +1,29 @@
-"""``seqgen`` commands for sketches: ``data sketches`` and the ``sketch`` group
-(``train``, ``evaluate``, ``classify``, ``show``, ``experiment``)."""
+"""``seqgen`` commands for sketches, in the one grammar ``seqgen VERB TASK``: ``data sketches``,
+``train sketches``, ``experiment sketches``, ``show sketches``, ``classify RUN_DIR FILE`` (a verb on a
+run, as ``forecast`` is) and ``evaluate RUN_DIR`` (the root command, which writes the confusion PNG).
+
+seqgen 0.2's spellings (``seqgen sketch train``, ``sketch evaluate``, ...) still work: the ``sketch``
+group stays as hidden aliases of the same commands."""
 
 from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import (RUN_DIR, SeqgenGroup, command, given_options, no_tensorflow,
-                                        training_options)
+from seqgen.generate import limits
+from seqgen.generate.cli_common import SEED_TYPE, finite
+from seqgen.generate.cli_common import (BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_MINUTES, PATIENCE, RUN_DIR,
+                                        SeqgenGroup, command, given_options, no_tensorflow, training_options)
 
 CLASSIFIERS = ("textbook", "default", "tiny")  # models.sketch_classifier.PRESETS, named here so --help stays light
 OPTION_KEYS = {"data": "source.paths", "synthetic": "source.synthetic", "categories": "source.categories",
                "max_categories": "source.max_categories", "per_class": "source.per_class", "split_seed": "source.seed",
                "max_length": "data.prep.max_length", "rdp": "data.prep.rdp_epsilon", "raw": "data.prep.raw",
                "augment": "data.augment"}
-SHOWN_BY_DEFAULT = 16  # drawings ``sketch show`` draws when no --index is given
+SHOWN_BY_DEFAULT = 16  # drawings ``show sketches`` draws when no --index is given
 
 DATA = click.option("--data", multiple=True, metavar="PATH",
                     help="A sketch file or folder: sketch-rnn .npz, QuickDraw .ndjson or .tfrecord (repeat for more).")
-INDEX = click.option("--index", "indices", type=int, multiple=True,
+INDEX = click.option("--index", "indices", type=click.IntRange(0, limits.MAX_INDEX), multiple=True,
                      help="A drawing of the file, counted from 0 (repeat for more) [default: all].")
 
 
@@ -30,7 +36,7 @@ def selection_options(f):
                      help="Keep only the first N categories by name."),
         click.option("--per-class", type=click.IntRange(min=1), default=None,
                      help="Training drawings per category (valid/test in proportion) [default: all; synthetic: 80]."),
-        click.option("--split-seed", type=int, default=0, show_default=True,
+        click.option("--split-seed", type=SEED_TYPE, default=0, show_default=True,
                      help="Seed of the train/valid/test split and of the --per-class sampling."),
     ]
     for option in reversed(options):
@@ -45,15 +51,15 @@ def prep_options(f):
                           "scale=0.15,rotation=10,dropout=0.1,jitter=0.05 (never at evaluation).")(f)
     f = click.option("--raw", type=click.Choice(["simplify", "keep"]), default="simplify", show_default=True,
                      help="Raw screen-pixel drawings: simplify them as Google made the 0-255 set, or keep them.")(f)
-    f = click.option("--rdp", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    f = click.option("--rdp", type=finite(0, 255), default=0.0, show_default=True,
                      help="Simplify strokes (Ramer-Douglas-Peucker tolerance in pixels; 0 = off).")(f)
-    return click.option("--max-length", type=click.IntRange(min=1), default=250, show_default=True,
+    return click.option("--max-length", type=click.IntRange(1, limits.MAX_WINDOW), default=250, show_default=True,
                         help="Points kept per drawing (longer ones are cropped).")(f)
 
 
 def make_source(paths, synthetic, categories, max_categories, per_class, split_seed):
     """The :class:`SketchSource` the options name, or None when they name no data."""
-    from seqgen.models.sketch_task import SketchSource
+    from seqgen.data_prep.sketch_source import SketchSource
 
     if not paths and not synthetic:
         return None
@@ -75,23 +81,36 @@ def make_augment(text):
 
 
 def register(main: click.Group, data: click.Group, train: click.Group, generate: click.Group) -> None:
-    """Add the sketch commands to the CLI's groups."""
+    """Add the sketch commands to the CLI's groups (and the old ``sketch`` group, hidden)."""
     data.add_command(data_sketches)
+    train.add_command(sketch_train, "sketches")
+    main.add_command(sketch_classify, "classify")
+    verb_group(main, "show", "Draw data as pictures.").add_command(sketch_show, "sketches")
+    verb_group(main, "experiment", "Train several models on one split and compare them.").add_command(
+        sketch_experiment, "sketches")
     for subcommand in (sketch_train, sketch_evaluate, sketch_classify, sketch_show, sketch_experiment):
-        sketch.add_command(subcommand)
+        sketch.add_command(subcommand)  # the hidden group lists them under their old names
     main.add_command(sketch)
+
+
+def verb_group(main: click.Group, name: str, help_text: str) -> click.Group:
+    """The root's ``name`` group (``seqgen show TASK``), made on first use."""
+    if name not in main.commands:
+        main.add_command(SeqgenGroup(name, help=help_text))
+    return main.commands[name]
 
 
 @command("sketches")
 @click.argument("paths", nargs=-1)
 @selection_options
+@no_tensorflow
 def data_sketches(paths, synthetic, categories, max_categories, per_class, split_seed) -> None:
     """Read sketch files (or --synthetic) and print categories, drawings per split and lengths.
 
     Example: seqgen data sketches quickdraw/ --max-categories 20
     """
     from seqgen.data_prep.errors import SeqgenError
-    from seqgen.models.sketch_task import data_summary
+    from seqgen.data_prep.sketch_source import data_summary
 
     source = make_source(paths, synthetic, categories, max_categories, per_class, split_seed)
     if source is None:
@@ -99,9 +118,9 @@ def data_sketches(paths, synthetic, categories, max_categories, per_class, split
     click.echo(data_summary(source))
 
 
-@click.group("sketch", cls=SeqgenGroup)
+@click.group("sketch", cls=SeqgenGroup, hidden=True)
 def sketch() -> None:
-    """Classify hand-drawn sketches (QuickDraw, sketch-rnn): train, evaluate, classify, show, compare."""
+    """seqgen 0.2's sketch commands (now train sketches, evaluate, classify, show sketches, experiment sketches)."""
 
 
 @command("train")
@@ -113,7 +132,7 @@ def sketch_train(family, preset, batch_size, out, resume, force, train, data, sy
                  max_categories, per_class, split_seed, max_length, rdp, raw, augment) -> None:
     """Train a sketch classifier (--model: textbook, default or tiny); on --resume the run's settings win.
 
-    Example: seqgen sketch train --data quickdraw/ --max-categories 20 --model default --out runs/sketch
+    Example: seqgen train sketches --data quickdraw/ --max-categories 20 --model default --out runs/sketch
     """
     from seqgen.models.driver import TrainRequest, train as train_run
     from seqgen.models.sketch_task import SketchDataConfig
@@ -125,7 +144,7 @@ def sketch_train(family, preset, batch_size, out, resume, force, train, data, sy
     trained = train_run("sketch", out, request, resume=resume, force=force)
     for line in trained.report:
         click.echo(line)
-    click.echo(f"trained a sketch classifier; run saved in {trained.run}. Next: seqgen sketch evaluate {trained.run}")
+    click.echo(f"trained a sketch classifier; run saved in {trained.run}. Next: seqgen evaluate {trained.run}")
 
 
 @command("evaluate")
@@ -137,7 +156,7 @@ def sketch_train(family, preset, batch_size, out, resume, force, train, data, sy
 def sketch_evaluate(run_dir, split, out, force) -> None:
     """Top-1/3/5 and per-category accuracy on held-out drawings, and a confusion matrix PNG.
 
-    Example: seqgen sketch evaluate runs/sketch -o confusion.png
+    Example: seqgen evaluate runs/sketch -o confusion.png
     """
     from seqgen.generate.reports import evaluate_run
 
@@ -153,7 +172,7 @@ def sketch_evaluate(run_dir, split, out, force) -> None:
 def sketch_classify(run_dir, file, top, indices) -> None:
     """The most likely categories, with probabilities, for each drawing of FILE (any layout).
 
-    Example: seqgen sketch classify runs/sketch cat.ndjson --index 0 --index 5
+    Example: seqgen classify runs/sketch cat.ndjson --index 0 --index 5
     """
     from seqgen.generate.sketch_classify import classify_file
 
@@ -170,7 +189,7 @@ def sketch_classify(run_dir, file, top, indices) -> None:
 def sketch_show(file, indices, out, force) -> None:
     """Draw drawings of FILE (any layout) into a PNG [default: the first 16].
 
-    Example: seqgen sketch show cat.ndjson --index 3 -o cat.png
+    Example: seqgen show sketches cat.ndjson --index 3 -o cat.png
     """
     from seqgen.data_prep.files import check_writable
     from seqgen.generate.sketch_render import check_indices, sketches_png
@@ -189,14 +208,12 @@ def sketch_show(file, indices, out, force) -> None:
 @click.option("--models", "presets", default="textbook,default", show_default=True,
               help="Comma-separated classifier presets to compare.")
 @click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Training seeds per model.")
-@click.option("--seed", type=int, default=0, show_default=True, help="The first training seed.")
-@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
-@click.option("--patience", type=click.IntRange(min=1), default=None,
-              help="Early stopping patience [default: --epochs, so every model trains the same epochs].")
-@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Time budget per training run (stops after the epoch that passes it).")
+@click.option("--seed", type=SEED_TYPE, default=0, show_default=True, help="The first training seed.")
+@EPOCHS
+@BATCH_SIZE
+@LEARNING_RATE
+@PATIENCE
+@MAX_MINUTES
 @prep_options
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for runs, tables and plot.")
 @click.option("--force", is_flag=True, help="Replace an earlier experiment in --out.")
@@ -205,7 +222,7 @@ def sketch_experiment(data, synthetic, categories, max_categories, per_class, sp
                       force) -> None:
     """Train each preset with each seed on one split; write a comparison table and learning curves.
 
-    Example: seqgen sketch experiment --data quickdraw/ --max-categories 20 --models textbook,default --out exp
+    Example: seqgen experiment sketches --data quickdraw/ --max-categories 20 --models textbook,default --out exp
     """
     from pathlib import Path
 
@@ -218,7 +235,7 @@ def sketch_experiment(data, synthetic, categories, max_categories, per_class, sp
     source = make_source(data, synthetic, categories, max_categories, per_class, split_seed)
     if source is None:
         raise SeqgenError("no drawings given: name sketch files or folders (--data PATH) or pass --synthetic")
-    train = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience or epochs, seed=seed,
+    train = TrainConfig(epochs=epochs, learning_rate=learning_rate, patience=patience, seed=seed,
                         time_budget_s=max_minutes * 60 if max_minutes else None)
     results = run_experiment(out, source=source, presets=presets, seeds=seeds, augment=make_augment(augment),
                              prep=make_prep(max_length, rdp, raw),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from seqgen.generate import limits
 from seqgen.generate.cli_common import (DATA_DIR, command, given_options, no_tensorflow, run_option,
                                         sampling_options, training_options)
 
@@ -44,11 +45,11 @@ def data_text(paths, encoding, shakespeare, data_dir) -> None:
 @SHAKESPEARE
 @click.option("--level", type=click.Choice(["char", "word"]), default="char", show_default=True,
               help="Tokens: characters or words.")
-@click.option("--max-vocab", type=click.IntRange(min=5), default=10_000, show_default=True,
+@click.option("--max-vocab", type=click.IntRange(5, limits.MAX_VOCAB), default=10_000, show_default=True,
               help="Word level: the most frequent tokens kept.")
-@click.option("--window", type=click.IntRange(min=2), default=100, show_default=True,
+@click.option("--window", type=click.IntRange(2, limits.MAX_WINDOW), default=100, show_default=True,
               help="Tokens per training window.")
-@click.option("--samples", type=click.IntRange(min=0), default=200, show_default=True,
+@click.option("--samples", type=click.IntRange(0, limits.MAX_SAMPLES), default=200, show_default=True,
               help="Tokens sampled into RUN_DIR/samples.txt after every epoch (0 = none).")
 @ENCODING
 @DATA_DIR
@@ -77,7 +78,7 @@ def train_text(family, preset, batch_size, out, resume, force, train, corpus, sh
 @click.option("--prompt", default=None, help="Text the output starts with.")
 @click.option("--prompt-file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Read the prompt from this file.")
-@click.option("--length", type=click.IntRange(min=1), default=500, show_default=True,
+@click.option("--length", type=click.IntRange(1, limits.MAX_LENGTH), default=500, show_default=True,
               help="Tokens to generate after the prompt (characters, or words at word level).")
 @sampling_options
 @click.option("--skip-unknown", is_flag=True, help="Drop prompt characters (words) the model never saw.")

@@ -54,7 +54,7 @@ class HarmonizeConfig:
             raise SeqgenError(f"--particles must be >= 1, got {self.particles}")
         if self.given not in GIVEN_VOICES:
             raise SeqgenError(f"--given must be one of {', '.join(GIVEN_VOICES)}, got {self.given!r}")
-        if not self.parallel_penalty >= 0 or self.parallel_penalty == float("inf"):
+        if not 0 <= self.parallel_penalty < float("inf"):  # nan fails both comparisons
             raise SeqgenError(f"--parallel-penalty must be a finite number >= 0, got {self.parallel_penalty}")
         if not 0 < self.resample_below <= 1:
             raise SeqgenError(f"resample_below must be in (0, 1], got {self.resample_below}")

@@ -25,6 +25,7 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import VOICE_NAMES
 from seqgen.generate.chorale_io import OutputConfig, apply_key, load_piece, write_grid
+from seqgen.generate.input_checks import check_parts_sound
 from seqgen.generate.harmonize import _log_softmax, compiled_step
 from seqgen.generate.outputs import music_paths
 from seqgen.generate.rules import RulesConfig
@@ -59,8 +60,8 @@ def parse_bars(text: str | None, steps: int) -> range:
     """``"5-6"`` or ``"5"`` (1-based bars of 16 steps) -> the range of steps; None -> the whole piece."""
     if text is None:
         return range(steps)
-    first, _, last = text.partition("-")
-    if not first.strip().isdigit() or not (last or first).strip().isdigit():
+    first, dash, last = text.partition("-")
+    if not first.strip().isdigit() or not (last if dash else first).strip().isdigit():  # "5-" names no last bar
         raise SeqgenError(f"--bars {text!r}: write a bar or a range of bars, e.g. 5 or 5-6")
     a, b = int(first), int(last or first)
     bars = -(-steps // STEPS_PER_BAR)
@@ -237,6 +238,7 @@ def infill(run: str | None, chorale: str, out: str, config: InfillConfig, *, bar
     piece = load_piece(chorale, info.source.get("source", "music21"), data_dir)
     if piece.voices != codec.voices:
         raise SeqgenError(f"{chorale} has {piece.voices} voices; infill needs a piece of {codec.voices} voices, one per part")
+    check_parts_sound(piece, chorale, "infill")
     piece, key_name, lines = apply_key(piece, key)
     piece, moved = codec.fit_into_range(piece)
     if moved:

@@ -14,7 +14,7 @@ from seqgen.data_prep.errors import SeqgenError
 PRETRAINED = Path(__file__).parent / "pretrained"
 SHIPPED = {"chorale": PRETRAINED / "chorale", "text": PRETRAINED / "shakespeare"}  # task -> shipped run
 TRAIN_COMMAND = {"chorale": "seqgen train chorales", "text": "seqgen train text", "midi": "seqgen train midi",
-                 "sketch": "seqgen sketch train"}
+                 "sketch": "seqgen train sketches"}
 
 
 def open_run(run: str | os.PathLike | None, task: str):

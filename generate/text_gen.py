@@ -18,6 +18,7 @@ import numpy as np
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
 from seqgen.data_prep.text_corpus import iter_file_chunks
+from seqgen.generate.limits import check_prompt_file, check_prompt_text, check_tokens
 from seqgen.generate.outputs import text_paths
 from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import sampler_for
@@ -86,10 +87,13 @@ def write_text(run: str | os.PathLike | None, out: str | os.PathLike | None, *, 
     """
     if length < 1:
         raise SeqgenError(f"--length must be >= 1 generated tokens, got {length}")
+    check_tokens(length, num)  # the token limit, before the model loads
+    check_prompt_file(prompt_file)
     paths = text_paths(out, num, force) if out is not None else None
     loaded = open_run(run, "text")
     model, codec = loaded.model, loaded.codec
     text = read_prompt(prompt, prompt_file, encoding or loaded.info.data.get("encoding", "utf-8"))
+    check_prompt_text(text)  # each prompt character is a model step to prime
     prompt_tokens = codec.encode_prompt(text, skip_unknown=skip_unknown)
     lines = []
     dropped = len(codec.encode(text)) - len(prompt_tokens)  # unknown units become one token each, or nothing

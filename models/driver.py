@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.models import run_dir as rd
+from seqgen.models import resume as run_state, run_check, run_dir as rd
 from seqgen.models.run_info import RunInfo, read_json, write_info
 from seqgen.models.task import Prepared, Task, get_task
 from seqgen.models.train import TrainConfig
@@ -88,7 +88,10 @@ def load_run(run: str | Path, expect: str | tuple[str, ...] | None = None, *, be
     info = read_info(run, expect)
     task = get_task(info.task)
     codec = task.load_codec(info.codec)
-    return LoadedRun(Path(run), info, task, rd.load_model_file(run, best=best), codec)
+    run_check.check_codec(run, info.model, codec)  # before the weights: a mismatch is one line, at once
+    model = rd.load_model_file(run, best=best)
+    run_check.check_model(run, info.model, codec, model)
+    return LoadedRun(Path(run), info, task, model, codec)
 
 
 def evaluate(run: str | Path, split: str | None = None, data_dir: str | None = None,
@@ -202,6 +205,7 @@ def _continue(task: Task, out, request: TrainRequest, data_dir) -> tuple[Path, R
     info = read_info(run, task.name, "; resume it with its own train command")
     check_resume_options(run, info, request, task)
     train = _resumed_train_config(info, request)
+    run_state.check_resumable(run, train.epochs)  # refused before anything is read or written
     codec = task.load_codec(info.codec)
     prepared = task.prepare(info.source, task.new_data_config(info.data), seed=train.seed, data_dir=data_dir,
                             codec=codec, record=info.record)

@@ -2,7 +2,7 @@
 
 * naive: the last value, for every step ahead;
 * seasonal naive: the value one season before each target step (``season`` given or detected
-  from the training part's autocorrelation);
+  from the training part, :mod:`data_prep.series_season`), from the window or the whole history;
 * linear: least squares from the whole window (every feature) to all ``horizon`` steps at once.
 
 All are exact numpy computations (no training randomness), so their figures are reproducible.
@@ -31,19 +31,16 @@ def seasonal_naive_forecast(windows: np.ndarray, horizon: int, season: int) -> n
     return windows[:, index, 0]
 
 
-def detect_season(series: np.ndarray, max_lag: int, min_correlation: float = 0.3) -> int:
-    """The lag (2..max_lag) of the highest autocorrelation peak of ``series`` with its linear trend
-    removed (a trend would pull the peak towards shorter lags), or 1 when there is none."""
-    series = np.asarray(series, np.float64)
-    steps = np.arange(len(series))
-    x = series - np.polyval(np.polyfit(steps, series, 1), steps) if len(series) > 1 else series * 0  # detrended
-    max_lag = min(max_lag, len(x) // 2)
-    if max_lag < 3 or not x.any():
-        return 1
-    acf = np.array([np.dot(x[:-k], x[k:]) for k in range(1, max_lag + 1)]) / np.dot(x, x)  # acf[k-1] at lag k
-    peaks = [k for k in range(2, max_lag)
-             if acf[k - 1] > acf[k - 2] and acf[k - 1] >= acf[k] and acf[k - 1] >= min_correlation]  # local maxima
-    return max(peaks, key=lambda k: acf[k - 1]) if peaks else 1
+def seasonal_naive_at(values: np.ndarray, origins: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """``(n, horizon)``: the seasonal naive forecast from each origin, read from the whole history
+    ``values (steps, features)`` (so a season may exceed the window); the target one season (or
+    whole seasons) before each step ahead."""
+    h = np.arange(1, horizon + 1)
+    index = np.asarray(origins, np.int64)[:, None] + h - season * np.ceil(h / season).astype(np.int64)
+    if len(index) and index.min() < 0:
+        raise SeqgenError(f"season {season}: the first forecast origin has only {int(np.min(origins)) + 1} steps "
+                          "of history, less than one season; lower --season")
+    return np.asarray(values, np.float32)[index, 0]
 
 
 class LinearBaseline:

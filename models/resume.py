@@ -121,7 +121,8 @@ def remove_temporaries(run: Path) -> int:
             continue
         for entry in folder.iterdir():
             parts = entry.name.split(".")
-            ours = folder != run or (len(parts) >= 4 and parts[0] == "" and parts[1] in stems)
+            ours = (parts[1].startswith("epoch-") if folder != run and len(parts) >= 2
+                    else len(parts) >= 4 and parts[0] == "" and parts[1] in stems)  # a user's file stays
             if entry.is_file() and ours and entry.name.startswith(".") and ".tmp" in entry.name:
                 entry.unlink()
                 removed += 1
@@ -208,6 +209,19 @@ def _is_number(value) -> bool:
     return True
 
 
+def check_resumable(run: Path, epochs: int) -> dict:
+    """The run's state, or one line saying why it cannot resume to ``epochs``; nothing is written
+    (called before run.json records the new --epochs, so a refused resume changes nothing)."""
+    state = read_state(run)
+    if state["finished"] and not (run / rd.MODEL_FILE).exists():
+        state["finished"] = False  # model.keras went missing: only the final write is redone
+    if state["finished"] and epochs <= state["epoch"]:
+        done = state["epoch"]
+        raise SeqgenError(f"the run in {str(run)!r} finished training after {done} epoch{'' if done == 1 else 's'}; "
+                          f"pass --epochs above {done} to train it further (--force starts over)")
+    return state
+
+
 def begin(run: Path, resume: bool, epochs: int) -> dict:
     """The state training starts from: fresh, or (``resume``) the last backed-up epoch.
 
@@ -215,14 +229,9 @@ def begin(run: Path, resume: bool, epochs: int) -> dict:
     """
     if not resume:
         return fresh_state()
+    state = check_resumable(run, epochs)
     remove_temporaries(run)
-    state = read_state(run)
-    if state["finished"] and not (run / rd.MODEL_FILE).exists():
-        state["finished"] = False  # model.keras went missing: only the final write is redone
     if state["finished"]:
-        if epochs <= state["epoch"]:
-            raise SeqgenError(f"the run in {str(run)!r} finished training after {state['epoch']} epochs; "
-                              f"pass --epochs above {state['epoch']} to train it further (--force starts over)")
         state.update(finished=False, best_epoch=state["epoch"] - 1)
     if state["weights"] and not (run / rd.BACKUP_DIR / state["weights"]).exists() and not (run / rd.BEST_FILE).exists():
         raise SeqgenError(f"the backup of {str(run)!r} is missing; start the run over with --force")

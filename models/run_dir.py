@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import zipfile
 from pathlib import Path
 
@@ -28,9 +28,16 @@ from seqgen.models.task import TASKS
 RUN_FILE, MODEL_FILE, BEST_FILE = "run.json", "model.keras", "best.keras"
 LOG_FILE, TENSORBOARD_DIR, BACKUP_DIR, STATE_FILE = "log.csv", "tensorboard", "backup", "state.json"
 SAMPLES_FILE = "samples.txt"
-# Every file and folder a run writes: --force removes these and nothing else.
+# Every file a run writes: --force removes these, by name, and nothing else.
 RUN_FILES = (RUN_FILE, MODEL_FILE, BEST_FILE, LOG_FILE, STATE_FILE, SAMPLES_FILE)
 RUN_FOLDERS = (TENSORBOARD_DIR, BACKUP_DIR)
+# What a run writes inside its folders (subfolder -> file names): the backup's weights and their
+# atomic temporaries (models.resume), TensorBoard's event files (keras.callbacks.TensorBoard).
+_EVENTS = re.compile(r"events\.out\.tfevents\..+")
+RUN_FOLDER_FILES = {
+    BACKUP_DIR: {"": re.compile(r"epoch-\d+\.weights\.h5|\.epoch-\d+\.weights\..+\.tmp\.weights\.h5")},
+    TENSORBOARD_DIR: {"": _EVENTS, "train": _EVENTS, "validation": _EVENTS},
+}
 
 
 def prepare_run_dir(path: str | Path, *, resume: bool = False, force: bool = False) -> Path:
@@ -75,13 +82,27 @@ def _remove_run_files(path: Path) -> None:
         return
     for name in RUN_FOLDERS:
         if (path / name).is_dir() and not (path / name).is_symlink():
-            shutil.rmtree(path / name)
+            _remove_folder_files(path / name, RUN_FOLDER_FILES[name])
     stems = {Path(name).stem for name in RUN_FILES}
     for entry in path.iterdir():
         parts = entry.name.split(".")
         temporary = len(parts) >= 4 and parts[0] == "" and parts[1] in stems and ".tmp" in entry.name
         if (entry.name in RUN_FILES or temporary) and (entry.is_file() or entry.is_symlink()):
             entry.unlink()
+
+
+def _remove_folder_files(folder: Path, patterns: dict[str, re.Pattern]) -> None:
+    """Delete the files a run wrote in ``folder`` (by name), then the folders left empty; a user's
+    own file there, and so its folder, stays."""
+    for sub in sorted(patterns, key=len, reverse=True):  # subfolders first, then the folder itself
+        place = folder / sub if sub else folder
+        if not place.is_dir() or place.is_symlink():
+            continue
+        for entry in place.iterdir():
+            if patterns[sub].fullmatch(entry.name) and (entry.is_file() or entry.is_symlink()):
+                entry.unlink()
+        if not any(place.iterdir()):
+            place.rmdir()
 
 
 def save_model(model: keras.Model, path: Path) -> None:

@@ -16,20 +16,24 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.series_config import SeriesData, SeriesSource, origins, prepare
+from seqgen.data_prep.series_limits import MAX_FORECAST_STEPS, check_int
+from seqgen.models.driver import load_run
 from seqgen.models.forecast import autoregressive_forecast, direct_forecast
-from seqgen.models.forecast_baselines import LinearBaseline, naive_forecast, seasonal_naive_forecast, window_arrays
-from seqgen.models.series_task import SeriesData, load_series_run, origins, prepare
+from seqgen.models.forecast_baselines import LinearBaseline, naive_forecast, seasonal_naive_at, window_arrays
 
 METHODS = ("auto", "direct", "autoregressive")
 
 
-def baseline_forecasts(prep: SeriesData, inputs: np.ndarray, window: int, horizon: int) -> dict[str, np.ndarray]:
-    """Standardised forecasts ``(origins, horizon)`` of each baseline for ``inputs``."""
+def baseline_forecasts(prep: SeriesData, starts: np.ndarray, inputs: np.ndarray, horizon: int) -> dict[str, np.ndarray]:
+    """Standardised forecasts ``(origins, horizon)`` of each baseline from the origins ``starts``
+    (``inputs``: their windows); seasonal naive reads the whole history, so the season may exceed the window."""
+    window = inputs.shape[1]
     train_origins = np.arange(window - 1, prep.train_end - horizon)
     linear = LinearBaseline().fit(*window_arrays(prep.values, train_origins, window, horizon))
     out = {"naive": naive_forecast(inputs, horizon)}
     if prep.season > 1:
-        out[f"seasonal naive ({prep.season})"] = seasonal_naive_forecast(inputs, horizon, prep.season)
+        out[f"seasonal naive ({prep.season})"] = seasonal_naive_at(prep.values, starts, horizon, prep.season)
     out["linear"] = linear.predict(inputs)
     return out
 
@@ -45,21 +49,19 @@ def series_scores(run, split: str = "test") -> dict:
     ``{"mae": {name: (horizon,)}, "rmse": ..., ...}`` in target units."""
     if split not in ("valid", "test"):
         raise SeqgenError(f"a series run is scored on --split valid or test, not {split!r}")
-    from seqgen.models.series_task import SeriesSource
-
     model, codec = run.model, run.codec
     source, data = SeriesSource(**run.info.source), run.task.new_data_config(run.info.data)
-    prep = prepare(source.load(), data, codec)
-    w, h = data.window, data.horizon
+    prep = prepare(source.load(), data, codec, run.info.record)
+    w, h = prep.window, data.horizon
     starts = origins(prep, split, w, h)
     inputs, target = window_arrays(prep.values, starts, w, h)
     forecasts = {"model (direct)": direct_forecast(model, inputs)}
     if model.config.n_features == 1:
         forecasts["model (autoregressive)"] = autoregressive_forecast(model, inputs, h)
-    forecasts.update(baseline_forecasts(prep, inputs, w, h))
+    forecasts.update(baseline_forecasts(prep, starts, inputs, h))
     scale = codec.std[0]
     errors = {name: (f - target) * scale for name, f in forecasts.items()}  # (origins, horizon)
-    return {"split": split, "origins": len(starts), "horizon": h, "window": w, "season": prep.season,
+    return {"split": split, "origins": len(starts), "horizon": h, "window": w, "season": prep.season, "why": prep.why,
             "step": prep.table.axis.describe(), "first": prep.table.axis.format(prep.table.positions[starts[0]]),
             "mae": {k: np.abs(e).mean(0) for k, e in errors.items()},
             "rmse": {k: np.sqrt((e**2).mean(0)) for k, e in errors.items()},
@@ -88,9 +90,8 @@ def _step_rows(s: dict) -> list[str]:
 
 def evaluation_lines(s: dict) -> list[str]:
     """The report of ``seqgen evaluate`` for a series run, from :func:`series_scores`."""
-    season = f"season {s['season']} steps" if s["season"] > 1 else "no season detected"
     return [f"{s['split']}: {s['origins']} forecast origins from {s['first']}, {s['horizon']} steps ahead "
-            f"(step: {s['step']}), window {s['window']}, {season}", *_summary_rows(s), "", *_step_rows(s),
+            f"(step: {s['step']}), window {s['window']}", f"season: {s['why']}", *_summary_rows(s), "", *_step_rows(s),
             f"MASE: MAE / {s['mase_scale']:.5g}, the training part's in-sample one-step "
             f"{'seasonal ' if s['season'] > 1 else ''}naive MAE"]
 
@@ -108,6 +109,12 @@ class Forecast:
     history: np.ndarray  # the last steps of the target before the forecast
     method: str
     coverage: float  # nominal coverage of the interval
+
+
+def load_series_run(run: str | Path):
+    """The loaded series run (:class:`seqgen.models.driver.LoadedRun`), its source and data config."""
+    loaded = load_run(run, "series")
+    return loaded, SeriesSource(**loaded.info.source), loaded.task.new_data_config(loaded.info.data)
 
 
 def _choose_method(method: str, horizon: int, config) -> str:
@@ -137,23 +144,26 @@ def _interval(info: dict, horizon: int) -> tuple[np.ndarray, np.ndarray]:
 def forecast_series(run: str | Path, csv: str | None = None, horizon: int | None = None,
                     method: str = "auto") -> Forecast:
     """Forecast ``horizon`` steps after the end of ``csv`` (default: the run's own data)."""
+    if horizon is not None:  # before the run loads
+        check_int("the forecast horizon", horizon, 1, MAX_FORECAST_STEPS, "--horizon")
     loaded, source, data = load_series_run(run)
     model, info, codec = loaded.model, loaded.info.record, loaded.codec
     horizon = horizon or data.horizon
+    window = data.window or int(info["window"])
     method = _choose_method(method, horizon, model.config)
     table = source.load(csv)
-    if len(table) < data.window:
+    if len(table) < window:
         raise SeqgenError(f"{table.source} has {len(table)} steps; this run needs at least its window "
-                          f"({data.window} steps) of history; give a longer --csv")
+                          f"({window} steps) of history; give a longer --csv")
     if table.columns != list(codec.columns):
         raise SeqgenError(f"{table.source}: columns {table.columns} differ from the run's {list(codec.columns)}")
-    history = codec.encode(table.values)[None, -data.window:]  # (1, window, features)
+    history = codec.encode(table.values)[None, -window:]  # (1, window, features)
     if method == "direct":
         values = direct_forecast(model, history)[0, :horizon]
     else:
         values = autoregressive_forecast(model, history, horizon)[0]
     low, high = _interval(info, horizon)
-    last, shown = table.positions[-1], min(len(table), max(4 * data.window, 4 * horizon))
+    last, shown = table.positions[-1], min(len(table), max(4 * window, 4 * horizon))
     return Forecast(codec.columns[0], [table.axis.format(last + k) for k in range(1, horizon + 1)],
                     codec.decode_target(values), codec.decode_target(values + low), codec.decode_target(values + high),
                     [table.axis.format(p) for p in table.positions[-shown:]], table.target[-shown:], method,

@@ -6,7 +6,7 @@
       experiment.json          settings, and the results once finished
       results.md, results.csv  one row per preset: accuracy mean and spread over seeds, speed, size
       learning_curves.png      validation accuracy per epoch, per preset (mean over seeds, min-max band)
-      <preset>-seed<k>/        an ordinary sketch run (seqgen sketch evaluate/classify work on it)
+      <preset>-seed<k>/        an ordinary sketch run (seqgen evaluate/classify work on it)
 
 The split and the offset scale are computed once and shared, so presets differ only in the model
 and seeds only in initialisation, dropout and batch order.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -139,6 +140,7 @@ def fit(
     ``loss`` and ``metrics`` default to sparse cross-entropy on logits and accuracy (token models).
     """
     strategy = strategy or choose_strategy()
+    verbose = progress_verbosity(verbose)
     run = Path(run)
     state = run_state.begin(run, resume, config.epochs)
     keras.utils.set_random_seed(config.seed + state["epoch"])  # a resumed run does not replay epoch 0's shuffles
@@ -156,6 +158,15 @@ def fit(
     keeper.restore_best()
     run_state.finish(run, model, keeper.state)
     return history
+
+
+def progress_verbosity(verbose: int | str, stream=None) -> int | str:
+    """Keras's ``verbose`` for ``fit``: "auto" is a progress bar on a terminal, else one plain line per
+    epoch (2), so redirected logs hold no escape codes or carriage-return redraws."""
+    if verbose != "auto":
+        return verbose
+    stream = sys.stdout if stream is None else stream
+    return 1 if getattr(stream, "isatty", lambda: False)() else 2
 
 
 @contextlib.contextmanager

@@ -8,7 +8,8 @@ import tensorflow as tf
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.models.forecast import (FORECAST_FAMILIES, autoregressive_forecast, build_forecaster, direct_forecast,
                                     forecast_config)
-from seqgen.models.forecast_baselines import (LinearBaseline, detect_season, naive_forecast,
+from seqgen.data_prep.series_season import detect_season
+from seqgen.models.forecast_baselines import (LinearBaseline, naive_forecast, seasonal_naive_at,
                                               seasonal_naive_forecast, window_arrays)
 
 
@@ -51,12 +52,17 @@ def test_baselines_exact_values_on_a_hand_made_series():
     series = np.array([1, 5, 2, 6, 3, 7, 4, 8], np.float32)[:, None]  # season 2, rising by 1
     inputs, target = window_arrays(series, np.array([5]), 4, 3)  # history 2,6,3,7; next 4,8 then past the end
     np.testing.assert_array_equal(inputs[0, :, 0], [2, 6, 3, 7])
-    np.testing.assert_array_equal(target[0, :2], [4, 8]) and np.isnan(target[0, 2])
+    np.testing.assert_array_equal(target[0, :2], [4, 8])
+    assert np.isnan(target[0, 2])  # past the end of the series
     np.testing.assert_array_equal(naive_forecast(inputs, 3), [[7, 7, 7]])
     np.testing.assert_array_equal(seasonal_naive_forecast(inputs, 3, 2), [[3, 7, 3]])
     np.testing.assert_array_equal(seasonal_naive_forecast(inputs, 3, 3), [[6, 3, 7]])
     with pytest.raises(SeqgenError, match="season 5 must be between 1 and the window"):
         seasonal_naive_forecast(inputs, 3, 5)
+    # from the whole history, a season longer than the window: origin 5 (value 7), season 5
+    np.testing.assert_array_equal(seasonal_naive_at(series, np.array([5, 6]), 3, 5), [[5, 2, 6], [2, 6, 3]])
+    with pytest.raises(SeqgenError, match="less than one season"):
+        seasonal_naive_at(series, np.array([2]), 3, 5)
 
 
 def test_linear_baseline_recovers_a_linear_rule_and_season_is_detected():
@@ -65,8 +71,8 @@ def test_linear_baseline_recovers_a_linear_rule_and_season_is_detected():
     inputs, target = window_arrays(series, np.arange(3, 190), 4, 2)
     linear = LinearBaseline().fit(inputs, target, l2=0.0)
     np.testing.assert_allclose(linear.predict(inputs), target, atol=1e-4)
-    assert detect_season(series[:, 0], max_lag=30) == 12
-    assert detect_season(np.random.default_rng(0).normal(size=300), max_lag=30) == 1
+    assert detect_season(series[:, 0]).steps == 12
+    assert detect_season(np.random.default_rng(0).normal(size=300)).steps == 1
 
 
 def test_forecasts_follow_the_level_of_the_series():

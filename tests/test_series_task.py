@@ -42,3 +42,22 @@ def test_too_short_and_horizon_errors_name_the_option():
         prepare(ramp(), SeriesDataConfig(window=80, horizon=3))
     with pytest.raises(SeqgenError, match="--horizon 20 is longer than the validation part"):
         prepare(ramp(), SeriesDataConfig(window=8, horizon=20))
+
+
+def test_series_task_and_eval_need_no_function_local_import():
+    """series_task imports series_eval, never the reverse, and neither hides an import in a function."""
+    import ast
+    from pathlib import Path
+
+    import seqgen
+
+    for name in ("series_task", "series_eval"):
+        tree = ast.parse((Path(seqgen.__file__).parent / "models" / f"{name}.py").read_text())
+        local = [node.lineno for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 for node in ast.walk(f) if isinstance(node, (ast.Import, ast.ImportFrom))]
+        assert local == [], f"models/{name}.py imports inside functions at lines {local}"
+        modules = {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
+        if name == "series_eval":
+            assert "seqgen.models.series_task" not in modules
+        else:
+            assert "seqgen.models.series_eval" in modules

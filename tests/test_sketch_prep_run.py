@@ -35,7 +35,7 @@ def write_raw_and_simplified(folder, per_class=6, seed=0):
 def test_run_records_preparation_and_classify_applies_it(tmp_path):
     raw, simplified = write_raw_and_simplified(tmp_path / "data")
     out = tmp_path / "run"
-    result = run("sketch", "train", "--data", raw, "--model", "tiny", "--epochs", "1", "--batch-size", "8",
+    result = run("train", "sketches", "--data", raw, "--model", "tiny", "--epochs", "1", "--batch-size", "8",
                  "--augment", "rotation=5,dropout=0.1", "--out", out)
     assert result.exit_code == 0, result.output
     info = json.loads((out / "run.json").read_text())
@@ -43,13 +43,13 @@ def test_run_records_preparation_and_classify_applies_it(tmp_path):
     assert info["data"]["augment"] == {"scale": 0.0, "rotation": 5.0, "stroke_dropout": 0.1, "jitter": 0.0}
     assert info["record"]["read"]["formats"] == {"ndjson raw (simplified here)": 1}
     assert info["record"]["read"]["converted"] == 12
-    from_raw = run("sketch", "classify", out, raw)
-    from_simplified = run("sketch", "classify", out, simplified)
+    from_raw = run("classify", out, raw)
+    from_simplified = run("classify", out, simplified)
     assert from_raw.exit_code == 0 and from_simplified.exit_code == 0, from_raw.output
     assert from_raw.output == from_simplified.output and from_raw.output.count("\n#") == 11
 
 
 def test_bad_augment_setting_is_one_line(tmp_path):
-    result = run("sketch", "train", "--synthetic", "--augment", "spin=3", "--out", tmp_path / "r")
+    result = run("train", "sketches", "--synthetic", "--augment", "spin=3", "--out", tmp_path / "r")
     assert_one_line_error(result, "--augment", "spin")
     assert not (tmp_path / "r").exists()

@@ -36,9 +36,9 @@ def drawings(tmp_path_factory):
 @pytest.fixture(scope="module")
 def sketch_run(tmp_path_factory, drawings):
     out = tmp_path_factory.mktemp("runs") / "tiny"
-    result = run("sketch", "train", "--data", drawings, *TRAIN, "--epochs", "3", "--out", out)
+    result = run("train", "sketches", "--data", drawings, *TRAIN, "--epochs", "3", "--out", out)
     assert result.exit_code == 0, result.output
-    assert f"seqgen sketch evaluate {out}" in result.output
+    assert f"seqgen evaluate {out}" in result.output
     return out
 
 
@@ -71,7 +71,7 @@ def test_training_writes_a_sketch_run(sketch_run, drawings):
 
 
 def test_evaluate_prints_top_k_and_per_class_and_writes_confusion_png(sketch_run, tmp_path):
-    result = run("sketch", "evaluate", sketch_run)
+    result = run("evaluate", sketch_run)
     assert result.exit_code == 0, result.output
     accuracy = next(line for line in result.output.splitlines() if line.startswith("accuracy:")).split()
     top1, top3, top5 = float(accuracy[2]), float(accuracy[4]), float(accuracy[6])
@@ -86,9 +86,9 @@ def test_evaluate_prints_top_k_and_per_class_and_writes_confusion_png(sketch_run
     assert sum(int(row[2][1]) for row in per_class) == round(top1 * 8)
     assert (sketch_run / "confusion_test.png").read_bytes()[:8] == PNG_MAGIC
     out = tmp_path / "cm.png"
-    assert run("sketch", "evaluate", sketch_run, "--split", "valid", "-o", out).exit_code == 0
+    assert run("evaluate", sketch_run, "--split", "valid", "-o", out).exit_code == 0
     assert out.read_bytes()[:8] == PNG_MAGIC
-    assert_one_line_error(run("sketch", "evaluate", sketch_run, "-o", out), "already exists", "--force")
+    assert_one_line_error(run("evaluate", sketch_run, "-o", out), "already exists", "--force")
 
 
 @pytest.mark.parametrize("layout", ["ndjson", "npz", "tfrecord"])
@@ -98,7 +98,7 @@ def test_classify_prints_top_3_with_probabilities(sketch_run, drawings, tmp_path
     else:
         write_synthetic(tmp_path, layout, n_per_class=5, classes=["square", "star"], seed=9)
         path = tmp_path / ("square.npz" if layout == "npz" else "test.tfrecord")
-    result = run("sketch", "classify", sketch_run, path, "--index", "0", "--index", "-1")
+    result = run("classify", sketch_run, path, "--index", "0", "--index", "1")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("#0 (square): ") and "top-1 matches the file's label" in lines[-1]
@@ -111,15 +111,15 @@ def test_classify_prints_top_3_with_probabilities(sketch_run, drawings, tmp_path
 
 def test_show_renders_drawings_and_never_overwrites(drawings, tmp_path):
     out = tmp_path / "circles.png"
-    result = run("sketch", "show", drawings / "circle.ndjson", "--index", "2", "--index", "5", "-o", out)
+    result = run("show", "sketches", drawings / "circle.ndjson", "--index", "2", "--index", "5", "-o", out)
     assert result.exit_code == 0 and "drew 2 drawing(s)" in result.output
     assert out.read_bytes()[:8] == PNG_MAGIC
     before = out.read_bytes()
-    assert_one_line_error(run("sketch", "show", drawings / "circle.ndjson", "-o", out), "already exists")
+    assert_one_line_error(run("show", "sketches", drawings / "circle.ndjson", "-o", out), "already exists")
     assert out.read_bytes() == before
-    assert run("sketch", "show", drawings / "circle.ndjson", "-o", out, "--force").exit_code == 0
+    assert run("show", "sketches", drawings / "circle.ndjson", "-o", out, "--force").exit_code == 0
     assert out.read_bytes() != before  # 16 drawings now, not 2
-    assert_one_line_error(run("sketch", "show", drawings / "circle.ndjson", "--index", "20", "-o", tmp_path / "x.png"),
+    assert_one_line_error(run("show", "sketches", drawings / "circle.ndjson", "--index", "20", "-o", tmp_path / "x.png"),
                           "no drawing 20", "holds 20")
     assert not (tmp_path / "x.png").exists()
 
@@ -137,17 +137,17 @@ def test_interrupted_run_resumes_and_refuses_other_settings(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         driver.train("sketch", out, request, callbacks=lambda *_: [Interrupt()], verbose=0)
     assert (out / "backup").exists() and not (out / "model.keras").exists()
-    assert_one_line_error(run("sketch", "train", "--resume", "--model", "textbook", "--out", out),
+    assert_one_line_error(run("train", "sketches", "--resume", "--model", "textbook", "--out", out),
                           "--model textbook conflicts with the run", "which has tiny")
-    assert_one_line_error(run("sketch", "train", "--resume", "--synthetic", "--max-categories", "4", "--out", out),
+    assert_one_line_error(run("train", "sketches", "--resume", "--synthetic", "--max-categories", "4", "--out", out),
                           "--max-categories 4 conflicts", "which has 3")
-    assert_one_line_error(run("sketch", "train", "--resume", "--raw", "keep", "--out", out),
+    assert_one_line_error(run("train", "sketches", "--resume", "--raw", "keep", "--out", out),
                           "--raw keep conflicts", "which has simplify")
-    assert_one_line_error(run("sketch", "train", "--resume", "--augment", "off", "--out", out),
+    assert_one_line_error(run("train", "sketches", "--resume", "--augment", "off", "--out", out),
                           "--augment jitter=0.0, rotation=0.0, scale=0.0, stroke_dropout=0.0 conflicts",
                           "which has jitter=0.05, rotation=10.0, scale=0.15, stroke_dropout=0.1", "drop --augment")
     same_data = ["--synthetic", "--max-categories", "3", "--per-class", "8", "--augment", "on", "--max-length", "250"]
-    result = run("sketch", "train", "--resume", *same_data, "--epochs", "2", "--out", out)
+    result = run("train", "sketches", "--resume", *same_data, "--epochs", "2", "--out", out)
     assert result.exit_code == 0, result.output
     assert [int(row["epoch"]) for row in csv.DictReader((out / "log.csv").open())] == [0, 1]
     assert (out / "model.keras").exists() and not (out / "backup").exists()
@@ -155,7 +155,7 @@ def test_interrupted_run_resumes_and_refuses_other_settings(tmp_path, monkeypatc
 
 def test_experiment_writes_tables_and_learning_curves(drawings, tmp_path):
     out = tmp_path / "exp"
-    result = run("sketch", "experiment", "--data", drawings, "--per-class", "6", "--models", "tiny,textbook",
+    result = run("experiment", "sketches", "--data", drawings, "--per-class", "6", "--models", "tiny,textbook",
                  "--seeds", "1", "--epochs", "1", "--batch-size", "8", "--out", out)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((out / "results.csv").open()))
@@ -169,7 +169,7 @@ def test_experiment_writes_tables_and_learning_curves(drawings, tmp_path):
         "textbook-seed0", "tiny-seed0"]  # one seed each: summary_rows' spread over seeds is tested below
     trials = json.loads((out / "experiment.json").read_text())["trials"]
     assert [len(t["val_accuracy"]) for t in trials] == [1, 1]
-    again = run("sketch", "experiment", "--data", drawings, "--models", "tiny", "--out", out)
+    again = run("experiment", "sketches", "--data", drawings, "--models", "tiny", "--out", out)
     assert_one_line_error(again, "is not empty", "--force")
 
 
@@ -193,22 +193,22 @@ def test_experiment_force_replaces_only_experiments(tmp_path):
 
 
 @pytest.mark.parametrize("args, fragments", [
-    (["sketch", "train", "--data", "{data}", "--categories", "circle,heart", "--out", "{tmp}/r"],
+    (["train", "sketches", "--data", "{data}", "--categories", "circle,heart", "--out", "{tmp}/r"],
      ["category 'heart' is not in the data"]),
-    (["sketch", "train", "--synthetic", "--categories", "circle,heart", "--out", "{tmp}/r"],
+    (["train", "sketches", "--synthetic", "--categories", "circle,heart", "--out", "{tmp}/r"],
      ["'heart' is not a synthetic shape"]),
-    (["sketch", "train", "--data", "{tmp}/missing.ndjson", "--out", "{tmp}/r"], ["missing.ndjson: no such file"]),
-    (["sketch", "train", "--data", "{tmp}/table.csv", "--out", "{tmp}/r"], ["table.csv: CSV, not sketch data"]),
-    (["sketch", "train", "--data", "{tmp}/npz", "--out", "{tmp}/r"], ["category 'hollow' has no training drawings"]),
-    (["sketch", "train", "--synthetic", "--max-categories", "1", "--out", "{tmp}/r"], ["at least two"]),
-    (["sketch", "train", "--synthetic", "--model", "huge", "--out", "{tmp}/r"], ["Invalid value for '--model'", "'huge'"]),
-    (["sketch", "train", "--out", "{tmp}/r"], ["no drawings given"]),
-    (["sketch", "experiment", "--synthetic", "--models", "tiny,huge", "--out", "{tmp}/r"], ["'huge'"]),
-    (["sketch", "experiment", "--synthetic", "--models", "tiny,tiny", "--out", "{tmp}/r"], ["listed twice"]),
-    (["sketch", "evaluate", "{text_run}"], ["is a 'text' run, not a sketch run"]),
-    (["sketch", "classify", "{text_run}", "{data}/line.ndjson"], ["is a 'text' run, not a sketch run"]),
-    (["sketch", "classify", "{run}", "{tmp}/table.csv"], ["table.csv: CSV, not sketch data"]),
-    (["sketch", "show", "{tmp}/missing.ndjson", "-o", "{tmp}/r.png"], ["missing.ndjson: no such file"]),
+    (["train", "sketches", "--data", "{tmp}/missing.ndjson", "--out", "{tmp}/r"], ["missing.ndjson: no such file"]),
+    (["train", "sketches", "--data", "{tmp}/table.csv", "--out", "{tmp}/r"], ["table.csv: CSV, not sketch data"]),
+    (["train", "sketches", "--data", "{tmp}/npz", "--out", "{tmp}/r"], ["category 'hollow' has no training drawings"]),
+    (["train", "sketches", "--synthetic", "--max-categories", "1", "--out", "{tmp}/r"], ["at least two"]),
+    (["train", "sketches", "--synthetic", "--model", "huge", "--out", "{tmp}/r"], ["Invalid value for '--model'", "'huge'"]),
+    (["train", "sketches", "--out", "{tmp}/r"], ["no drawings given"]),
+    (["experiment", "sketches", "--synthetic", "--models", "tiny,huge", "--out", "{tmp}/r"], ["'huge'"]),
+    (["experiment", "sketches", "--synthetic", "--models", "tiny,tiny", "--out", "{tmp}/r"], ["listed twice"]),
+    (["sketch", "evaluate", "{text_run}"], ["is a 'text' run, not a sketch run"]),  # seqgen 0.2's spelling
+    (["classify", "{text_run}", "{data}/line.ndjson"], ["is a 'text' run, not a sketch run"]),
+    (["classify", "{run}", "{tmp}/table.csv"], ["table.csv: CSV, not sketch data"]),
+    (["show", "sketches", "{tmp}/missing.ndjson", "-o", "{tmp}/r.png"], ["missing.ndjson: no such file"]),
     (["data", "sketches", "{data}", "--categories", "heart"], ["category 'heart' is not in the data"]),
     (["data", "sketches"], ["no drawings given"]),
 ])
@@ -223,3 +223,22 @@ def test_bad_input_gives_one_line_and_writes_nothing(args, fragments, drawings, 
     values = {"tmp": tmp_path, "data": drawings, "run": sketch_run, "text_run": tmp_path / "text_run"}
     assert_one_line_error(run(*[a.format(**values) for a in args]), *fragments)
     assert sorted(tmp_path.rglob("*")) == before  # nothing written: no run folder, no PNG
+
+
+def test_old_sketch_spellings_still_work_but_are_hidden(drawings, sketch_run, tmp_path):
+    from seqgen.generate.cli import main
+
+    assert run("sketch", "show", drawings / "circle.ndjson", "-o", tmp_path / "a.png").exit_code == 0
+    assert run("show", "sketches", drawings / "circle.ndjson", "-o", tmp_path / "b.png").exit_code == 0
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    old = run("sketch", "classify", sketch_run, drawings / "circle.ndjson", "--index", "0")
+    assert old.exit_code == 0 and old.output == run("classify", sketch_run, drawings / "circle.ndjson",
+                                                    "--index", "0").output
+    root_help = run("--help").output
+    assert "sketch " not in root_help and "classify" in root_help and "show" in root_help
+    assert main.commands["sketch"].hidden
+    experiment = main.commands["experiment"].commands["sketches"]
+    train = main.commands["train"].commands["sketches"]
+    shared = ("epochs", "batch_size", "learning_rate", "patience", "max_minutes")
+    assert ({p.name: p.default for p in experiment.params if p.name in shared}
+            == {p.name: p.default for p in train.params if p.name in shared})  # one definition each

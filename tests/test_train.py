@@ -54,7 +54,7 @@ def test_existing_run_needs_resume_or_force(tmp_path, csv_data):
     before = (out / "model.keras").read_bytes()
     with pytest.raises(SeqgenError, match="already holds a seqgen run; pass --resume or --force"):
         train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, verbose=0)
-    with pytest.raises(SeqgenError, match="finished training after 1 epochs; pass --epochs above 1"):
+    with pytest.raises(SeqgenError, match="finished training after 1 epoch; pass --epochs above 1"):
         train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, resume=True,
                        train=TrainConfig(epochs=1), verbose=0)
     assert (out / "model.keras").read_bytes() == before
