@@ -5,6 +5,9 @@ for every note.
 Goals on a 2-core CPU: at least 100x faster than re-running at 512 steps; the time per step at
 2048 steps within 1.3x that at 64 steps (the state-carrying step costs the same at any length).
 
+Rules: ms per time step with the part-writing rules on (strict, soft) beside off, the same model
+and batch (goal: within 1.3x of off; ``--rules-only`` prints just that table).
+
 Text: characters per second for one stream and for 32 at once (goal: 3,000 per second for one
 stream with a 512-unit GRU).
 
@@ -35,11 +38,15 @@ def rerun_ms_per_step(model, steps: int, batch: int) -> float:
     return t.seconds * 1000 / steps
 
 
-def sampler_ms_per_step(model, steps: int, batch: int) -> float:
-    from seqgen.generate.sampler import Sampler
-    from seqgen.generate.sampling import make_strategy
+def sampler_ms_per_step(model, steps: int, batch: int, rules: str = "off") -> float:
+    from seqgen.data_prep.chorale_codec import ChoraleCodec
+    from seqgen.generate.rules import RulesConfig, part_writing
+    from seqgen.generate.sampler import sampler_for
+    from seqgen.generate.sampling import SamplingConfig
 
-    sampler = Sampler(model, make_strategy(forbidden=(0,)), seed=0)
+    codec = ChoraleCodec(36, 36 + (VOCAB - 2) // 2 - 1)  # the chorale vocabulary's size
+    processor = part_writing(codec, RulesConfig(rules))
+    sampler = sampler_for(model, SamplingConfig(), (0,), rules=processor, progress=None)
     primer = np.zeros((batch, 1), np.int32)
     sampler.generate(primer, VOICES * 4)  # trace and compile once
     with Timer() as t:
@@ -67,6 +74,24 @@ def text_rows(characters: int = 4096) -> list[dict]:
     return rows
 
 
+def rules_rows(presets: str, steps: int = 512) -> list[dict]:
+    """ms per time step with the rules off, soft and strict; ratios to off."""
+    from seqgen.models.config import make_config
+    from seqgen.models.registry import build_model
+
+    rows = []
+    for spec in presets.split(","):
+        family, _, preset = spec.partition(":")
+        model = build_model(make_config(family, preset, VOCAB, VOICES))
+        for batch in (1, 32):
+            row = {"preset": spec, "batch": batch}
+            for mode in ("off", "soft", "strict"):
+                row[f"ms/step {mode}"] = min(sampler_ms_per_step(model, steps, batch, mode) for _ in range(2))
+            row["strict vs off"] = row["ms/step strict"] / row["ms/step off"]
+            rows.append(row)
+    return rows
+
+
 def main() -> None:
     from seqgen.models.config import make_config
     from seqgen.models.registry import build_model
@@ -75,7 +100,11 @@ def main() -> None:
     parser.add_argument("--presets", default="lstm:small,gru:small,wavenet:small")
     parser.add_argument("--rerun-steps", default="64,512", help="lengths to time the re-running method at")
     parser.add_argument("--text-only", action="store_true", help="only the characters-per-second rows")
+    parser.add_argument("--rules-only", action="store_true", help="only the rules-on vs off rows")
     args = parser.parse_args()
+    if args.rules_only:
+        print(table(rules_rows(args.presets)))
+        return
     if args.text_only:
         print(table(text_rows()))
         return
@@ -96,6 +125,8 @@ def main() -> None:
             rows.append(row)
     keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k) if k in rows[0] else 99)
     print(table([{k: r.get(k, "") for k in keys} for r in rows]))
+    print()
+    print(table(rules_rows(args.presets)))
     print()
     print(table(text_rows()))
 

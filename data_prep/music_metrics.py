@@ -5,12 +5,15 @@ strikes a note. A *voice-pair transition* is two successive sonorities in which 
 pair (u above l) sound; six pairs in four voices. On each transition, with ``i = p_u - p_l``:
 
 * parallel fifths / octaves: ``i % 12`` is 7 (fifth) or 0 (octave or unison, ``i >= 0``) at both
-  sonorities and both voices move in the same direction;
+  sonorities and both voices move (in the same direction or contrarily);
 * hidden fifths / octaves: outer voices only, similar motion into a fifth / octave from another
   interval class, the upper voice leaping (more than 2 semitones);
 * voice crossing: adjacent voices, the upper one below the lower one at the arrival sonority;
 * voice overlap: adjacent voices, one moving past where its neighbour just was;
-* spacing: soprano-alto or alto-tenor more than an octave apart at the arrival sonority.
+* spacing: soprano-alto or alto-tenor more than an octave apart at the arrival sonority;
+* augmented leaps: a voice moving by a tritone (counted per voice, over the same transitions).
+
+The definitions live in :mod:`part_writing`, shared with the sampler's rule processors.
 
 Each rate is per 100 voice-pair transitions (all six pairs). Notes outside each voice's range
 (soprano C4-A5, alto F3-D5, tenor C3-A4, bass E2-D4: a textbook's ranges widened by a step) are
@@ -31,11 +34,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqgen.data_prep import part_writing as pw
 from seqgen.data_prep.grid import Grid
 
-RANGES = ((60, 81), (53, 74), (48, 69), (40, 62))  # soprano, alto, tenor, bass MIDI ranges
-RULES = ("parallel_fifths", "parallel_octaves", "hidden_fifths", "hidden_octaves",
-         "voice_crossing", "voice_overlap", "spacing")
+RANGES = pw.RANGES  # soprano, alto, tenor, bass MIDI ranges
+RULES = pw.PAIR_RULES + ("augmented_leaps",)  # each per 100 voice-pair transitions
 MAX_INTERVAL, MAX_LENGTH = 12, 32
 # Krumhansl-Kessler probe-tone profiles, tonic first.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -51,40 +54,27 @@ def sonorities(grid: Grid) -> np.ndarray:
 
 
 def rule_counts(grid: Grid) -> dict[str, int]:
-    """Counts of each rule in :data:`RULES`, ``transitions`` (voice-pair transitions) and ``notes``/``out_of_range``."""
+    """Counts of each rule in :data:`RULES`, ``transitions`` (voice-pair transitions) and ``notes``/``out_of_range``.
+
+    The rules are :mod:`part_writing`'s, the ones the sampler applies.
+    """
     chords = sonorities(grid)
+    prev, now = chords[:-1], chords[1:]  # (transitions, voices) each
     counts = dict.fromkeys(RULES, 0)
     counts["transitions"] = 0
     voices = grid.voices
-    for prev, now in zip(chords[:-1], chords[1:]):
-        for u in range(voices):
-            for low in range(u + 1, voices):
-                if min(prev[u], prev[low], now[u], now[low]) == 0:
-                    continue
-                counts["transitions"] += 1
-                _count_pair(counts, prev, now, u, low, outer=(u == 0 and low == voices - 1 and voices > 2))
+    for u in range(voices):
+        for low in range(u + 1, voices):
+            args = (prev[:, u], prev[:, low], now[:, u], now[:, low])
+            counts["transitions"] += int(pw._sounding(*args).sum())
+            for name, broken in pw.pair_rules(*args, *pw.pair_flags(u, low, voices)).items():
+                counts[name] += int(broken.sum())
+        counts["augmented_leaps"] += int(pw.augmented_leap(prev[:, u], now[:, u]).sum())
     notes = grid.notes()
     counts["notes"] = len(notes)
     counts["out_of_range"] = sum(1 for v, p, _, _ in notes if v < len(RANGES) and voices == 4
-                                 and not RANGES[v][0] <= p <= RANGES[v][1])
+                                 and pw.out_of_range(p, *RANGES[v]))
     return counts
-
-
-def _count_pair(counts: dict, prev: np.ndarray, now: np.ndarray, u: int, low: int, outer: bool) -> None:
-    """Add the rules broken by voices ``u`` above ``low`` moving from sonority ``prev`` to ``now``."""
-    before, after = int(prev[u] - prev[low]), int(now[u] - now[low])
-    du, dl = int(now[u] - prev[u]), int(now[low] - prev[low])
-    similar = du != 0 and dl != 0 and (du > 0) == (dl > 0)
-    for name, cls in (("fifths", 7), ("octaves", 0)):
-        arrives = after >= 0 and after % 12 == cls
-        if similar and arrives and before >= 0 and before % 12 == cls:
-            counts[f"parallel_{name}"] += 1
-        elif outer and similar and arrives and (before < 0 or before % 12 != cls) and abs(du) > 2:
-            counts[f"hidden_{name}"] += 1
-    if low == u + 1:
-        counts["voice_crossing"] += int(after < 0)
-        counts["voice_overlap"] += int(now[u] < prev[low] or now[low] > prev[u])
-        counts["spacing"] += int(low <= 2 and after > 12)
 
 
 def parallel_moves(prev: np.ndarray, now: np.ndarray) -> np.ndarray:
@@ -94,12 +84,8 @@ def parallel_moves(prev: np.ndarray, now: np.ndarray) -> np.ndarray:
     count = np.zeros(len(now), np.int32)
     for u in range(now.shape[1]):
         for low in range(u + 1, now.shape[1]):
-            before, after = prev[:, u] - prev[:, low], now[:, u] - now[:, low]
-            du, dl = now[:, u] - prev[:, u], now[:, low] - prev[:, low]
-            sounding = (prev[:, u] > 0) & (prev[:, low] > 0) & (now[:, u] > 0) & (now[:, low] > 0)
-            similar = (du * dl > 0) & sounding
-            perfect = (before >= 0) & (after >= 0) & (before % 12 == after % 12) & np.isin(after % 12, (0, 7))
-            count += similar & perfect
+            args = (prev[:, u], prev[:, low], now[:, u], now[:, low])
+            count += pw.parallel(pw.FIFTH, *args) | pw.parallel(pw.OCTAVE, *args)
     return count
 
 

@@ -16,10 +16,12 @@ from seqgen.generate.sampling import SamplingConfig
 
 
 def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, num: int,
-                   sampling: SamplingConfig, primer_steps: int = 16, progress=None) -> tuple[list[Grid], list[str]]:
+                   sampling: SamplingConfig, primer_steps: int = 16, progress=None,
+                   rules=None) -> tuple[list[Grid], list[str]]:
     """``num`` pieces of ``steps`` time steps (the primer's steps included); and notes for the user.
 
     ``progress(done, total)`` (tokens) is called after each sampler chunk; the studio stops a job by raising in it.
+    ``rules`` (a :class:`generate.rules.RulesConfig`; None: off) applies the part-writing rules while sampling.
     """
     notes = []
     prime_tokens = np.array([], np.int32)
@@ -31,20 +33,29 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, 
         prime_tokens = codec.encode(primer)
     if steps <= len(prime_tokens) // codec.voices:
         raise SeqgenError(f"--steps {steps} must exceed the primer's {len(prime_tokens) // codec.voices} steps")
-    sampler = sampler_for(model, sampling, codec.forbidden_ids)
+    sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=_rules(codec, rules))
     batch = np.tile(with_bos(prime_tokens, codec.bos_id), (num, 1))  # (num, 1 + primer tokens)
     new = sampler.generate(batch, steps * codec.voices - len(prime_tokens), progress)  # (num, new tokens)
     grids = [codec.decode(np.concatenate([prime_tokens, row]), name=f"seqgen-{i + 1}") for i, row in enumerate(new)]
     return grids, notes
 
 
+def _rules(codec: ChoraleCodec, rules):
+    if rules is None:
+        return None
+    from seqgen.generate.rules import part_writing
+
+    return part_writing(codec, rules)
+
+
 def write_chorales(run: str | None, out: str, *, primer: str | None, primer_steps: int, steps: int, num: int,
                    sampling: SamplingConfig, bpm: float, instrument: int, fmt: str, plot: bool, force: bool,
-                   data_dir: str | None = None, key: str | None = None) -> list[str]:
+                   data_dir: str | None = None, key: str | None = None, rules=None) -> list[str]:
     """Everything ``seqgen generate chorale`` does; returns the lines to print.
 
     Options and output paths are all checked before any sampling, so bad input writes nothing.
-    ``key`` (``"A minor"``) moves each piece into that key afterwards (and MusicXML carries its signature).
+    ``key`` (``"A minor"``) moves each piece into that key afterwards (and MusicXML carries its signature);
+    ``rules`` (a :class:`generate.rules.RulesConfig`) are the part-writing rules applied while sampling.
     """
     from seqgen.data_prep.music_metrics import parse_key
     from seqgen.generate.midi_writer import check_bpm
@@ -58,7 +69,8 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
     if primer is not None:
         source = loaded.info.source.get("source", "music21")  # primers by name come from the run's data
         primer_grid = resolve_primer(primer, loaded.codec.voices, source, data_dir)
-    grids, lines = generate_grids(loaded.model, loaded.codec, primer_grid, steps, num, sampling, primer_steps)
+    grids, lines = generate_grids(loaded.model, loaded.codec, primer_grid, steps, num, sampling, primer_steps,
+                                  rules=rules)
     for grid, (path, png) in zip(grids, paths):
         lines += write_piece(grid, path, png, fmt=fmt, bpm=bpm, instrument=instrument, force=force, key=key)
     return lines

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from seqgen.generate import limits
-from seqgen.generate.cli_common import (DATA_DIR, command, finite, given_options, run_option, sampling_options,
-                                        training_options)
+from seqgen.generate.cli_common import (DATA_DIR, RULES, command, finite, given_options, run_option,
+                                        sampling_options, training_options)
 
 SOURCE_HELP = "'music21' (built offline from its corpus) or a jsb_chorales folder or .tgz."
 OPTION_KEYS = {"source": "source.source", "window": "data.window_steps", "transpose": "data.max_transpose"}
@@ -72,21 +72,24 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
               help="Output format (wav: rendered with FluidSynth if installed, else the built-in synthesiser).")
 @click.option("--plot", is_flag=True, help="Also write a piano-roll PNG beside each piece (OUT.png).")
 @click.option("--key", default=None, help='Move each piece into this key, e.g. "A minor" (said what was done).')
+@RULES
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @DATA_DIR
 def generate_chorale(run_dir, primer, primer_steps, steps, temperature, top_k, top_p, greedy, num, seed,
-                     bpm, instrument, fmt, plot, key, out, force, data_dir) -> None:
+                     bpm, instrument, fmt, plot, key, rules, rule_penalty, out, force, data_dir) -> None:
     """Write Bach-style chorales, four voices sampled one note at a time.
 
     Example: seqgen generate chorale --primer bwv269 --temperature 0.8 --num 3 -o chorale.mid
     """
     from seqgen.generate.chorale_gen import write_chorales
+    from seqgen.generate.rules import RulesConfig
     from seqgen.generate.sampling import SamplingConfig
 
     limits.check_tokens(steps * limits.CHORALE_VOICES, num)  # before the model loads
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
+    part_writing = RulesConfig(rules, rule_penalty)
     for line in write_chorales(run_dir, out, primer=primer, primer_steps=primer_steps, steps=steps, num=num,
                                sampling=sampling, bpm=bpm, instrument=instrument, fmt=fmt, plot=plot,
-                               force=force, data_dir=data_dir, key=key):
+                               force=force, data_dir=data_dir, key=key, rules=part_writing):
         click.echo(line)

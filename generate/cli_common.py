@@ -109,6 +109,16 @@ DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False), envvar="
 RUN_DIR = click.argument("run_dir", type=click.Path(exists=True, file_okay=False))  # evaluate RUN_DIR
 
 
+def RULES(f):
+    """--rules strict|soft|off and --rule-penalty: part-writing rules while sampling (chorale, harmonize, infill)."""
+    f = click.option("--rule-penalty", type=click.FloatRange(min=0, max=1000), default=3.0, show_default=True,
+                     help="With --rules soft: nats taken off a note's logit per rule it breaks.")(f)
+    return click.option("--rules", type=click.Choice(["strict", "soft", "off"]), default="strict", show_default=True,
+                        help="Part-writing rules while sampling (parallel/hidden fifths and octaves, crossing, "
+                             "overlap, spacing, ranges, tritone leaps): strict forbids a note that breaks one "
+                             "unless every note does; soft penalises it.")(f)
+
+
 def sampling_options(f):
     """--temperature, --top-k, --top-p, --seed, --greedy, --num: the same for every generate command."""
     options = [

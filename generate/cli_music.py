@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seqgen.generate import limits
-from seqgen.generate.cli_common import DATA_DIR, SEED_TYPE, command, finite, no_tensorflow, run_option
+from seqgen.generate.cli_common import DATA_DIR, RULES, SEED_TYPE, command, finite, no_tensorflow, run_option
 
 MODEL = run_option("chorales")  # --run RUN_DIR, the shipped chorale model by default
 OUT = click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
@@ -81,12 +81,13 @@ def judge_cmd(files, reference, as_json, data_dir) -> None:
               help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
 @click.option("--parallel-penalty", type=finite(0, 1000), default=3.0, show_default=True,
               help="Nats taken off a hypothesis's weight for each parallel fifth or octave (0 = off).")
+@RULES
 @PROPOSAL
 @KEY
 @OUTPUT
 @DATA_DIR
-def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temperature, top_p, greedy, seed, num,
-                  key, bpm, instrument, soundfont, force, data_dir) -> None:
+def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, rules, rule_penalty, temperature, top_p,
+                  greedy, seed, num, key, bpm, instrument, soundfont, force, data_dir) -> None:
     """Keep a melody (or a bass) exactly and write the other three voices with a chorale model.
 
     MELODY is a monophonic MIDI/MusicXML file (of a 4-part file the top part, or the lowest with
@@ -96,8 +97,10 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temp
     """
     from seqgen.generate.chorale_io import OutputConfig
     from seqgen.generate.harmonize import HarmonizeConfig, harmonize
+    from seqgen.generate.rules import RulesConfig
 
-    config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty)
+    config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty,
+                             rules=RulesConfig(rules, rule_penalty))
     output = OutputConfig(bpm, instrument, force, soundfont)
     for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir):
         click.echo(line)
@@ -115,12 +118,13 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, temp
               help="Gibbs sweeps over the region after the first left-to-right draw.")
 @click.option("--candidates", type=click.IntRange(1, limits.MAX_CANDIDATES), default=8, show_default=True,
               help="Most likely notes tried per cell, besides the current one.")
+@RULES
 @PROPOSAL
 @KEY
 @OUTPUT
 @DATA_DIR
-def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, temperature, top_p, greedy, seed,
-               num, key, bpm, instrument, soundfont, force, data_dir) -> None:
+def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, rules, rule_penalty, temperature, top_p,
+               greedy, seed, num, key, bpm, instrument, soundfont, force, data_dir) -> None:
     """Regenerate some bars and/or voices of a four-voice piece so they fit what comes before and after.
 
     CHORALE is a 4-part MIDI/MusicXML file or a dataset chorale (test:3, bwv269). Everything
@@ -130,10 +134,11 @@ def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, 
     """
     from seqgen.generate.chorale_io import OutputConfig
     from seqgen.generate.infill import InfillConfig, infill
+    from seqgen.generate.rules import RulesConfig
 
     if top_p is not None:
         raise click.BadParameter("infill weighs a few candidates per cell; use --candidates instead", param_hint="--top-p")
-    config = InfillConfig(window, sweeps, candidates, temperature, seed, greedy)
+    config = InfillConfig(window, sweeps, candidates, temperature, seed, greedy, RulesConfig(rules, rule_penalty))
     output = OutputConfig(bpm, instrument, force, soundfont)
     for line in infill(run_dir, chorale, out, config, bars=bars, voices=voices, num=num, key=key, output=output,
                        data_dir=data_dir):

@@ -8,6 +8,9 @@ note comes, each hypothesis is weighted by the model's probability of that note 
 wrote, and when the weights grow uneven (effective sample size below half) the hypotheses are
 resampled (systematic resampling), so those that make the melody unlikely die out. The result is the
 surviving hypothesis with the highest log-likelihood. ``particles=1`` is plain forced decoding.
+All of it runs in the one compiled sampling loop: the given voice is a forced-token processor, the
+part-writing rules (``rules``) shape the proposal, and the weighing and resampling are the loop's
+``weigh`` (:mod:`generate.particles`).
 
 ``parallel_penalty`` also takes that many nats off a hypothesis's weight for every parallel fifth
 or octave it writes (the rule the shipped model breaks most, ``benchmarks/RESULTS.md``), so such
@@ -22,11 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqgen.data_prep import music_metrics as mm
-from seqgen.data_prep.chorale_codec import FIRST_PITCH, ChoraleCodec
+from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.generate.chorale_io import OutputConfig, apply_key, load_piece, write_grid
 from seqgen.generate.outputs import music_paths
+from seqgen.generate.rules import RulesConfig
 
 GIVEN_VOICES = {"soprano": 0, "bass": 3}
 
@@ -43,6 +47,7 @@ class HarmonizeConfig:
     given: str = "soprano"  # the voice kept: "soprano" or "bass"
     resample_below: float = 0.5  # resample when the effective sample size falls below this share
     parallel_penalty: float = 3.0  # nats off a hypothesis's weight per parallel fifth or octave it writes
+    rules: RulesConfig = RulesConfig()  # part-writing rules on the proposal of the free voices
 
     def __post_init__(self):
         if self.particles < 1:
@@ -63,18 +68,25 @@ class FillResult:
     resamples: int  # how often the particles were resampled
 
 
-def _gather_state(state, index):
-    """Pick batch rows ``index`` of every state tensor; scalars (the position) stay shared."""
-    import tensorflow as tf
+def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config: HarmonizeConfig) -> FillResult:
+    """Tokens ``(length,)`` where ``mask`` is True are kept from ``given``; the rest are drawn (see module doc)."""
+    from seqgen.generate.particles import ParticleFilter, trace_back
+    from seqgen.generate.processors import force
+    from seqgen.generate.rules import part_writing
+    from seqgen.generate.sampler import sampler_for
+    from seqgen.generate.sampling import SamplingConfig
 
-    return tf.nest.map_structure(lambda s: tf.gather(s, index) if len(s.shape) else s, state)
-
-
-def _systematic(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
-    """Systematic resampling: ``len(weights)`` indices, each drawn with probability ``weights``."""
-    n = len(weights)
-    positions = (rng.random() + np.arange(n)) / n
-    return np.minimum(np.searchsorted(np.cumsum(weights), positions), n - 1)
+    n = config.particles
+    weigh = ParticleFilter(codec, mask, n, config.resample_below, config.parallel_penalty)
+    sampling = SamplingConfig(config.temperature, top_p=config.top_p, seed=config.seed, greedy=config.greedy)
+    sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=part_writing(codec, config.rules),
+                          forced=force(given, np.asarray(mask, bool)), weigh=weigh, progress=None)
+    tokens, parents, (log_w, log_lik, penalty, evidence, resamples) = sampler.weighed(
+        np.full((n, 1), codec.bos_id, np.int32), len(given))  # tokens (particles, length), parents (length, particles)
+    score = (log_lik - penalty).numpy()
+    best = int(np.argmax(score))
+    final = float(evidence.numpy()) + _log_mean_exp(log_w.numpy().astype(np.float64))
+    return FillResult(trace_back(tokens, parents, best), float(log_lik.numpy()[best]), final, int(resamples.numpy()))
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -94,60 +106,8 @@ def compiled_step(model):
     return _STEPS[model]
 
 
-def _draw(strategy, logits, rng: np.random.Generator, greedy: bool) -> np.ndarray:
-    """One token per row from the strategy's logits ``(batch, vocab)``: Gumbel-max is a categorical draw."""
-    proposal = strategy(logits).numpy().astype(np.float64)  # (batch, vocab), -inf where excluded
-    noise = 0 if greedy else rng.gumbel(size=proposal.shape)
-    return np.argmax(proposal + noise, axis=-1).astype(np.int32)
-
-
-def _parallels(codec: ChoraleCodec, last_two: np.ndarray) -> np.ndarray:
-    """``(particles,)`` parallel fifths/octaves between the two steps of ``last_two`` (particles, 2 * voices) tokens."""
-    steps = last_two.reshape(len(last_two), 2, codec.voices)  # (particles, 2, voices)
-    pitches = np.where(steps >= FIRST_PITCH, codec.low + (steps - FIRST_PITCH) // 2, 0)  # token -> MIDI pitch, 0 = silence
-    return mm.parallel_moves(pitches[:, 0], pitches[:, 1])
-
-
 def _log_mean_exp(x: np.ndarray) -> float:
     return float(np.log(np.mean(np.exp(x - x.max()))) + x.max())
-
-
-def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config: HarmonizeConfig) -> FillResult:
-    """Tokens ``(length,)`` where ``mask`` is True are kept from ``given``; the rest are drawn (see module doc)."""
-    import tensorflow as tf
-
-    from seqgen.generate.sampling import make_strategy
-
-    n, length = config.particles, len(given)
-    strategy = make_strategy(config.temperature, None, config.top_p, codec.forbidden_ids)
-    step = compiled_step(model)
-    rng = np.random.default_rng(config.seed)
-    logits, state = step(tf.fill([n], codec.bos_id), model.initial_state(n))
-    tokens = np.zeros((n, length), np.int32)  # (particles, length)
-    log_w, log_lik = np.zeros(n), np.zeros(n)  # weights since the last resampling; log p of all tokens
-    penalty = np.zeros(n)  # parallel_penalty x parallels written so far
-    evidence, resamples = 0.0, 0
-    for i in range(length):
-        log_p = _log_softmax(logits.numpy().astype(np.float64))  # (particles, vocab), untempered
-        token = np.full(n, given[i], np.int32) if mask[i] else _draw(strategy, logits, rng, config.greedy)
-        if mask[i]:
-            log_w += log_p[:, given[i]]
-        log_lik += log_p[np.arange(n), token]
-        tokens[:, i] = token
-        if config.parallel_penalty and i % codec.voices == codec.voices - 1 and i >= 2 * codec.voices - 1:
-            cost = config.parallel_penalty * _parallels(codec, tokens[:, i + 1 - 2 * codec.voices: i + 1])
-            log_w, penalty = log_w - cost, penalty + cost
-        weights = np.exp(log_w - log_w.max())
-        if mask[i] and i < length - 1 and weights.sum() ** 2 / np.sum(weights ** 2) < config.resample_below * n:
-            evidence += _log_mean_exp(log_w)
-            index = _systematic(rng, weights / weights.sum())  # the given token is the same in every row
-            tokens, log_lik, penalty, log_w = tokens[index], log_lik[index], penalty[index], np.zeros(n)
-            state = _gather_state(state, tf.constant(index, tf.int32))
-            resamples += 1
-        if i < length - 1:
-            logits, state = step(tf.constant(token), state)
-    best = int(np.argmax(log_lik - penalty))
-    return FillResult(tokens[best], float(log_lik[best]), evidence + _log_mean_exp(log_w), resamples)
 
 
 # -- input, keys and output --------------------------------------------------------------------------

@@ -7,7 +7,9 @@ So each cell of the region is resampled from
 
 over the ``candidates`` most likely values of ``c`` (and the current one), the future window being
 the tokens of the next ``window`` steps as they stand (region cells included). The region is first
-drawn left to right from ``p(cell | past)`` alone, then swept ``sweeps`` times in Gibbs fashion
+drawn left to right from ``p(cell | past)`` alone, by the one sampling loop (:class:`Sampler`, the
+cells outside the region forced by :func:`processors.region`, the part-writing rules of
+``rules`` applied), then swept ``sweeps`` times in Gibbs fashion
 (each sweep visits every cell in time order). Cells outside the region are never written: only
 indices of the region are assigned.
 """
@@ -26,6 +28,7 @@ from seqgen.generate.chorale_io import OutputConfig, apply_key, load_piece, writ
 from seqgen.generate.input_checks import check_infill_work, check_parts_sound
 from seqgen.generate.harmonize import _log_softmax, compiled_step
 from seqgen.generate.outputs import music_paths
+from seqgen.generate.rules import RulesConfig
 
 STEPS_PER_BAR = 16  # 4/4 on a 16th-note grid
 JIT_MIN_CELLS = 96  # cell visits (cells x sweeps) from which compiling the scorer with XLA pays off
@@ -41,6 +44,7 @@ class InfillConfig:
     temperature: float = 1.0  # of the combined distribution over candidates
     seed: int = 0  # same seed, same result
     greedy: bool = False  # always the best candidate (deterministic)
+    rules: RulesConfig = RulesConfig()  # part-writing rules in the first left-to-right draw
 
     def __post_init__(self):
         for name in ("window", "candidates"):
@@ -177,6 +181,25 @@ def _resample_cell(cursor: _Cursor, tokens: np.ndarray, p: int, codec: ChoraleCo
     tokens[p] = candidates[int(np.argmax(score / config.temperature + noise))]
 
 
+def first_draw(model, codec: ChoraleCodec, tokens: np.ndarray, mask: np.ndarray, config: InfillConfig) -> np.ndarray:
+    """The region drawn left to right from p(cell | past) through the one sampling loop; the rest as given."""
+    from seqgen.generate.processors import region
+    from seqgen.generate.rules import part_writing
+    from seqgen.generate.sampler import sampler_for
+    from seqgen.generate.sampling import SamplingConfig
+
+    positions = np.flatnonzero(mask)
+    first, last = int(positions[0]), int(positions[-1])
+    sampling = SamplingConfig(config.temperature, seed=config.seed, greedy=config.greedy)
+    sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=part_writing(codec, config.rules),
+                          forced=region(tokens, mask), progress=None)
+    primer = np.concatenate([[codec.bos_id], tokens[:first]]).astype(np.int32)[None]  # (1, 1 + first)
+    drawn = sampler.generate(primer, last + 1 - first)[0]  # (last + 1 - first,)
+    out = np.asarray(tokens, np.int32).copy()
+    out[positions] = drawn[positions - first]  # only region cells are ever assigned
+    return out
+
+
 def resample_region(model, codec: ChoraleCodec, tokens: np.ndarray, mask: np.ndarray, config: InfillConfig) -> np.ndarray:
     """New tokens: those where ``mask`` is False exactly as given, the region drawn as the module doc says."""
     out = np.asarray(tokens, np.int32).copy()
@@ -184,13 +207,16 @@ def resample_region(model, codec: ChoraleCodec, tokens: np.ndarray, mask: np.nda
     if positions.size == 0:
         raise SeqgenError("the region is empty: check --bars and --voices")
     rng = np.random.default_rng(config.seed)
+    out = first_draw(model, codec, out, mask, config)
+    if not config.sweeps:
+        return out
     cursor = _Cursor(model, codec, jit=positions.size * config.sweeps >= JIT_MIN_CELLS)
     cursor.advance(out, int(positions[0]))  # nothing before the region ever changes
     start = cursor.snapshot()
-    for sweep in range(config.sweeps + 1):
+    for _ in range(config.sweeps):
         cursor.restore(start)
         for p in positions:
-            _resample_cell(cursor, out, int(p), codec, config, rng, with_future=sweep > 0)
+            _resample_cell(cursor, out, int(p), codec, config, rng, with_future=True)
     return out
 
 

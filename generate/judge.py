@@ -22,7 +22,7 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
 from seqgen.data_prep.grid import Grid
 
-REFERENCE_VERSION = 2  # bump when a measure or the chorale split changes
+REFERENCE_VERSION = 3  # bump when a measure or the chorale split changes
 SCORE_SUFFIXES = (".xml", ".musicxml", ".mxl")
 MIDI_SUFFIXES = (".mid", ".midi")
 MAX_COLUMNS = 6  # files shown as table columns; --json has all

@@ -1,0 +1,86 @@
+"""Part-writing rules as processors, on hand-made tokens: each rule scored where it is broken, strict
+masks (the least bad kept when all break), soft subtracts, and the judge counts the same rules."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.generate.processors import Context
+from seqgen.generate.rules import RulesConfig, part_writing, pitch_table
+
+CODEC = ChoraleCodec(36, 84)
+
+
+def tok(pitch: int) -> int:
+    return 2 + 2 * (pitch - CODEC.low) + 1  # struck
+
+
+def at(prev_step, this_step, voice):
+    """The context for drawing ``voice`` of step 1 after step 0 ``prev_step`` (S, A, T, B pitches)."""
+    before = [0] * (4 - voice) + [tok(p) for p in prev_step] + [tok(p) for p in this_step[:voice]]
+    return Context(tf.constant(4 + voice), tf.constant([before[-8:]], tf.int32))
+
+
+def scores(rules, mode, prev_step, this_step, voice, penalty=3.0):
+    processor = part_writing(CODEC, RulesConfig(mode, penalty, rules))
+    logits = tf.zeros([1, CODEC.vocab_size])
+    return processor(logits, at(prev_step, this_step, voice)).numpy()[0]
+
+
+CASES = {  # rule -> (step 0, step 1 so far, voice drawn, a pitch breaking it, a pitch that does not)
+    "parallel_fifths": ([67, 64, 55, 48], [69, 65, 55], 3, 50, 53),
+    "parallel_octaves": ([72, 64, 55, 48], [74, 65, 55], 3, 50, 55),
+    "hidden_fifths": ([64, 60, 55, 48], [69, 60, 55], 3, 50, 53),
+    "hidden_octaves": ([64, 60, 55, 48], [74, 63, 55], 3, 50, 55),
+    "voice_crossing": ([67, 60, 57, 48], [67, 58], 2, 59, 55),
+    "voice_overlap": ([67, 64, 57, 48], [69], 1, 68, 64),  # the alto above where the soprano was
+    "spacing": ([72, 64, 55, 48], [79], 1, 64, 72),
+    "augmented_leaps": ([72, 64, 55, 48], [], 0, 66, 71),
+    "out_of_range": ([72, 64, 55, 48], [], 0, 84, 79),
+}
+
+
+@pytest.mark.parametrize("rule", list(CASES))
+def test_each_rule_masks_its_breaking_pitch_strictly_and_penalises_it_softly(rule):
+    prev, now, voice, bad, good = CASES[rule]
+    strict = scores((rule,), "strict", prev, now, voice)
+    assert strict[tok(bad)] == -math.inf and strict[tok(good)] == 0  # a parallel fifth masked, ...
+    soft = scores((rule,), "soft", prev, now, voice, penalty=2.5)
+    assert soft[tok(bad)] == pytest.approx(-2.5) and soft[tok(good)] == 0  # ... a crossing penalised
+
+
+def test_strict_keeps_the_least_bad_when_every_candidate_breaks_a_rule():
+    processor = part_writing(CODEC, RulesConfig("strict", rules=("out_of_range",)))
+    logits = np.full((1, CODEC.vocab_size), -np.inf, np.float32)
+    logits[0, [tok(84), tok(83)]] = [1.0, 2.0]  # only soprano notes out of range are left
+    out = processor(tf.constant(logits), at([72, 64, 55, 48], [], 0)).numpy()[0]
+    assert out[tok(84)] == 1.0 and out[tok(83)] == 2.0
+
+
+def test_silence_and_the_first_step_break_nothing():
+    processor = part_writing(CODEC, RulesConfig("soft"))
+    first = Context(tf.constant(3), tf.zeros([1, 8], tf.int32))  # bass of step 0: nothing before it
+    out = processor(tf.zeros([1, CODEC.vocab_size]), first).numpy()[0]
+    assert out[1] == 0 and out[tok(48)] == 0 and out[tok(36)] < 0  # 36 is below the bass range
+
+
+def test_pitch_table_reads_the_codec():
+    table = pitch_table(CODEC)
+    assert table[0] == table[1] == 0 and table[tok(60)] == table[tok(60) - 1] == 60
+
+
+@pytest.mark.parametrize("bad, text", [(dict(mode="loose"), "--rules"), (dict(penalty=float("nan")), "--rule-penalty"),
+                                       (dict(penalty=-1), "--rule-penalty"), (dict(rules=("fifths",)), "rules")])
+def test_rules_config_validates(bad, text):
+    with pytest.raises(SeqgenError, match=text):
+        RulesConfig(**bad)
+
+
+def test_off_is_no_processor_and_other_voice_counts_are_refused():
+    assert part_writing(CODEC, RulesConfig("off")) is None
+    with pytest.raises(SeqgenError, match="--rules off"):
+        part_writing(ChoraleCodec(36, 84, voices=3))
