@@ -84,3 +84,54 @@ def test_phrase_config_names_the_bad_value():
 def test_phrases_need_a_phrase_codec():
     with pytest.raises(SeqgenError, match="--phrases"):
         phrase_pieces(None, ChoraleCodec(40, 80), 1, SamplingConfig(), PhraseConfig(2))
+
+
+class ScriptedModel:
+    """A stand-in model that always predicts the next token of ``script`` (the start token first)."""
+
+    def __init__(self, script: np.ndarray, vocab: int):
+        import tensorflow as tf
+
+        self.table = tf.constant(np.eye(vocab, dtype=np.float32)[np.append(script[1:], script[-1])] * 30.0)
+
+    def initial_state(self, batch):
+        import tensorflow as tf
+
+        return tf.zeros((batch,), tf.int32)
+
+    def step(self, tokens, state):
+        import tensorflow as tf
+
+        return tf.gather(self.table, tf.minimum(state, self.table.shape[0] - 1)), state + 1
+
+    def __call__(self, rows, training=False):
+        import tensorflow as tf
+
+        positions = tf.minimum(tf.range(tf.shape(rows)[1]), self.table.shape[0] - 1)
+        return tf.gather(self.table, positions)[None] + tf.zeros_like(rows, tf.float32)[..., None]
+
+
+def _script(codec, *chords, fermata_from: int):
+    grid = _grid(*chords)
+    fermata = np.zeros(grid.steps + 1, bool)
+    fermata[fermata_from:grid.steps] = True
+    grid = Grid(np.vstack([grid.pitches, grid.pitches[-1:]]), np.vstack([grid.struck, [True] * 4]),
+                meta={"fermata": fermata})  # one more, re-struck step: the fermata surely ended
+    return np.concatenate([[codec.start_id("major")], codec.encode(grid)])
+
+
+def test_phrase_search_keeps_a_piece_ending_on_its_cadence():
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    script = _script(codec, I, IV, V, I, fermata_from=12)
+    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20)
+    grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 2, SamplingConfig(), config, "major")
+    assert notes == [] and len(grids) == 2
+    assert grids[0].steps == 16 and ends_on_cadence(grids[0], 0, "major") and grids[0].meta["key"] == (0, "major")
+
+
+def test_phrase_search_reports_a_missed_cadence():
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    script = _script(codec, I, IV, V, I6, fermata_from=12)
+    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20)
+    grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
+    assert len(notes) == 1 and "no cadence" in notes[0] and grids[0].steps == 16
