@@ -28,6 +28,7 @@ CODEC_TYPES: dict[str, str] = {
     "char": "seqgen.data_prep.text_codec:CharCodec",
     "word": "seqgen.data_prep.text_codec:WordCodec",
     "midi_events": "seqgen.data_prep.midi_events:EventCodec",
+    "midi_durations": "seqgen.data_prep.midi_durations:DurationCodec",
 }
 
 

@@ -42,8 +42,10 @@ import numpy as np
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
 from seqgen.data_prep.midi_columns import one_key_at_a_time
+from seqgen.data_prep import midi_controls
 from seqgen.data_prep.midi_notes import columns_of
 from seqgen.data_prep.midi_read import DRUM_CHANNEL, Note, Performance
+from seqgen.data_prep.midi_stats import onset_polyphony
 
 BOS = 0
 NOTE_ON = 1  # first note-on id
@@ -61,6 +63,7 @@ class EventConfig:
     velocity_bins: int = 32  # 128 MIDI velocities in this many equal bins
     max_note_ms: int = 0  # decode releases notes held longer (0 = no bound); fit_bounds: the corpus's
     max_polyphony: int = 0  # decode keeps at most this many notes sounding (0 = no bound); fit_bounds
+    controls: int = 0  # 1: key and density control tokens after the vocabulary (data_prep.midi_controls)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -80,6 +83,8 @@ class EventConfig:
             raise SeqgenError(f"midi events config: max_note_ms must be 0 (no bound) to 3600000, got {self.max_note_ms}")
         if not 0 <= self.max_polyphony <= 128:
             raise SeqgenError(f"midi events config: max_polyphony must be 0 (no bound) to 128, got {self.max_polyphony}")
+        if self.controls not in (0, 1):
+            raise SeqgenError(f"midi events config: controls must be 0 (off) or 1, got {self.controls}")
 
 
 def _as_notes(notes: Performance | Iterable[Note]) -> Sequence[Note]:
@@ -91,18 +96,26 @@ class EventCodec:
     """Notes <-> performance-event tokens (see the module doc for the layout)."""
 
     type_name = "midi_events"
+    config_class = EventConfig
     bos_id = BOS
     period = 1
     forbidden_ids = (BOS,)
+    first_shift = TIME_SHIFT  # first time-shift id
+    pitched_end = TIME_SHIFT  # ids [NOTE_ON, pitched_end) name a pitch (note-ons and note-offs)
 
     def __init__(self, config: EventConfig | None = None):
-        self.config = config or EventConfig()
+        self.config = config or self.config_class()
         self.shift_steps = self.config.max_shift_ms // self.config.time_step_ms  # shift tokens
-        self.first_velocity = TIME_SHIFT + self.shift_steps
+        self.first_velocity = self.first_shift + self.shift_steps
+
+    @property
+    def first_control(self) -> int:
+        """The first control-token id: the codec's own vocabulary ends here."""
+        return self.first_velocity + self.config.velocity_bins
 
     @property
     def vocab_size(self) -> int:
-        return self.first_velocity + self.config.velocity_bins
+        return self.first_control + midi_controls.COUNT * self.config.controls
 
     def to_config(self) -> dict:
         return {"type": self.type_name, **asdict(self.config)}
@@ -111,7 +124,17 @@ class EventCodec:
     def from_config(cls, config: dict) -> "EventCodec":
         if config.get("type", cls.type_name) != cls.type_name:
             raise SeqgenError(f"config of type {config.get('type')!r} given to the {cls.type_name} codec")
-        return cls(EventConfig(**{f.name: config[f.name] for f in fields(EventConfig) if f.name in config}))
+        return cls(cls.config_class(**{f.name: config[f.name] for f in fields(cls.config_class) if f.name in config}))
+
+    def token_steps(self, tokens: np.ndarray) -> np.ndarray:
+        """Time steps each token moves the clock by (0 for anything but a time shift), same shape."""
+        tokens = np.asarray(tokens)
+        is_shift = (tokens >= self.first_shift) & (tokens < self.first_shift + self.shift_steps)
+        return np.where(is_shift, tokens - self.first_shift + 1, 0)
+
+    def shift_token(self, steps: int) -> int:
+        """The id of a time shift of ``steps`` (1 to the longest shift) time steps."""
+        return self.first_shift + steps - 1
 
     def velocity_bin(self, velocity: int) -> int:
         return min(self.config.velocity_bins - 1, int(velocity) * self.config.velocity_bins // 128)
@@ -208,7 +231,7 @@ class EventCodec:
                         start, vel = sounding.pop(pitch)
                         spans.append((pitch, start + longest, start, vel))
                         bounded["long"] += 1
-            elif t >= self.first_velocity:
+            elif self.first_velocity <= t < self.first_control:  # control tokens play nothing
                 velocity = self.bin_velocity(t - self.first_velocity)
         spans += [(pitch, now, start, vel) for pitch, (start, vel) in sounding.items()]
         step_s, beats_per_s = self.config.time_step_ms / 1000.0, bpm / 60.0
@@ -229,20 +252,20 @@ class EventCodec:
 
     def shift_ranges(self, windows: np.ndarray, max_shift: int) -> np.ndarray:
         """``(n, 2)`` inclusive [lowest, highest] shift keeping each event window's pitches in 0-127."""
-        pitched = (windows >= NOTE_ON) & (windows < TIME_SHIFT)  # note-on and note-off ids lie below time shifts
+        pitched = (windows >= NOTE_ON) & (windows < self.pitched_end)
         pitches = (windows - NOTE_ON) % 128
         lo = np.where(pitched, pitches, 1000).min(axis=1)
         hi = np.where(pitched, pitches, -1000).max(axis=1)
         ranges = np.stack([np.clip(-lo, -max_shift, 0), np.clip(127 - hi, 0, max_shift)], axis=1)
         return np.where(pitched.any(axis=1, keepdims=True), ranges, 0).astype(np.int32)  # no notes: (0, 0)
 
-    @staticmethod
-    def transpose_tokens(tokens, shift):
-        """TF op: move note-on and note-off tokens by ``shift`` semitones (time and velocity stay)."""
+    def transpose_tokens(self, tokens, shift):
+        """TF op: move the tokens that name a pitch by ``shift`` semitones (time and velocity stay)."""
         import tensorflow as tf
 
-        pitched = (tokens >= NOTE_ON) & (tokens < TIME_SHIFT)
-        return tf.where(pitched, tokens + tf.cast(shift, tokens.dtype), tokens)
+        pitched = (tokens >= NOTE_ON) & (tokens < self.pitched_end)
+        moved = tf.where(pitched, tokens + tf.cast(shift, tokens.dtype), tokens)
+        return midi_controls.transpose_controls(moved, shift, self.first_control) if self.config.controls else moved
 
 
 def fit_bounds(performances: Iterable[Performance], config: EventConfig | None = None,
@@ -250,8 +273,6 @@ def fit_bounds(performances: Iterable[Performance], config: EventConfig | None =
     """``config`` with ``max_note_ms`` and ``max_polyphony`` set from the corpus: the ``percentile`` of its
     note lengths (rounded down to a time step), and of the notes sounding at each onset once the corpus's
     own notes are bounded at that length (so its few stuck notes do not raise the polyphony bound)."""
-    from seqgen.data_prep.midi_stats import onset_polyphony
-
     config = config or EventConfig()
     performances = list(performances)
     lengths = np.concatenate([[n.end - n.start for n in p.notes] for p in performances] or [[0.0]])

@@ -49,6 +49,7 @@ from seqgen.data_prep.midi_columns import (
     take,
 )
 from seqgen.data_prep.midi_notes import Note, NoteTable, columns_of
+from seqgen.data_prep.midi_read_mido import note_columns as mido_columns
 
 MIDI_SUFFIXES = (".mid", ".midi")
 DROP_REASONS = ("drums", "duplicates", "voices", "pitch")  # why notes are left out, in report order
@@ -194,8 +195,6 @@ def _parse(data: bytes):
 
 def _reread(blob: bytes, first_part: int, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The file's notes paired by the retrigger rule (module doc); symusic's when the scan fails."""
-    from seqgen.data_prep.midi_read_mido import note_columns as mido_columns
-
     try:
         return mido_columns(blob, first_part)
     except Exception:  # noqa: BLE001 - symusic read these bytes; keep its notes rather than fail the file
@@ -317,13 +316,3 @@ def read_corpus(paths: Iterable[str | os.PathLike], include_drums: bool = False,
             "run `seqgen data midi` on them to see why"
         )
     return Corpus(tuple(performances), tuple(skipped))
-
-
-def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums: bool = False,
-                    voices: int | None = None) -> str:
-    """The report of ``seqgen data midi`` (see :func:`data_prep.midi_stats.describe`)."""
-    from seqgen.data_prep.midi_stats import describe
-
-    if not isinstance(corpus, Corpus):
-        corpus = read_corpus(corpus, include_drums=include_drums)
-    return describe(corpus, voices=voices)

@@ -102,6 +102,8 @@ def choose_season(table: SeriesTable, train_end: int, season: int | None) -> Sea
     if season >= train_end:
         raise SeqgenError(f"{table.source}: --season {season} is not shorter than the training part "
                           f"({train_end} steps); lower --season or give more data")
+    if season == 1:
+        return Season(1, "none: --season 1 (seasonal naive = naive)")
     return Season(season, f"{season} steps: given by --season")
 
 

@@ -18,10 +18,13 @@ from seqgen.generate.sampling import SamplingConfig
 
 
 def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, num: int,
-                   sampling: SamplingConfig, primer_steps: int = 16, mode: str | None = None,
+                   sampling: SamplingConfig, primer_steps: int = 16, progress=None, mode: str | None = None,
                    phrases: int | None = None) -> tuple[list[Grid], list[str]]:
     """``num`` pieces of ``steps`` time steps (the primer's steps included), or of ``phrases`` phrases
-    ending on cadences (:mod:`generate.phrase_search`); ``mode`` sets the start token. And notes for the user."""
+    ending on cadences (:mod:`generate.phrase_search`); ``mode`` sets the start token. And notes for the user.
+
+    ``progress(done, total)`` (tokens) is called after each sampler chunk; the studio stops a job by raising in it.
+    """
     notes = []
     prime_tokens = np.array([], np.int32)
     if primer is not None:
@@ -37,7 +40,7 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, 
         raise SeqgenError(f"--steps {steps} must exceed the primer's {len(prime_tokens) // codec.voices} steps")
     sampler = sampler_for(model, sampling, codec.forbidden_ids)
     batch = np.tile(with_bos(prime_tokens, codec.start_id(mode)), (num, 1))  # (num, 1 + primer tokens)
-    new = sampler.generate(batch, steps * codec.voices - len(prime_tokens))  # (num, new tokens)
+    new = sampler.generate(batch, steps * codec.voices - len(prime_tokens), progress)  # (num, new tokens)
     grids = [codec.decode(np.concatenate([prime_tokens, row]), name=f"seqgen-{i + 1}") for i, row in enumerate(new)]
     for grid in grids if mode and codec.phrases else ():
         grid.meta["key"] = key_in_mode(grid, mode)  # the asked mode's best key: what --key moves from
@@ -67,7 +70,7 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
         primer_grid = resolve_primer(primer, loaded.codec.voices, source, data_dir)
     mode = parse_key(key)[1] if key is not None else None
     grids, lines = generate_grids(loaded.model, loaded.codec, primer_grid, steps, num, sampling, primer_steps,
-                                  mode, phrases)
+                                  mode=mode, phrases=phrases)
     for grid, (path, png) in zip(grids, paths):
         lines += write_piece(grid, path, png, fmt=fmt, bpm=bpm, instrument=instrument, force=force, key=key)
     return lines

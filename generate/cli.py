@@ -14,7 +14,8 @@ import click
 from seqgen.generate.cli_common import DATA_DIR, RUN_DIR, SeqgenGroup
 
 TASK_COMMANDS = ("seqgen.generate.cli_chorale", "seqgen.generate.cli_text", "seqgen.generate.cli_midi",
-                 "seqgen.generate.cli_sketch", "seqgen.generate.cli_series", "seqgen.generate.cli_music")
+                 "seqgen.generate.cli_sketch", "seqgen.generate.cli_series", "seqgen.generate.cli_music",
+                 "seqgen.studio.cli")
 
 
 @click.group(cls=SeqgenGroup, context_settings={"help_option_names": ["-h", "--help"]})

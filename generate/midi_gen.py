@@ -1,7 +1,8 @@
 """Generation from a MIDI-corpus run: a primer file, the sampler, and the MIDI writers.
 
 Grid runs reuse the chorale machinery (the same codec, any number of voices) and write with
-:func:`generate.midi_writer.grid_to_midi`; events runs write with
+:func:`generate.midi_writer.grid_to_midi`; events and durations runs (one token stream, the same
+time shifts) write with
 :func:`data_prep.midi_events.notes_to_midi`. The length is given in steps (grid: 16th notes;
 events: event tokens; the primer included) or in seconds: for grid runs seconds become steps at
 the tempo, for events runs tokens are drawn chunk by chunk until every piece's time shifts reach
@@ -23,7 +24,9 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.midi_events import TIME_SHIFT, EventCodec, notes_to_midi
+from seqgen.data_prep.midi_controls import asked_controls
+from seqgen.data_prep.midi_events import EventCodec, notes_to_midi
+from seqgen.data_prep.music_metrics import parse_key
 from seqgen.data_prep.pipeline import with_bos
 from seqgen.generate.chorale_gen import generate_grids
 from seqgen.generate.chorale_io import read_primer_file
@@ -32,7 +35,7 @@ from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import sampler_for
 from seqgen.generate.sampling import SamplingConfig, make_strategy
 
-DEFAULT_STEPS = {"grid": 128, "events": 512}  # when neither steps nor seconds is given
+DEFAULT_STEPS = {"grid": 128, "events": 512, "durations": 512}  # when neither steps nor seconds is given
 MAX_EVENTS_PER_SECOND = 200  # cap for --seconds: a model that rarely moves time still stops
 SLACK_EVENTS = 256  # added to that cap, for short pieces
 MAX_SECONDS = 3600.0
@@ -62,9 +65,7 @@ def _check_primer_path(primer: str | os.PathLike) -> Path:
 
 def shift_steps(tokens: np.ndarray, codec: EventCodec) -> np.ndarray:
     """Time steps each token moves the clock by (0 for anything but a time shift), same shape."""
-    tokens = np.asarray(tokens)
-    is_shift = (tokens >= TIME_SHIFT) & (tokens < codec.first_velocity)
-    return np.where(is_shift, tokens - TIME_SHIFT + 1, 0)
+    return codec.token_steps(tokens)
 
 
 def trim_to_steps(tokens: np.ndarray, codec: EventCodec, steps: int) -> np.ndarray:
@@ -78,7 +79,7 @@ def trim_to_steps(tokens: np.ndarray, codec: EventCodec, steps: int) -> np.ndarr
     end = int(reached[0])
     out = tokens[: end + 1].copy()
     before = int(clock[end - 1]) if end > 0 else 0
-    out[end] = TIME_SHIFT + (steps - before) - 1  # a shift of exactly the remaining steps
+    out[end] = codec.shift_token(steps - before)  # a shift of exactly the remaining steps
     return out
 
 
@@ -144,23 +145,29 @@ def grid_steps(steps: int | None, seconds: float | None, bpm: float, steps_per_q
 
 def _write_events(model, codec: EventCodec, paths: list[Path], primer: str | None, primer_beats: float,
                   steps: int | None, seconds: float | None, sampling: SamplingConfig, bpm: float,
-                  instrument: int, force: bool) -> list[str]:
+                  instrument: int, force: bool, controls: np.ndarray = np.zeros(0, np.int32)) -> list[str]:
     prime = event_primer(primer, codec, primer_beats) if primer else np.array([], np.int32)
+    prime = np.concatenate([controls, prime]).astype(np.int32)  # control tokens first, as in training windows
     rows, lines = generate_events(model, codec, prime, len(paths), sampling, steps, seconds)
     for row, path in zip(rows, paths):
         decoded, bounded = codec.decode_counted(row, bpm=bpm)
+        length = shift_steps(row, codec).sum() * codec.config.time_step_ms / 1000
+        if seconds is not None:  # durations notes may outlast the last shift: the piece ends at --seconds
+            decoded = [n._replace(end=min(n.end, length), end_beat=min(n.end_beat, length * bpm / 60))
+                       for n in decoded if n.start < length]
         notes = [n._replace(program=instrument) for n in decoded]
         notes_to_midi(notes, path, bpm=bpm, force=force)
-        length = shift_steps(row, codec).sum() * codec.config.time_step_ms / 1000
         lines.append(f"wrote {path} ({len(row)} events, {len(notes)} notes, {length:.1f} s){_bounded_events(codec, bounded)}")
     return lines
 
 
 def _bounded_events(codec: EventCodec, bounded: dict[str, int]) -> str:
     parts = []
-    if bounded["long"]:
+    if bounded.get("no_duration"):  # durations codec: pitch tokens the model gave no length, skipped
+        return f"; {bounded['no_duration']} pitches without a duration skipped"
+    if bounded.get("long"):
         parts.append(f"{bounded['long']} released at {codec.config.max_note_ms / 1000:g} s")
-    if bounded["polyphony"]:
+    if bounded.get("polyphony"):
         parts.append(f"{bounded['polyphony']} released to keep {codec.config.max_polyphony} notes sounding")
     return f"; bounded by the corpus: {', '.join(parts)}" if parts else ""
 
@@ -196,11 +203,14 @@ def _write_grids(model, codec: ChoraleCodec, paths: list[Path], primer: str | No
 def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer: str | None = None,
                       primer_beats: float = 4.0, steps: int | None = None, seconds: float | None = None,
                       num: int = 1, sampling: SamplingConfig = SamplingConfig(), bpm: float | None = None,
-                      instrument: int = 0, force: bool = False) -> list[str]:
+                      instrument: int = 0, force: bool = False, key: str | None = None,
+                      density: float | None = None) -> list[str]:
     """Everything ``seqgen generate midi`` does; returns the lines to print.
 
     Options, output paths, the run and the primer are all checked before any sampling, so bad input
-    writes nothing. ``bpm`` defaults to the median first tempo of the run's corpus.
+    writes nothing. ``bpm`` defaults to the median first tempo of the run's corpus. ``key`` and
+    ``density`` (notes per second) need a run trained with controls; such a run gets the training
+    windows' commonest key and density when they are not given.
     """
     from seqgen.generate.midi_writer import check_bpm
 
@@ -209,6 +219,8 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
         check_bpm(bpm)
     if not primer_beats > 0:
         raise SeqgenError(f"--primer-beats must be > 0, got {primer_beats}")
+    if key is not None:
+        parse_key(key)  # a bad key is refused before the run loads
     make_strategy(sampling.temperature, sampling.top_k, sampling.top_p)  # validates before loading anything
     paths = [path for path, _ in output_paths(out, num, "midi", False, force)]
     loaded = open_run(run, "midi")
@@ -216,5 +228,9 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
     args = (model, codec, paths, primer, primer_beats, steps, seconds, sampling,
             bpm or float(record.get("bpm", 120.0)), instrument, force)
     if isinstance(codec, EventCodec):
-        return _write_events(*args)
+        controls, said = asked_controls(codec, key, density, record.get("controls") or {})
+        return ([said] if said else []) + _write_events(*args, controls=controls)
+    if key is not None or density is not None:
+        raise SeqgenError("--key and --density need a run trained with controls: "
+                          "seqgen train midi --encoding durations --controls")
     return _write_grids(*args, hold_limit=grid_hold_limit(record))

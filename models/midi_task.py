@@ -1,11 +1,13 @@
 """The MIDI corpus task: files -> held-out split -> grid or events tokens -> training windows, and
 scoring of the held-out part.
 
-Two encodings, chosen per run:
+Three encodings, chosen per run:
 
 * ``grid``: each file on a 16th-note voice grid (:mod:`data_prep.midi_grid`), encoded with the
   chorale codec (one token per voice per step, pitch plus struck/held flag);
-* ``events``: note-on, note-off, time-shift and velocity tokens (:mod:`data_prep.midi_events`).
+* ``events``: note-on, note-off, time-shift and velocity tokens (:mod:`data_prep.midi_events`);
+* ``durations``: pitch and duration tokens per note, time shifts and velocities
+  (:mod:`data_prep.midi_durations`): a note cannot hang.
 
 The held-out part is chosen by file, from a hash of the file's name (stable across machines and
 runs, whatever order the files are found in): about ``valid_fraction`` of the files, and at least
@@ -28,28 +30,32 @@ import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.midi_controls import common_controls, window_controls
+from seqgen.data_prep.midi_durations import DurationCodec, DurationConfig
 from seqgen.data_prep.midi_events import EventCodec, fit_bounds
 from seqgen.data_prep.midi_grid import grid_voices, performance_to_grid
 from seqgen.data_prep.midi_read import Corpus, Performance, read_corpus
-from seqgen.data_prep.midi_stats import drop_lines, note_stats
+from seqgen.data_prep.midi_report import drop_lines
+from seqgen.data_prep.midi_stats import note_stats
 from seqgen.data_prep.pipeline import token_windows, windows_dataset, with_bos
 from seqgen.models.evaluate import Score, score_sequences
 from seqgen.models.task import Evaluation, Prepared, Task
 
-ENCODINGS = ("grid", "events")
-DEFAULT_WINDOW = {"grid": 64, "events": 256}  # grid: time steps (x voices tokens); events: tokens
+ENCODINGS = ("grid", "events", "durations")
+DEFAULT_WINDOW = {"grid": 64, "events": 256, "durations": 256}  # grid: time steps (x voices tokens); else tokens
 
 
 @dataclass(frozen=True)
 class MidiDataConfig:
     """How a MIDI corpus becomes training windows."""
 
-    encoding: str = "grid"  # "grid" (voices on a 16th-note grid) or "events" (performance events)
+    encoding: str = "grid"  # "grid" (voices on a 16th-note grid), "events" (performance events) or "durations"
     voices: int | None = None  # grid: this many voices at most; None: the corpus's 99th-percentile polyphony, <= 8
     window: int | None = None  # steps (grid) or events per training window; None: 64 steps / 256 events
     batch_size: int = 32  # windows per batch
     max_transpose: int = 5  # random transposition of each window, in semitones (0 = off)
     valid_fraction: float = 0.1  # share of the files held out for validation
+    controls: bool = False  # events/durations: each window starts with its key and density tokens (midi_controls)
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
@@ -64,6 +70,9 @@ class MidiDataConfig:
             raise SeqgenError(f"max_transpose must be in 0..12, got {self.max_transpose!r}")
         if not 0 < self.valid_fraction < 1:
             raise SeqgenError(f"valid_fraction must be in (0, 1), got {self.valid_fraction!r}")
+        if self.controls and self.encoding == "grid":
+            raise SeqgenError("controls need a token-stream encoding: use --encoding durations (or events) "
+                              "with --controls")
 
     @property
     def window_units(self) -> int:
@@ -136,8 +145,11 @@ def recorded_split(performances: Sequence[Performance], split_info: dict, valid_
 
 def fit_codec(performances: Sequence[Performance], data: MidiDataConfig) -> ChoraleCodec | EventCodec:
     """The codec of a new run: the grid's voices and pitch range come from the whole corpus."""
-    if data.encoding == "events":
-        return EventCodec(fit_bounds(performances))  # decode bounds from the corpus's note lengths and polyphony
+    controls = int(data.controls)
+    if data.encoding == "events":  # decode bounds from the corpus's note lengths and polyphony
+        return EventCodec(replace(fit_bounds(performances), controls=controls))
+    if data.encoding == "durations":
+        return DurationCodec(DurationConfig(controls=controls))  # notes carry their length: nothing to bound
     voices = grid_voices(performances, data.voices)
     return ChoraleCodec.fit([performance_to_grid(p, voices) for p in performances], voices=voices)
 
@@ -160,17 +172,23 @@ def _valid_windows(sequences: list[np.ndarray], window: int, period: int) -> np.
 
 
 def midi_datasets(split: MidiSplit, codec, data: MidiDataConfig, seed: int = 0):
-    """``(train, valid or None)`` tf.data pipelines; the training windows are transposed at random."""
+    """``(train, valid or None, controls)`` tf.data pipelines (the training windows transposed at random),
+    and with ``data.controls`` the commonest key and density of the training windows (else None)."""
     period = codec.period
     window = data.window_units * period
     train_w = token_windows(encode_performances(split.train, codec), window, max(window // 4, period), period)
     valid_w = _valid_windows(encode_performances(split.valid, codec), window, period)
+    controls = None
+    if data.controls:
+        train_w = window_controls(codec, train_w)  # (n, window + 1), tokens 0-1: key, density
+        valid_w = window_controls(codec, valid_w) if valid_w is not None else None
+        controls = common_controls(train_w, codec.first_control)
     augment = {}
     if data.max_transpose:  # the codec knows which of its tokens are pitches
         augment = dict(augment=codec.transpose_tokens, shift_ranges=codec.shift_ranges(train_w, data.max_transpose))
     train = windows_dataset(train_w, data.batch_size, shuffle=True, seed=seed, **augment)
     valid = windows_dataset(valid_w, data.batch_size, shuffle=False) if valid_w is not None else None
-    return train, valid
+    return train, valid, controls
 
 
 # ------------------------------------------------------------------------------------- training
@@ -236,7 +254,7 @@ def score_midi(model, codec, source: dict, record: dict, data: MidiDataConfig, s
 
 def report_lines(score: MidiScore, split: str, data: MidiDataConfig, codec) -> list[str]:
     """The report of ``seqgen evaluate`` for a MIDI run."""
-    if data.encoding == "events":
+    if data.encoding != "grid":
         return [
             f"{split}: {score.files} files, {score.steps} events, {score.seconds:.1f} s of music ({score.elapsed:.1f} s)",
             f"cross-entropy: {score.tokens.nats_per_token:.4f} nats per event  (accuracy {score.tokens.accuracy:.4f}), "
@@ -277,7 +295,9 @@ class MidiTask(Task):
                       "note_stats": note_stats(read.performances)}  # bounds generated notes (generate.midi_gen)
         else:
             split = recorded_split(read.performances, record["split"], data.valid_fraction)
-        train, valid = midi_datasets(split, codec, data, seed)
+        train, valid, controls = midi_datasets(split, codec, data, seed)
+        if controls is not None and "controls" not in record:
+            record = {**record, "controls": controls}  # what generate midi asks for when not told
         return Prepared(codec, train, valid, record, corpus_report(read, split, codec))
 
     def evaluate(self, run, split, data_dir=None) -> Evaluation:

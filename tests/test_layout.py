@@ -10,8 +10,9 @@ import pytest
 import seqgen
 
 PACKAGE = Path(seqgen.__file__).parent
-# stage -> stages of ours it must never import (data flows one way: data_prep -> models -> generate)
-FORBIDDEN = {"data_prep": ("seqgen.models", "seqgen.generate"), "models": ("seqgen.generate",)}
+# stage -> stages of ours it must never import (data flows one way: data_prep -> models -> generate -> studio)
+FORBIDDEN = {"data_prep": ("seqgen.models", "seqgen.generate", "seqgen.studio"),
+             "models": ("seqgen.generate", "seqgen.studio"), "generate": ("seqgen.studio",)}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -35,11 +36,11 @@ def test_layers_hold(stage):
 
 
 def test_no_generic_top_level_names_are_imported():
-    files = [*PACKAGE.glob("*.py"), *(p for stage in ("data_prep", "models", "generate")
+    files = [*PACKAGE.glob("*.py"), *(p for stage in ("data_prep", "models", "generate", "studio")
                                       for p in (PACKAGE / stage).rglob("*.py"))]
     assert len(files) > 40
     for path in files:
-        bare = {n for n in imported_modules(path) if n.split(".")[0] in ("data_prep", "models", "generate")}
+        bare = {n for n in imported_modules(path) if n.split(".")[0] in ("data_prep", "models", "generate", "studio")}
         assert not bare, f"{path} imports {bare}: use seqgen.<stage>"
 
 
@@ -59,7 +60,7 @@ def test_user_modules_named_like_our_stages_do_not_shadow_them(tmp_path):
 def test_help_and_usage_errors_never_import_tensorflow(tmp_path):
     code = ("import sys\nfrom seqgen.generate.cli import main\n"
             "for args in (['--help'], ['train', 'chorales', '--help'], ['generate', 'text', '--help'],"
-            " ['sketch', 'train', '--help'], ['train', 'midi', '--epochs', '0', '--out', 'x']):\n"
+            " ['sketch', 'train', '--help'], ['studio', '--help'], ['train', 'midi', '--epochs', '0', '--out', 'x']):\n"
             "    try:\n        main(args, standalone_mode=False)\n    except Exception:\n        pass\n"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     result = _python(code, tmp_path)

@@ -23,7 +23,8 @@ from seqgen.data_prep.midi_grid import (
     performance_to_grid,
     performances_to_grids,
 )
-from seqgen.data_prep.midi_read import Note, ReadLimits, describe_corpus, find_midi_files, read_corpus, read_midi
+from seqgen.data_prep.midi_read import Note, ReadLimits, find_midi_files, read_corpus, read_midi
+from seqgen.data_prep.midi_report import describe_corpus
 from seqgen.data_prep.midi_stats import polyphony
 
 MELODY = [(60, 0, 1), (62, 2, 1), (64, 3, 1)]
@@ -514,7 +515,7 @@ def test_data_midi_cli_reports_skips_and_drops(tmp_path):
 
 def test_training_report_counts_what_the_codec_leaves_out(tmp_path):
     from seqgen.data_prep.chorale_codec import ChoraleCodec
-    from seqgen.data_prep.midi_stats import drop_lines
+    from seqgen.data_prep.midi_report import drop_lines
 
     path = mf.write_notes(tmp_path / "c.mid", [(60, 0, 1), (64, 0, 1), (67, 0, 1)], [(60, 0, 1)])
     perf = read_midi(path)

@@ -79,3 +79,21 @@ def test_root_help_mentions_numeric_series():
     result = run("--help")
     words = " ".join(result.output.split())  # click wraps the description
     assert result.exit_code == 0 and "numeric series" in words and "forecast" in words
+
+
+def test_default_window_follows_the_season_and_is_recorded(tmp_path):
+    t = np.arange(300)
+    values = np.sin(2 * np.pi * t / 12) + 0.1 * np.random.default_rng(0).normal(size=300)
+    (tmp_path / "m.csv").write_text("month,y\n" + "".join(
+        f"{1990 + i // 12}-{i % 12 + 1:02d},{v:.4f}\n" for i, v in enumerate(values)))
+    result = run("train", "series", "--csv", tmp_path / "m.csv", "--time", "month", "--target", "y", "--model", "gru",
+                 "--preset", "tiny", "--epochs", "1", "--horizon", "3", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["data"]["window"] is None and info["record"]["window"] == 24 and info["record"]["season"] == 12
+    result = run("evaluate", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    assert "window 24" in result.output and "season: 12 steps: the yearly cycle of a monthly step" in result.output
+    assert "seasonal naive (12)" in result.output
+    out = tmp_path / "f.csv"
+    assert run("forecast", tmp_path / "run", "-o", out).exit_code == 0 and len(out.read_text().splitlines()) == 4

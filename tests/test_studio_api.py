@@ -1,0 +1,184 @@
+"""The studio's API through Starlette's TestClient: guards, errors, and each chorale/text job on the shipped models."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+from seqgen.data_prep import music_metrics as mm
+from seqgen.data_prep.grid import Grid
+from seqgen.studio.judge_marks import rule_marks
+from seqgen.studio.pieces import parse_melody
+from tests.studio_helpers import BASE, TOKEN, make_app, wait_job
+
+AUTH = {"X-Studio-Token": TOKEN}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    (runs / "notarun").mkdir()
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "run.json").write_text('{"task": "chorale"}')
+    os.symlink(outside, runs / "escape")
+    with TestClient(make_app(runs, max_upload=4096), base_url=BASE, raise_server_exceptions=False) as c:
+        yield c
+
+
+def get(client, path):
+    response = client.get(path, headers=AUTH)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def run_job(client, path, body):
+    response = client.post(path, json=body, headers=AUTH)
+    assert response.status_code == 202, response.text
+    return wait_job(lambda p: get(client, p), response.json())
+
+
+@pytest.fixture(scope="module")
+def piece(client):
+    job = run_job(client, "/api/chorale/generate", {"steps": 48, "seed": 2, "temperature": 0.9, "top_p": 0.95})
+    assert job["status"] == "done", job
+    return job["result"]
+
+
+def test_the_page_needs_no_token_but_the_api_does(client):
+    assert client.get("/").status_code == 200 and "seqgen studio" in client.get("/").text
+    assert client.get("/static/roll.js").status_code == 200
+    missing = client.get("/api/status")
+    assert missing.status_code == 401 and "token" in missing.json()["error"]
+    assert client.get("/api/status", headers={"X-Studio-Token": "wrong-token-123456789"}).status_code == 403
+    assert client.get(f"/api/status?token={TOKEN}").status_code == 200
+
+
+def test_host_and_origin_are_checked(client):
+    rebound = client.get("/api/status", headers={**AUTH, "Host": "attacker.example:8765"})
+    assert rebound.status_code == 403 and "attacker.example" in rebound.json()["error"]
+    cross = client.post("/api/chorale/generate", json={}, headers={**AUTH, "Origin": "https://evil.example"})
+    assert cross.status_code == 403 and "cross-site" in cross.json()["error"]
+    assert client.get("/api/status", headers={**AUTH, "Origin": "http://localhost:8765"}).status_code == 200
+
+
+@pytest.mark.parametrize("run, status", [("../outside", 403), ("/etc", 403), ("escape", 403), ("nothere", 404),
+                                         ("notarun", 400)])
+def test_runs_stay_inside_the_folder(client, run, status):
+    from seqgen.studio.security import StudioError
+
+    job = run_job(client, "/api/chorale/generate", {"run": run, "steps": 8})
+    with pytest.raises(StudioError) as caught:
+        client.app.state.loader.path_of(run, "chorale")
+    assert caught.value.status == status
+    assert job["status"] == "failed" and job["error"] == str(caught.value)
+    assert "runs folder" in job["error"]
+
+
+def test_oversized_uploads_are_refused_naming_the_limit(client):
+    response = client.post("/api/upload?name=big.mid", content=b"x" * 5000, headers=AUTH)
+    assert response.status_code == 413 and "4 KiB" in response.json()["error"] and "4,096 bytes" in response.json()["error"]
+    assert client.post("/api/upload?name=x.exe", content=b"x", headers=AUTH).status_code == 400
+
+
+def test_errors_are_one_line_json(client):
+    for response in (client.get("/api/nothing", headers=AUTH), client.post("/api/chorale/judge", content=b"{", headers=AUTH),
+                     client.post("/api/chorale/export", json={"piece": {"pitches": [[200]]}}, headers=AUTH)):
+        assert response.status_code in (400, 404) and "\n" not in response.json()["error"], response.text
+    job = run_job(client, "/api/chorale/generate", {"temperature": -1})
+    assert job["status"] == "failed" and "temperature" in job["error"] and "Traceback" not in job["error"]
+
+
+def test_generate_a_chorale_returns_four_voices_of_notes(piece):
+    assert piece["steps"] == 48 and piece["voices"] == 4
+    assert {n[0] for n in piece["notes"]} == {0, 1, 2, 3}
+    assert all(36 <= n[1] <= 81 for n in piece["notes"])
+
+
+def test_infill_changes_only_the_region(client, piece):
+    job = run_job(client, "/api/chorale/infill", {"piece": piece, "bar_from": 2, "bar_to": 2, "voices": [1, 2], "seed": 4})
+    assert job["status"] == "done", job
+    before, after = np.array(piece["pitches"]), np.array(job["result"]["pitches"])
+    outside = np.ones_like(before, bool)
+    outside[16:32, 1:3] = False
+    assert (before[outside] == after[outside]).all()
+    # A note held into the bar after the region is struck when the region's last note changed pitch (a
+    # held note continues the same pitch); every other flag outside the region stays as it was.
+    outside[32, 1:3] = False
+    assert (np.array(piece["struck"])[outside] == np.array(job["result"]["struck"])[outside]).all()
+
+
+def test_harmonize_keeps_a_typed_melody(client):
+    job = run_job(client, "/api/chorale/harmonize", {"text": "G4 A4 B4 C5:8 B4 A4 G4:8", "particles": 4})
+    assert job["status"] == "done", job
+    soprano = np.array(job["result"]["pitches"])[:, 0]
+    assert soprano.tolist() == parse_melody("G4 A4 B4 C5:8 B4 A4 G4:8", 100).pitches[:, 0].tolist()
+    assert (np.array(job["result"]["pitches"])[:, 1:] > 0).any()
+
+
+def test_melody_names_and_errors():
+    assert parse_melody("C4 C#4:2 Db r:2 C", 64).pitches[:, 0].tolist() == [60] * 4 + [61] * 2 + [61] * 4 + [0] * 2 + [60] * 4
+    from seqgen.studio.security import StudioError
+
+    with pytest.raises(StudioError, match="H5"):
+        parse_melody("C5 H5", 64)
+
+
+def test_judge_marks_add_up_to_the_judges_counts(client, piece):
+    job = run_job(client, "/api/chorale/judge", {"piece": piece, "reference": "none"})
+    assert job["status"] == "done", job
+    grid = Grid(np.array(piece["pitches"]), np.array(piece["struck"], bool))
+    counts = mm.rule_counts(grid)
+    for rule in mm.RULES:
+        assert sum(m["count"] for m in job["result"]["marks"] if m["rule"] == rule) == counts[rule], rule
+    assert [r[0] for r in job["result"]["rows"]][:2] == ["parallel_fifths", "parallel_octaves"]
+
+
+def test_marks_point_at_the_parallel_fifth():
+    pitches = np.array([[72, 67, 60, 48]] * 4 + [[74, 69, 62, 50]] * 4)  # every voice up a tone: fifths and octaves
+    marks = rule_marks(Grid.from_pitches(pitches))
+    assert {m["rule"] for m in marks} >= {"parallel_fifths", "parallel_octaves"}
+    assert {m["step"] for m in marks if m["rule"].startswith("parallel")} == {4}
+
+
+@pytest.mark.parametrize("fmt, magic", [("midi", b"MThd"), ("musicxml", b"<?xml"), ("wav", b"RIFF")])
+def test_export(client, piece, fmt, magic):
+    response = client.post("/api/chorale/export", json={"piece": piece, "format": fmt}, headers=AUTH)
+    assert response.status_code == 200 and response.content.startswith(magic)
+
+
+def test_an_uploaded_midi_file_comes_back_as_a_piece(client, piece):
+    midi = client.post("/api/chorale/export", json={"piece": piece, "format": "midi"}, headers=AUTH).content
+    client.app.state.config  # the limit is 4096 bytes: a 3-bar chorale fits
+    response = client.post("/api/upload?name=mine.mid", content=midi, headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert response.json()["voices"] == 4 and np.array(response.json()["pitches"]).tolist() == piece["pitches"]
+
+
+def test_text_streams_in_chunks_from_the_shipped_model(client):
+    job = run_job(client, "/api/text/generate", {"prompt": "ROMEO:", "length": 130, "seed": 1})
+    assert job["status"] == "done", job
+    assert job["chunks"][0] == "ROMEO:" and len(job["chunks"]) == 4  # the prompt, then 64 + 64 + 2 characters
+    assert len(job["result"]["text"]) == len("ROMEO:") + 130
+
+
+def test_runs_lists_the_shipped_models_and_refuses_bad_training(client):
+    data = get(client, "/api/runs")
+    assert {r["name"] for r in data["shipped"]} >= {"shipped:chorale", "shipped:text"}
+    assert data["shipped"][0]["epochs"] > 0 and data["shipped"][0]["log"]["val_loss"]
+    bad = client.post("/api/train", json={"task": "series", "out": "../x"}, headers=AUTH)
+    assert bad.status_code == 403
+    job = run_job(client, "/api/train", {"task": "poetry", "out": "p"})
+    assert job["status"] == "failed" and "poetry" in job["error"]
+
+
+def test_series_uploads_and_forecasts_need_a_series_run(client):
+    assert client.post("/api/series/upload?name=data.exe", content=b"a,b\n", headers=AUTH).status_code == 400
+    response = client.post("/api/series/upload?name=data.csv", content=b"date,value\n2020-01-01,1\n", headers=AUTH)
+    assert response.status_code == 200 and response.json()["rows"] == 2
+    job = run_job(client, "/api/series/forecast", {"upload": response.json()["upload"]})
+    assert job["status"] == "failed" and "series run" in job["error"]
+    job = run_job(client, "/api/series/forecast", {"upload": "../../etc/passwd", "run": "x"})
+    assert job["status"] == "failed" and "upload must be the id" in job["error"]
