@@ -1,10 +1,10 @@
 """A listening benchmark without listeners: the ``seqgen judge`` measures side by side for
 
 * Bach's own test chorales (music21 split; the reference pools the train and validation chorales),
-* a chorale model's free samples (the shipped one by default, ``--run``): ``--steps`` long, or of
-  ``--phrases`` phrases through the cadence search (:mod:`generate.phrase_search`), at two
+* a chorale model's free samples (the shipped one by default, ``--run``), ``--steps`` long, at two
   temperatures, with each ``--rules`` setting when the sampler has part-writing rules,
-* pieces asked in a key (``--key``, default D minor): the share music21's key analysis finds in it,
+* pieces of ``--phrases`` phrases through the cadence search (:mod:`generate.phrase_search`), free
+  and asked in ``--key`` (default D minor): the share music21's key analysis finds in that key,
 * its harmonisations of the test chorales' sopranos (``--harmonize``, 0 to skip).
 
 Besides the rule rates and distribution distances: the share of pieces ending on a root-position
@@ -13,7 +13,7 @@ from the whole piece), the share of steps where all four voices are silent, and 
 
 Goals (issue 18): >= 90% of pieces end V - I on a root-position tonic; >= 90% in the asked key.
 
-    python benchmarks/chorale_judge.py --samples 50 --phrases 4 --harmonize 20
+    python benchmarks/chorale_judge.py --samples 50 --phrases 4 --phrase-samples 50 --harmonize 20
 """
 
 from __future__ import annotations
@@ -101,8 +101,9 @@ def markdown(columns: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def settings(args) -> list[tuple[str, object, str | None]]:
-    """``(label, SamplingConfig, key)`` per free-sample column: two temperatures x the sampler's rules."""
+def settings(args) -> list[tuple[str, object, str | None, int | None, int]]:
+    """``(label, SamplingConfig, key, phrases, pieces)`` per free-sample column: two temperatures x the
+    sampler's rules, ``--steps`` long; then the phrase search at T=1, free and in ``--key``."""
     from seqgen.generate.sampling import SamplingConfig
 
     has_rules = "rules" in {f.name for f in dataclasses.fields(SamplingConfig)}
@@ -110,10 +111,12 @@ def settings(args) -> list[tuple[str, object, str | None]]:
     for rules in (("off", "soft", "strict") if has_rules else (None,)):
         for t in (1.0, 0.8):
             extra = {"rules": rules} if rules else {}
-            label = f"T={t:g}" + (f", rules {rules}" if rules else "")
-            out.append((label, SamplingConfig(temperature=t, seed=args.seed, **extra), None))
-    asked = SamplingConfig(temperature=1.0, seed=args.seed + 1)
-    return out + [(f"T=1, {args.key}", asked, args.key)]
+            label = f"T={t:g}" + (f", rules {rules}" if rules else "") + f", {args.steps} steps"
+            out.append((label, SamplingConfig(temperature=t, seed=args.seed, **extra), None, None, args.samples))
+    for key in (None, args.key) if args.phrases else ():
+        label = f"T=1, {args.phrases} phrases" + (f", {key}" if key else "")
+        out.append((label, SamplingConfig(seed=args.seed + 1), key, args.phrases, args.phrase_samples))
+    return out
 
 
 def main() -> None:
@@ -121,7 +124,8 @@ def main() -> None:
     parser.add_argument("--run", default=None, help="chorale run directory (default: the shipped model)")
     parser.add_argument("--samples", type=int, default=50, help="free samples per setting")
     parser.add_argument("--steps", type=int, default=192, help="length of each free sample without --phrases")
-    parser.add_argument("--phrases", type=int, default=None, help="phrases per free sample (the cadence search)")
+    parser.add_argument("--phrases", type=int, default=None, help="also pieces of this many phrases (the cadence search)")
+    parser.add_argument("--phrase-samples", type=int, default=50, help="pieces per phrase-search column")
     parser.add_argument("--key", default="D minor", help="the key asked of the last column")
     parser.add_argument("--harmonize", type=int, default=0, help="test sopranos to harmonise (0: skip)")
     parser.add_argument("--particles", type=int, default=32)
@@ -136,11 +140,10 @@ def main() -> None:
     tests = load_chorales("music21", None, progress=False)["test"]
     columns = {"Bach test": {**column(tests, reference), **our_measures(tests, None)}}
     loaded = open_run(args.run, "chorale")
-    for label, sampling, key in settings(args):
+    for label, sampling, key, phrases, n in settings(args):
         with Timer() as timer:
-            grids = samples(loaded, args.samples, args.steps, sampling, args.phrases, key)
-        columns[label] = {**column(grids, reference), **our_measures(grids, key),
-                          "s/piece": timer.seconds / args.samples}
+            grids = samples(loaded, n, args.steps, sampling, phrases, key)
+        columns[label] = {**column(grids, reference), **our_measures(grids, key), "s/piece": timer.seconds / n}
         print(f"{label}: done", flush=True)
     if args.harmonize:
         with Timer() as timer:

@@ -150,4 +150,6 @@ def data_summary(source: str = "music21", data_dir: str | None = None) -> str:
     """What ``seqgen data chorales`` prints: counts per split, pitch range, vocabulary size."""
     dataset = load_chorales(source, data_dir)
     codec = ChoraleCodec.fit([g for grids in dataset.values() for g in grids])
-    return f"{describe(dataset)}\nvocabulary: {codec.vocab_size} tokens (BOS, silence, {codec.low}-{codec.high} held/struck)"
+    extra = ", each also as a phrase-end soprano token, 2 mode starts" if codec.phrases else ""
+    return (f"{describe(dataset)}\nvocabulary: {codec.vocab_size} tokens "
+            f"(BOS, silence, {codec.low}-{codec.high} held/struck{extra})")
