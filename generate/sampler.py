@@ -19,9 +19,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.generate.sampling import SamplingConfig, fold_seed, select
-
-Strategy = Callable[[tf.Tensor], tf.Tensor]
+from seqgen.generate.processors import Context
+from seqgen.generate.sampling import SamplingConfig, Strategy, fold_seed, history_of, select
 
 
 CHUNK = 64  # tokens per compiled sampling call: one static shape, so XLA compiles once
@@ -75,21 +74,25 @@ def tqdm_progress(desc: str = "generating", unit: str = "token") -> Progress:
 
 
 class Sampler:
-    """Generates tokens from ``model`` with ``strategy`` (``(logits) -> logits``).
+    """Generates tokens from ``model`` with ``strategy``, a processor ``(logits, context) -> logits``.
 
     ``seed`` makes the output reproducible; ``greedy`` takes the most likely token every step
     (deterministic, for tests). ``jit`` compiles the sampling loop with XLA; by default it follows
     the model's ``xla_sampling`` hint (a WaveNet step is many small ops, which XLA fuses: about 25x
-    faster on a CPU; RNN steps gain nothing).
+    faster on a CPU; RNN steps gain nothing). The loop carries the last ``history_of(strategy)``
+    tokens for history-aware processors. ``weigh`` (e.g. harmonize's particle filter,
+    :class:`generate.particles.ParticleFilter`) reweighs and resamples the batch inside the loop.
     """
 
     def __init__(self, model, strategy: Strategy, seed: int = 0, greedy: bool = False, jit: bool | None = None,
-                 progress: Progress | str | None = "auto"):
-        self.model, self.strategy, self.greedy = model, strategy, greedy
+                 progress: Progress | str | None = "auto", weigh=None):
+        self.model, self.strategy, self.greedy, self.weigh = model, strategy, greedy, weigh
+        self.history = history_of(strategy)
         # generate()'s progress: a callback, None, or "auto" (a tqdm bar when stderr is a terminal and
         # the run is long). stream() reports only to a callback given to it: its caller shows the output.
         self.progress = progress
         self.seed = tf.constant([seed & 0x7FFFFFFF, 0x5EC], tf.int32)
+        self.resample_seed = tf.constant([seed & 0x7FFFFFFF, 0x5ED], tf.int32)
         jit = getattr(model, "xla_sampling", False) if jit is None else jit
         # The primer's length varies from call to call, so priming is not XLA-compiled.
         self._prime = tf.function(self._prime_loop, reduce_retracing=True)
@@ -108,18 +111,60 @@ class Sampler:
         _, logits, state = tf.while_loop(lambda i, *_: i < length, body, (tf.constant(1), logits, state))
         return logits, state
 
-    def _sample_loop(self, logits, state, offset):
-        """Draw ``CHUNK`` tokens, feeding each back -> ``(tokens (batch, CHUNK), next logits, state)``."""
+    def _sample_loop(self, logits, state, recent, carry, offset, position):
+        """Draw ``CHUNK`` tokens, feeding each back.
+
+        -> ``(tokens (batch, CHUNK), parents (CHUNK, batch) or None, logits, state, recent, carry)``;
+        ``parents[i, b]`` is the row whose history row ``b`` continues after token ``i`` (with ``weigh``).
+        """
         n = CHUNK
         out = tf.TensorArray(tf.int32, size=n, element_shape=logits.shape[:1])
+        parents = tf.TensorArray(tf.int32, size=n, element_shape=logits.shape[:1])
 
-        def body(i, logits, state, out):
-            token = select(self.strategy(logits), fold_seed(self.seed, offset + i), self.greedy)  # (batch,)
+        def body(i, logits, state, recent, carry, out, parents):
+            context = Context(position + i, recent)
+            token = select(self.strategy(logits, context), fold_seed(self.seed, offset + i), self.greedy)  # (batch,)
+            out = out.write(i, token)
+            if self.history:
+                recent = tf.concat([recent[:, 1:], token[:, None]], axis=1)  # (batch, H)
+            if self.weigh is not None:
+                carry, parent = self.weigh.update(logits, token, context, carry, fold_seed(self.resample_seed, offset + i))
+                token, recent, state = tf.gather(token, parent), tf.gather(recent, parent), gather_rows(state, parent)
+                parents = parents.write(i, parent)
             logits, state = self.model.step(token, state)
-            return i + 1, logits, state, out.write(i, token)
+            return i + 1, logits, state, recent, carry, out, parents
 
-        _, logits, state, out = tf.while_loop(lambda i, *_: i < n, body, (tf.constant(0), logits, state, out))
-        return tf.transpose(out.stack()), logits, state  # (batch, n)
+        loop = (tf.constant(0), logits, state, recent, carry, out, parents)
+        _, logits, state, recent, carry, out, parents = tf.while_loop(lambda i, *_: i < n, body, loop)
+        chosen = parents.stack() if self.weigh is not None else None
+        return tf.transpose(out.stack()), chosen, logits, state, recent, carry  # tokens (batch, n)
+
+    def _recent(self, primer: np.ndarray) -> tf.Tensor:
+        """``(batch, H)``: the primer's last ``H`` tokens, BOS (its first column) repeated before it."""
+        pad = np.repeat(primer[:, :1], self.history, axis=1)
+        return tf.constant(np.concatenate([pad, primer[:, 1:]], axis=1)[:, primer.shape[1] - 1:])
+
+    def _chunks(self, primer: np.ndarray, steps: int, progress: Progress | None = None):
+        """Yield ``(tokens (batch, <=CHUNK), parents or None, carry)`` chunk by chunk, ``steps`` tokens in all."""
+        primer = np.asarray(primer, np.int32)
+        if primer.ndim != 2 or primer.shape[1] < 1:
+            raise SeqgenError(f"primer must be (batch, length >= 1) tokens starting with BOS, got shape {primer.shape}")
+        if steps < 1:
+            raise SeqgenError(f"steps must be >= 1, got {steps}")
+        check_length(steps, primer.shape[0])
+        logits, state = self._prime(tf.constant(primer))
+        recent = self._recent(primer)
+        carry = self.weigh.start(primer.shape[0]) if self.weigh is not None else tf.zeros([0])
+        done = 0
+        while done < steps:
+            start = tf.constant(primer.shape[1] - 1 + done)  # the position of the chunk's first token
+            tokens, parents, logits, state, recent, carry = self._sample(logits, state, recent, carry,
+                                                                         tf.constant(done), start)
+            keep = steps - done
+            yield tokens.numpy()[:, :keep], None if parents is None else parents.numpy()[:keep], carry
+            done += CHUNK
+            if progress is not None:
+                progress(min(done, steps), steps)
 
     def stream(self, primer: np.ndarray, steps: int, progress: Progress | None = None) -> Iterator[np.ndarray]:
         """Yield the generated tokens ``(batch, <=CHUNK)`` chunk by chunk, ``steps`` in all.
@@ -130,20 +175,13 @@ class Sampler:
         ``progress(done, steps)`` is called after each chunk. More than :func:`max_tokens` tokens
         (``batch * steps``) are refused before any work.
         """
-        primer = np.asarray(primer, np.int32)
-        if primer.ndim != 2 or primer.shape[1] < 1:
-            raise SeqgenError(f"primer must be (batch, length >= 1) tokens starting with BOS, got shape {primer.shape}")
-        if steps < 1:
-            raise SeqgenError(f"steps must be >= 1, got {steps}")
-        check_length(steps, primer.shape[0])
-        logits, state = self._prime(tf.constant(primer))
-        done = 0
-        while done < steps:
-            tokens, logits, state = self._sample(logits, state, tf.constant(done))
-            yield tokens.numpy()[:, : steps - done]
-            done += CHUNK
-            if progress is not None:
-                progress(min(done, steps), steps)
+        for tokens, _, _ in self._chunks(primer, steps, progress):
+            yield tokens
+
+    def weighed(self, primer: np.ndarray, steps: int):
+        """With ``weigh``: ``(tokens (batch, steps), parents (steps, batch), the weigher's final carry)``."""
+        chunks = list(self._chunks(primer, steps))
+        return (np.concatenate([c[0] for c in chunks], axis=1), np.concatenate([c[1] for c in chunks]), chunks[-1][2])
 
     def generate(self, primer: np.ndarray, steps: int, progress: Progress | str | None = None) -> np.ndarray:
         """``(batch, steps)`` generated tokens, in one compiled run.
@@ -156,6 +194,11 @@ class Sampler:
             long_run = steps * batch >= PROGRESS_FROM and sys.stderr.isatty()
             progress = tqdm_progress() if long_run and steps * batch <= max_tokens() else None
         return np.concatenate(list(self.stream(primer, steps, progress)), axis=1)
+
+
+def gather_rows(state, index):
+    """Pick batch rows ``index`` of every state tensor; scalars (a shared position) stay as they are."""
+    return tf.nest.map_structure(lambda s: tf.gather(s, index) if len(s.shape) else s, state)
 
 
 def sampler_for(model, sampling: SamplingConfig, forbidden: Iterable[int] = (), **options) -> Sampler:

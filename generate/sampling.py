@@ -1,7 +1,11 @@
-"""Sampling strategies: small composable ``(logits) -> logits`` callables, then one selection step.
+"""Sampling strategies: small composable logits processors, then one selection step.
 
-Every strategy takes and returns float logits of shape ``(batch, vocab)`` and uses only TensorFlow
-ops, so a whole strategy runs inside a compiled ``tf.function`` / ``tf.while_loop`` (XLA too).
+Every strategy is a processor ``(logits, context=None) -> logits``: it takes and returns float
+logits of shape ``(batch, vocab)`` and uses only TensorFlow ops, so a whole chain runs inside a
+compiled ``tf.function`` / ``tf.while_loop`` (XLA too). The context (:class:`processors.Context`:
+the position and the recent tokens) is what history-aware processors (forced tokens, part-writing
+rules) read; the strategies here ignore it, so they also work on logits alone. A processor that
+reads the last ``H`` tokens says so with a ``history = H`` attribute; :func:`compose` keeps the largest.
 Masked tokens get ``-inf``, which :func:`select` never draws. The factories validate their
 argument in Python, once, and raise :class:`SeqgenError` with the bad value.
 
@@ -26,7 +30,7 @@ import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
 
-Strategy = Callable[[tf.Tensor], tf.Tensor]  # (batch, vocab) float logits -> same shape
+Strategy = Callable[..., tf.Tensor]  # (logits (batch, vocab), context=None) -> same shape
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,19 @@ class SamplingConfig:
     def __post_init__(self):
         self.strategy()  # the factories check each value and name it; no TensorFlow work without forbidden ids
 
-    def strategy(self, forbidden: Iterable[int] = ()) -> "Strategy":
-        """The chain :func:`make_strategy` builds from these settings, ``forbidden`` ids masked first."""
-        return make_strategy(self.temperature, self.top_k, self.top_p, forbidden)
+    def strategy(self, forbidden: Iterable[int] = (), rules: "Strategy | None" = None,
+                 forced: "Strategy | None" = None) -> "Strategy":
+        """The chain :func:`make_strategy` builds from these settings (``forbidden`` ids, ``rules``, ``forced``)."""
+        return make_strategy(self.temperature, self.top_k, self.top_p, forbidden, rules, forced)
 
 
-def _identity(logits: tf.Tensor) -> tf.Tensor:
+def _identity(logits: tf.Tensor, context=None) -> tf.Tensor:
     return logits
+
+
+def history_of(processor) -> int:
+    """How many recent tokens ``processor`` reads (0: it looks at the logits only)."""
+    return int(getattr(processor, "history", 0))
 
 
 def _is_real(value: object) -> bool:
@@ -86,7 +96,7 @@ def temperature(t: float) -> Strategy:
         return _identity
     scale = float(t)
 
-    def apply(logits: tf.Tensor) -> tf.Tensor:
+    def apply(logits: tf.Tensor, context=None) -> tf.Tensor:
         return logits / tf.cast(scale, logits.dtype)
 
     return apply
@@ -98,7 +108,7 @@ def top_k(k: int) -> Strategy:
         raise SeqgenError(f"top-k must be an integer >= 1, got {k!r}: use e.g. 40, or leave it unset")
     k = int(k)
 
-    def apply(logits: tf.Tensor) -> tf.Tensor:
+    def apply(logits: tf.Tensor, context=None) -> tf.Tensor:
         vocab = _vocab_size(logits)
         kept = min(k, vocab) if isinstance(vocab, int) else tf.minimum(k, vocab)
         _, indices = tf.math.top_k(logits, k=kept)  # (batch, k)
@@ -120,7 +130,7 @@ def top_p(p: float) -> Strategy:
         return _identity
     nucleus = float(p)
 
-    def apply(logits: tf.Tensor) -> tf.Tensor:
+    def apply(logits: tf.Tensor, context=None) -> tf.Tensor:
         ordered, indices = tf.math.top_k(logits, k=_vocab_size(logits))  # (batch, vocab), descending
         probs = tf.nn.softmax(tf.cast(ordered, tf.float32), axis=-1)
         before = tf.cumsum(probs, axis=-1, exclusive=True)  # mass of strictly better-ranked tokens
@@ -140,7 +150,7 @@ def forbid(ids: Iterable[int]) -> Strategy:
         return _identity
     id_tensor = tf.constant(sorted(set(int(i) for i in ids)), dtype=tf.int32)
 
-    def apply(logits: tf.Tensor) -> tf.Tensor:
+    def apply(logits: tf.Tensor, context=None) -> tf.Tensor:
         # one_hot drops out-of-range ids instead of failing at run time.
         banned = tf.reduce_max(tf.one_hot(id_tensor, _vocab_size(logits), dtype=tf.float32), axis=0)  # (vocab,)
         return _masked(logits, banned[None, :] < 0.5)
@@ -156,11 +166,12 @@ def compose(*fns: Strategy) -> Strategy:
     if not fns:
         return _identity
 
-    def apply(logits: tf.Tensor) -> tf.Tensor:
+    def apply(logits: tf.Tensor, context=None) -> tf.Tensor:
         for fn in fns:
-            logits = fn(logits)
+            logits = fn(logits, context)
         return logits
 
+    apply.history = max(history_of(fn) for fn in fns)
     return apply
 
 
@@ -169,17 +180,23 @@ def make_strategy(
     top_k: int | None = None,
     top_p: float | None = None,
     forbidden: Iterable[int] = (),
+    rules: Strategy | None = None,
+    forced: Strategy | None = None,
 ) -> Strategy:
-    """The usual chain: forbid, then temperature, then top-k, then top-p (each optional).
+    """The usual chain: forbid, rules, temperature, top-k, top-p, then forced tokens (each optional).
 
-    Forbidden tokens go first so they never take a top-k slot or nucleus mass; top-p sees the
-    tempered distribution, as in common practice.
+    Forbidden tokens go first so they never take a top-k slot or nucleus mass; the part-writing
+    ``rules`` (:mod:`generate.rules`) next, so the nucleus is drawn from the notes they allow; top-p
+    sees the tempered distribution, as in common practice; ``forced`` tokens (harmonize's given
+    voice, the cells outside infill's region) last, so nothing can move them.
     """
-    steps = [forbid(forbidden), _temperature(temperature)]
+    steps = [forbid(forbidden)] + ([rules] if rules is not None else []) + [_temperature(temperature)]
     if top_k is not None:
         steps.append(_top_k(top_k))
     if top_p is not None:
         steps.append(_top_p(top_p))
+    if forced is not None:
+        steps.append(forced)
     return compose(*(s for s in steps if s is not _identity))
 
 
