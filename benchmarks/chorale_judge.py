@@ -144,7 +144,7 @@ def main() -> None:
         with Timer() as timer:
             grids = samples(loaded, n, args.steps, sampling, phrases, key)
         columns[label] = {**column(grids, reference), **our_measures(grids, key), "s/piece": timer.seconds / n}
-        print(f"{label}: done", flush=True)
+        print(f"{label}: done\n{markdown(columns)}", flush=True)  # a table so far, in case of a stop
     if args.harmonize:
         with Timer() as timer:
             grids, extra = harmonizations(tests[: args.harmonize], args.particles, args.seed)

@@ -8,7 +8,9 @@ deceptive, or V - I in a related key), the last phrase on a held root-position t
 the dominant. Of the kept ones, the likeliest under the model (mean log-probability per token of
 the new phrase) continues. So the final cadence is the model's own music, searched for, never a
 chord pasted on. If no particle qualifies, a second round with another seed is tried; then the
-likeliest particle that ends a phrase at all is taken and the piece is reported as missing it.
+likeliest particle that ends a phrase at all is taken and the piece is reported as missing it
+(four rounds for the last phrase). A phrase end needs a fermata of ``hold`` to ``max_hold`` steps
+and ``min_onsets`` new soprano notes before it, so a chord stuck under a fermata is no phrase.
 
 The key: the asked mode (``--key``) sets the start token; the tonic is the best key of that mode
 for the first phrase (Krumhansl-Kessler), kept for the rest of the piece.
@@ -27,7 +29,8 @@ from seqgen.generate.cadence import ends_on_cadence, key_in_mode, phrase_cadence
 from seqgen.generate.sampler import sampler_for
 from seqgen.generate.sampling import SamplingConfig
 
-ROUNDS = 2  # sampling rounds per phrase before giving up on its cadence
+ROUNDS = 2  # sampling rounds per inner phrase before giving up on its cadence
+FINAL_ROUNDS = 4  # and for the last phrase, whose cadence is asked strictly
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,13 @@ class PhraseConfig:
     max_phrase_steps: int = 64  # a phrase not ended within this many 16th steps counts as failed
     hold: int = 4  # a phrase end's fermata, and so the final chord, lasts at least this many steps (a quarter)
     min_phrase_steps: int = 12  # Bach's shortest phrase: earlier fermatas do not end the phrase
+    max_hold: int = 16  # a longer fermata is a stuck chord, not a phrase end (Bach's longest: 24, 95%: 12)
+    min_onsets: int = 3  # soprano notes struck before the fermata: a phrase is new music, not a held chord
 
     def __post_init__(self) -> None:
         for name, low, high in (("phrases", 1, 32), ("particles", 1, 256), ("max_phrase_steps", 8, 256),
-                                ("hold", 1, 32), ("min_phrase_steps", 1, 256)):
+                                ("hold", 1, 32), ("min_phrase_steps", 1, 256),
+                                ("max_hold", 1, 256), ("min_onsets", 0, 256)):
             value = getattr(self, name)
             if not low <= value <= high:
                 raise SeqgenError(f"phrase search: {name} must be in {low}..{high}, got {value!r}")
@@ -56,13 +62,14 @@ class _Piece:
 
 
 def _phrase_end(fermata: np.ndarray, begin: int, config: "PhraseConfig") -> int | None:
-    """The last step of the first phrase end after ``begin``: a run of at least ``config.hold``
-    fermata steps (Bach's are a quarter or longer; shorter runs are slips), followed by a non-fermata
+    """The last step of the first phrase end after ``begin``: a run of ``config.hold`` to
+    ``config.max_hold`` fermata steps (Bach's are a quarter or longer; shorter runs are slips), followed by a non-fermata
     step (so it surely ended), at least ``config.min_phrase_steps`` after ``begin``; or ``None``."""
     f = np.concatenate([[False], fermata[begin:], [False]]).astype(np.int8)
     starts, ends = np.flatnonzero(np.diff(f) == 1), np.flatnonzero(np.diff(f) == -1) - 1  # in fermata[begin:]
     for first, last in zip(starts, ends):
-        if last - first + 1 >= config.hold and last + 1 >= config.min_phrase_steps and begin + last + 1 < len(fermata):
+        if config.hold <= last - first + 1 <= config.max_hold and last + 1 >= config.min_phrase_steps \
+                and begin + last + 1 < len(fermata):
             return begin + int(last)
     return None
 
@@ -82,6 +89,10 @@ def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode
     end = _phrase_end(grid.meta["fermata"], begin, config)
     if end is None:
         return None
+    before = np.flatnonzero(~grid.meta["fermata"][: end + 1])
+    held = int(before[-1]) + 1 if before.size else 0  # first step of the fermata
+    if grid.struck[begin:held, 0].sum() < config.min_onsets:
+        return None
     cut = Grid(grid.pitches[: end + 1], grid.struck[: end + 1], meta={"fermata": grid.meta["fermata"][: end + 1]})
     key = piece.key or key_in_mode(cut, mode)
     ok = ends_on_cadence(cut, *key, config.hold) if final else phrase_cadence(cut, end, *key) != "other"
@@ -93,7 +104,7 @@ def _extend(model, codec, samplers, pieces: list[_Piece], mode, final: bool, con
     begin = (len(pieces[0].tokens) - 1) // codec.voices  # first new step
     todo = list(range(len(pieces)))
     best: dict[int, tuple] = {}
-    for sampler in samplers[:ROUNDS]:
+    for sampler in samplers[: FINAL_ROUNDS if final else ROUNDS]:
         primer = np.repeat(np.stack([pieces[i].tokens for i in todo]), config.particles, axis=0)  # (n * P, L)
         new = sampler.generate(primer, config.max_phrase_steps * codec.voices, progress=None)
         rows = np.concatenate([primer, new], axis=1)
@@ -127,7 +138,8 @@ def phrase_pieces(model, codec: ChoraleCodec, num: int, sampling: SamplingConfig
     start = np.array([codec.start_id(mode)], np.int32)
     primer = np.asarray([] if primer is None else primer, np.int32)
     pieces = [_Piece(np.concatenate([start, primer])) for _ in range(num)]
-    samplers = [sampler_for(model, replace(sampling, seed=sampling.seed + r), codec.forbidden_ids) for r in range(ROUNDS)]
+    samplers = [sampler_for(model, replace(sampling, seed=sampling.seed + r), codec.forbidden_ids)
+                for r in range(FINAL_ROUNDS)]
     for phrase in range(config.phrases):
         final = phrase == config.phrases - 1
         groups: dict[int, list[_Piece]] = {}
@@ -142,5 +154,5 @@ def phrase_pieces(model, codec: ChoraleCodec, num: int, sampling: SamplingConfig
         grids.append(grid)
         if piece.missed:
             notes.append(f"piece {i + 1}: {piece.missed} of {config.phrases} phrases found no cadence "
-                         f"in {ROUNDS * config.particles} tries; raise --particles")
+                         f"in {ROUNDS * config.particles}-{FINAL_ROUNDS * config.particles} tries")
     return grids, notes

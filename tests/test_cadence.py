@@ -74,6 +74,9 @@ def test_phrase_end_needs_a_held_fermata_after_the_shortest_phrase():
     assert _phrase_end(f, 2, config) == 33
     f[36:] = True  # runs to the end of the window: not surely ended
     assert _phrase_end(f, 34, config) is None
+    f[:] = False
+    f[10:30] = True  # a chord stuck under a fermata for 20 steps
+    assert _phrase_end(f, 0, config) is None
 
 
 def test_phrase_config_names_the_bad_value():
@@ -123,7 +126,7 @@ def _script(codec, *chords, fermata_from: int):
 def test_phrase_search_keeps_a_piece_ending_on_its_cadence():
     codec = ChoraleCodec(40, 80, 4, phrases=True)
     script = _script(codec, I, IV, V, I, fermata_from=12)
-    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20)
+    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2)
     grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 2, SamplingConfig(), config, "major")
     assert notes == [] and len(grids) == 2
     assert grids[0].steps == 16 and ends_on_cadence(grids[0], 0, "major") and grids[0].meta["key"] == (0, "major")
@@ -132,6 +135,6 @@ def test_phrase_search_keeps_a_piece_ending_on_its_cadence():
 def test_phrase_search_reports_a_missed_cadence():
     codec = ChoraleCodec(40, 80, 4, phrases=True)
     script = _script(codec, I, IV, V, I6, fermata_from=12)
-    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20)
+    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2)
     grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
     assert len(notes) == 1 and "no cadence" in notes[0] and grids[0].steps == 16
