@@ -19,7 +19,7 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path
 from seqgen.data_prep.grid import Grid
 
-CACHE_VERSION = 2  # bump when the grid format or the split rule changes
+CACHE_VERSION = 3  # bump when the grid format or the split rule changes (3: fermatas and modes)
 ENV_DATA_DIR = "SEQGEN_DATA_DIR"
 
 
@@ -51,6 +51,8 @@ def save_dataset(dataset: Dataset, path: Path) -> None:
             lengths=np.array([g.steps for _, g in grids], np.int64),
             names=np.array([g.name for _, g in grids]),
             splits=np.array([s for s, _ in grids]),
+            fermata=np.concatenate([g.meta.get("fermata", np.zeros(g.steps, bool)) for _, g in grids]),
+            modes=np.array([g.meta.get("mode", "") for _, g in grids]),
         )
     manifest = {"version": CACHE_VERSION, "sha256": _sha256(path),
                 "counts": {s: len(dataset.get(s, [])) for s in SPLITS}}
@@ -69,14 +71,15 @@ def load_dataset(path: Path) -> Dataset | None:
         if manifest.get("version") != CACHE_VERSION or manifest.get("sha256") != _sha256(path):
             return None
         with np.load(path) as data:
-            arrays = {k: data[k] for k in ("pitches", "struck", "lengths", "names", "splits")}
+            arrays = {k: data[k] for k in ("pitches", "struck", "lengths", "names", "splits", "fermata", "modes")}
     except (OSError, ValueError, KeyError, json.JSONDecodeError):
         return None
     dataset: Dataset = {s: [] for s in SPLITS}
     bounds = np.concatenate([[0], np.cumsum(arrays["lengths"])])
-    for i, (name, split) in enumerate(zip(arrays["names"], arrays["splits"])):
+    for i, (name, split, mode) in enumerate(zip(arrays["names"], arrays["splits"], arrays["modes"])):
         rows = slice(bounds[i], bounds[i + 1])
-        dataset[str(split)].append(Grid(arrays["pitches"][rows], arrays["struck"][rows], name=str(name)))
+        meta = {"source": "music21", "fermata": arrays["fermata"][rows], "mode": str(mode)}
+        dataset[str(split)].append(Grid(arrays["pitches"][rows], arrays["struck"][rows], name=str(name), meta=meta))
     return dataset
 
 

@@ -48,10 +48,15 @@ def chorale_names() -> list[str]:
     return [str(name) for name in corpus.chorales.Iterator(returnType="filename")]
 
 
-def _part_grid(part, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """One part -> (pitches (steps,), struck (steps,)); chords keep their top note."""
+def _part_grid(part, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One part -> (pitches (steps,), struck (steps,), fermata (steps,)); chords keep their top note.
+
+    ``fermata`` is True over every step of a note marked with a fermata (a phrase end)."""
+    from music21 import expressions
+
     pitches = np.zeros(steps, np.int16)
     struck = np.zeros(steps, bool)
+    fermata = np.zeros(steps, bool)
     for element in part.flatten().notes:
         if element.duration.quarterLength == 0:  # grace notes take no time on a grid
             continue
@@ -63,7 +68,15 @@ def _part_grid(part, steps: int) -> tuple[np.ndarray, np.ndarray]:
         pitches[start:end] = pitch
         tied_in = element.tie is not None and element.tie.type in ("stop", "continue")
         struck[start] = not tied_in
-    return pitches, struck
+        fermata[start:end] = any(isinstance(e, expressions.Fermata) for e in element.expressions)
+    return pitches, struck, fermata
+
+
+def phrase_ends(fermata: np.ndarray) -> np.ndarray:
+    """Steps where a run of fermata steps ends (one per phrase) from ``(steps,)`` flags."""
+    fermata = np.asarray(fermata, bool)
+    following = np.append(fermata[1:], False)
+    return np.flatnonzero(fermata & ~following)
 
 
 def score_to_grid(score, name: str, voices: int | None = 4, any_names: bool = False) -> Grid | None:
@@ -84,7 +97,18 @@ def score_to_grid(score, name: str, voices: int | None = 4, any_names: bool = Fa
     columns = [_part_grid(part, steps) for part in parts]
     pitches = np.stack([c[0] for c in columns], axis=1)
     struck = np.stack([c[1] for c in columns], axis=1)
-    return Grid(pitches, struck, name=name.split("/")[-1], meta={"source": "music21"})
+    fermata = columns[0][2] | np.any([c[2] for c in columns[1:]], axis=0) if len(columns) > 1 else columns[0][2]
+    meta = {"source": "music21", "fermata": fermata, "mode": _mode(score)}
+    return Grid(pitches, struck, name=name.split("/")[-1], meta=meta)
+
+
+def _mode(score) -> str:
+    """``"major"`` or ``"minor"`` by music21's key analysis (the same under any transposition)."""
+    try:
+        mode = score.analyze("key").mode
+    except Exception:  # an analysis music21 cannot do leaves the mode at the commoner one
+        return "major"
+    return mode if mode in ("major", "minor") else "major"
 
 
 def _parse_one(path: str) -> Grid | None:

@@ -8,17 +8,20 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.data_prep.pipeline import with_bos
+from seqgen.generate.cadence import key_in_mode
 from seqgen.generate.chorale_io import resolve_primer, write_piece
 from seqgen.generate.outputs import output_paths
+from seqgen.generate.phrase_search import PhraseConfig, phrase_pieces
 from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import sampler_for
 from seqgen.generate.sampling import SamplingConfig
 
 
 def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, num: int,
-                   sampling: SamplingConfig, primer_steps: int = 16, progress=None,
-                   rules=None) -> tuple[list[Grid], list[str]]:
-    """``num`` pieces of ``steps`` time steps (the primer's steps included); and notes for the user.
+                   sampling: SamplingConfig, primer_steps: int = 16, progress=None, mode: str | None = None,
+                   phrases: int | None = None, rules=None) -> tuple[list[Grid], list[str]]:
+    """``num`` pieces of ``steps`` time steps (the primer's steps included), or of ``phrases`` phrases
+    ending on cadences (:mod:`generate.phrase_search`); ``mode`` sets the start token. And notes for the user.
 
     ``progress(done, total)`` (tokens) is called after each sampler chunk; the studio stops a job by raising in it.
     ``rules`` (a :class:`generate.rules.RulesConfig`; None: off) applies the part-writing rules while sampling.
@@ -31,12 +34,18 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, 
             notes.append(f"primer: {moved} notes outside the model's range {codec.low}-{codec.high} moved by octaves")
         primer = Grid(primer.pitches[:primer_steps], primer.struck[:primer_steps], primer.name)
         prime_tokens = codec.encode(primer)
+    if phrases:
+        grids, more = phrase_pieces(model, codec, num, sampling, PhraseConfig(phrases), mode, prime_tokens,
+                                    rules=_rules(codec, rules))
+        return grids, notes + more
     if steps <= len(prime_tokens) // codec.voices:
         raise SeqgenError(f"--steps {steps} must exceed the primer's {len(prime_tokens) // codec.voices} steps")
     sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=_rules(codec, rules))
-    batch = np.tile(with_bos(prime_tokens, codec.bos_id), (num, 1))  # (num, 1 + primer tokens)
+    batch = np.tile(with_bos(prime_tokens, codec.start_id(mode)), (num, 1))  # (num, 1 + primer tokens)
     new = sampler.generate(batch, steps * codec.voices - len(prime_tokens), progress)  # (num, new tokens)
     grids = [codec.decode(np.concatenate([prime_tokens, row]), name=f"seqgen-{i + 1}") for i, row in enumerate(new)]
+    for grid in grids if mode and codec.phrases else ():
+        grid.meta["key"] = key_in_mode(grid, mode)  # the asked mode's best key: what --key moves from
     return grids, notes
 
 
@@ -50,11 +59,13 @@ def _rules(codec: ChoraleCodec, rules):
 
 def write_chorales(run: str | None, out: str, *, primer: str | None, primer_steps: int, steps: int, num: int,
                    sampling: SamplingConfig, bpm: float, instrument: int, fmt: str, plot: bool, force: bool,
-                   data_dir: str | None = None, key: str | None = None, rules=None) -> list[str]:
+                   data_dir: str | None = None, key: str | None = None, phrases: int | None = None,
+                   rules=None) -> list[str]:
     """Everything ``seqgen generate chorale`` does; returns the lines to print.
 
     Options and output paths are all checked before any sampling, so bad input writes nothing.
-    ``key`` (``"A minor"``) moves each piece into that key afterwards (and MusicXML carries its signature);
+    ``key`` (``"A minor"``) asks for its mode (models with mode tokens) and moves each piece into that
+    key afterwards (and MusicXML carries its signature). ``phrases`` writes pieces of that many phrases;
     ``rules`` (a :class:`generate.rules.RulesConfig`) are the part-writing rules applied while sampling.
     """
     from seqgen.data_prep.music_metrics import parse_key
@@ -69,8 +80,9 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
     if primer is not None:
         source = loaded.info.source.get("source", "music21")  # primers by name come from the run's data
         primer_grid = resolve_primer(primer, loaded.codec.voices, source, data_dir)
+    mode = parse_key(key)[1] if key is not None else None
     grids, lines = generate_grids(loaded.model, loaded.codec, primer_grid, steps, num, sampling, primer_steps,
-                                  rules=rules)
+                                  mode=mode, phrases=phrases, rules=rules)
     for grid, (path, png) in zip(grids, paths):
         lines += write_piece(grid, path, png, fmt=fmt, bpm=bpm, instrument=instrument, force=force, key=key)
     return lines

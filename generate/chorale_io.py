@@ -113,7 +113,7 @@ def apply_key(piece: Grid, key: str | None, voice: int = 0) -> tuple[Grid, str |
     Of the two ways (up or down), the one leaving fewer notes outside the voices' ranges is taken; a
     one-voice piece is held to the range of ``voice``.
     """
-    tonic, mode = mm.estimate_key(piece)
+    tonic, mode = piece.meta.get("key") or mm.estimate_key(piece)  # a generated piece may know its key
     if key is None:
         return piece, mm.key_name(tonic, mode), []
     shift, reached = mm.shift_to_key((tonic, mode), mm.parse_key(key))

@@ -64,6 +64,8 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
               help="How many 16th-note steps of the primer to keep.")
 @click.option("--steps", type=click.IntRange(1, limits.MAX_STEPS), default=128, show_default=True,
               help="Length in 16th-note steps, primer included.")
+@click.option("--phrases", type=click.IntRange(1, 32), default=None,
+              help="Write this many phrases, the last ending on a cadence (a search; --steps is then unused).")
 @sampling_options
 @click.option("--bpm", type=finite(1, 1000), default=80, show_default=True, help="Tempo.")
 @click.option("--instrument", type=click.IntRange(0, 127), default=19, show_default=True,
@@ -71,12 +73,13 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
 @click.option("--format", "fmt", type=click.Choice(["midi", "musicxml", "wav"]), default="midi", show_default=True,
               help="Output format (wav: rendered with FluidSynth if installed, else the built-in synthesiser).")
 @click.option("--plot", is_flag=True, help="Also write a piano-roll PNG beside each piece (OUT.png).")
-@click.option("--key", default=None, help='Move each piece into this key, e.g. "A minor" (said what was done).')
+@click.option("--key", default=None,
+              help='Write each piece in this key, e.g. "A minor": its mode is asked of the model, then the piece moved.')
 @RULES
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @DATA_DIR
-def generate_chorale(run_dir, primer, primer_steps, steps, temperature, top_k, top_p, greedy, num, seed,
+def generate_chorale(run_dir, primer, primer_steps, steps, phrases, temperature, top_k, top_p, greedy, num, seed,
                      bpm, instrument, fmt, plot, key, rules, rule_penalty, out, force, data_dir) -> None:
     """Write Bach-style chorales, four voices sampled one note at a time.
 
@@ -91,5 +94,5 @@ def generate_chorale(run_dir, primer, primer_steps, steps, temperature, top_k, t
     part_writing = RulesConfig(rules, rule_penalty)
     for line in write_chorales(run_dir, out, primer=primer, primer_steps=primer_steps, steps=steps, num=num,
                                sampling=sampling, bpm=bpm, instrument=instrument, fmt=fmt, plot=plot,
-                               force=force, data_dir=data_dir, key=key, rules=part_writing):
+                               force=force, data_dir=data_dir, key=key, phrases=phrases, rules=part_writing):
         click.echo(line)

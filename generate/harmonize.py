@@ -137,7 +137,8 @@ def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, n
     pitches = np.zeros((piece.steps, codec.voices), np.int16)  # (steps, voices): only the given voice sounds
     struck = np.zeros((piece.steps, codec.voices), bool)
     pitches[:, voice], struck[:, voice] = piece.pitches[:, column], piece.struck[:, column]
-    grid, moved = codec.fit_into_range(Grid(pitches, struck, piece.name))
+    phrases = {k: piece.meta[k] for k in ("fermata",) if k in piece.meta and config.given == "soprano"}
+    grid, moved = codec.fit_into_range(Grid(pitches, struck, piece.name, meta=phrases))  # fermatas: phrase ends given
     if moved:
         lines.append(f"{moved} notes of the {config.given} outside the model's range {codec.low}-{codec.high} moved by octaves")
     given = codec.encode(grid)

@@ -18,7 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from music21 import key as music21_key
-from music21 import metadata, meter, note, stream, tempo
+from music21 import expressions, metadata, meter, note, stream, tempo
 
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.files import atomic_path, check_writable
@@ -48,9 +48,10 @@ def _voice_events(grid: Grid) -> list[list[tuple[int | None, int]]]:
 
 def grid_to_score(grid: Grid, bpm: float = 100, key: str | None = None) -> stream.Score:
     """A music21 Score of ``grid``: one Part per voice, 4/4, a metronome mark of ``bpm``, ``key``'s signature
-    (e.g. ``"A minor"``) when given."""
+    (e.g. ``"A minor"``) when given, a fermata on every note sounding at a phrase end (``meta["fermata"]``)."""
     score = stream.Score()
     score.metadata = metadata.Metadata(title=grid.name or "seqgen")
+    fermata = np.asarray(grid.meta.get("fermata", np.zeros(grid.steps, bool)), bool)  # (steps,) phrase ends
     for v, (name, events) in enumerate(zip(voice_names(grid.voices), _voice_events(grid))):
         part = stream.Part(id=name)
         part.partName = name
@@ -60,10 +61,14 @@ def grid_to_score(grid: Grid, bpm: float = 100, key: str | None = None) -> strea
             part.insert(0, music21_key.Key(tonic[0] + tonic[1:].replace("b", "-"), mode))
         if v == 0:
             part.insert(0, tempo.MetronomeMark(number=bpm))
+        start = 0
         for pitch, length in events:
             element = note.Rest() if pitch is None else note.Note(pitch)
             element.quarterLength = length / grid.steps_per_quarter
+            if pitch is not None and fermata[start:start + length].any():  # a phrase end, as Bach marks it
+                element.expressions.append(expressions.Fermata())
             part.append(element)
+            start += length
         score.insert(0, part)
     return score
 

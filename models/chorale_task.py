@@ -24,6 +24,7 @@ class ChoraleDataConfig:
     stride_steps: int = 16  # steps between window starts
     batch_size: int = 32  # windows per batch
     max_transpose: int = 5  # random transposition of each window, in semitones (0 = off)
+    mode_dropout: float = 0.15  # share of training windows that keep no mode start token (BOS stays "unknown")
 
     def __post_init__(self) -> None:
         for name in ("window_steps", "stride_steps", "batch_size"):
@@ -31,20 +32,41 @@ class ChoraleDataConfig:
                 raise SeqgenError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         if not 0 <= self.max_transpose <= 12:
             raise SeqgenError(f"max_transpose must be in 0..12, got {self.max_transpose!r}")
+        if not 0.0 <= self.mode_dropout <= 1.0:
+            raise SeqgenError(f"mode_dropout must be in 0..1, got {self.mode_dropout!r}")
 
 
 def encode_split(dataset: Dataset, split: str, codec: ChoraleCodec) -> list[np.ndarray]:
     """Every chorale of ``split`` as BOS-first tokens."""
     if not dataset.get(split):
         raise SeqgenError(f"the {split!r} split is empty; the data needs train, valid and test chorales")
-    return [with_bos(codec.encode(g), codec.bos_id) for g in dataset[split]]
+    return [with_bos(codec.encode(g), codec.start_token(g)) for g in dataset[split]]
+
+
+def mode_windows(sequences: list[np.ndarray], window: int, stride: int, period: int,
+                 dropout: float = 0.0, seed: int = 0) -> np.ndarray:
+    """``token_windows`` whose first input token is the piece's start token (its mode), so every
+    window, not only a piece's first, learns what the mode token means; ``dropout`` of them keep
+    their own first token. The first token is input only, never a target. ``(n, window + 1)``."""
+    pieces = [s for s in sequences if len(s) >= window + 1]
+    if not pieces:
+        return token_windows(sequences, window, stride, period)  # its error names the window
+    rng = np.random.default_rng(seed)
+    out = []
+    for seq in pieces:
+        w = token_windows([seq], window, stride, period)
+        keep = rng.random(len(w)) < dropout
+        w[~keep, 0] = seq[0]
+        out.append(w)
+    return np.concatenate(out)
 
 
 def chorale_datasets(dataset: Dataset, codec: ChoraleCodec, data: ChoraleDataConfig, seed: int = 0):
     """``(train, valid)`` tf.data pipelines; the training windows are transposed at random."""
     window, stride = data.window_steps * codec.period, data.stride_steps * codec.period
-    train_w = token_windows(encode_split(dataset, "train", codec), window, stride, codec.period)
-    valid_w = token_windows(encode_split(dataset, "valid", codec), window, window, codec.period)
+    dropout = data.mode_dropout if codec.phrases else 1.0  # without mode tokens: windows as cut
+    train_w = mode_windows(encode_split(dataset, "train", codec), window, stride, codec.period, dropout, seed)
+    valid_w = mode_windows(encode_split(dataset, "valid", codec), window, window, codec.period)
     augment = {}
     if data.max_transpose:
         augment = dict(augment=codec.transpose_tokens, shift_ranges=codec.shift_ranges(train_w, data.max_transpose))
@@ -71,7 +93,7 @@ def chorale_scores(model, codec, source: str, split: str = "test", data_dir: str
         raise SeqgenError(f"the {split!r} split of {source} is empty; choose another --split")
     fitted = [codec.fit_into_range(g)[0] for g in grids]
     start = time.perf_counter()
-    flags, pitches = score_sequences(model, [with_bos(codec.encode(g), codec.bos_id) for g in fitted],
+    flags, pitches = score_sequences(model, [with_bos(codec.encode(g), codec.start_token(g)) for g in fitted],
                                      codec.pitch_groups())
     return {"split": split, "chorales": len(grids), "notes": pitches.count, "seconds": time.perf_counter() - start,
             "nats": pitches.nats_per_token, "accuracy": pitches.accuracy,
@@ -128,4 +150,6 @@ def data_summary(source: str = "music21", data_dir: str | None = None) -> str:
     """What ``seqgen data chorales`` prints: counts per split, pitch range, vocabulary size."""
     dataset = load_chorales(source, data_dir)
     codec = ChoraleCodec.fit([g for grids in dataset.values() for g in grids])
-    return f"{describe(dataset)}\nvocabulary: {codec.vocab_size} tokens (BOS, silence, {codec.low}-{codec.high} held/struck)"
+    extra = ", each also as a phrase-end soprano token, 2 mode starts" if codec.phrases else ""
+    return (f"{describe(dataset)}\nvocabulary: {codec.vocab_size} tokens "
+            f"(BOS, silence, {codec.low}-{codec.high} held/struck{extra})")

@@ -1,0 +1,162 @@
+"""Chorales of N phrases that end on cadences: a particle search, one phrase at a time.
+
+For each phrase, ``particles`` continuations of the piece so far are sampled (one batch through the
+ordinary sampler) for up to ``max_phrase_steps`` steps. Each is cut at its first phrase end (the
+end of a run of fermata steps, which the phrase codec predicts), and kept only if it closes on a
+cadence (:mod:`generate.cadence`): an inner phrase on a recognisable one (authentic, half, plagal,
+deceptive, or V - I in a related key), the last phrase on a held root-position tonic reached from
+the dominant. Of the kept ones, the likeliest under the model (mean log-probability per token of
+the new phrase) continues. So the final cadence is the model's own music, searched for, never a
+chord pasted on. If no particle qualifies, a second round with another seed is tried; then the
+likeliest particle that ends a phrase at all is taken and the piece is reported as missing it
+(four rounds for the last phrase). A phrase end needs a fermata of ``hold`` to ``max_hold`` steps
+and ``min_onsets`` new soprano notes before it, so a chord stuck under a fermata is no phrase.
+
+The key: the asked mode (``--key``) sets the start token; the tonic is the best key of that mode
+for the first phrase (Krumhansl-Kessler), kept for the rest of the piece.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.grid import Grid
+from seqgen.generate.cadence import ends_on_cadence, key_in_mode, phrase_cadence
+from seqgen.generate.sampler import sampler_for
+from seqgen.generate.sampling import SamplingConfig
+
+ROUNDS = 2  # sampling rounds per inner phrase before giving up on its cadence
+FINAL_ROUNDS = 4  # and for the last phrase, whose cadence is asked strictly
+
+
+@dataclass(frozen=True)
+class PhraseConfig:
+    """How ``generate chorale --phrases`` searches."""
+
+    phrases: int = 4  # phrases per piece; the last ends on the final cadence
+    particles: int = 16  # continuations sampled per phrase and piece
+    max_phrase_steps: int = 64  # a phrase not ended within this many 16th steps counts as failed
+    hold: int = 4  # a phrase end's fermata, and so the final chord, lasts at least this many steps (a quarter)
+    min_phrase_steps: int = 12  # Bach's shortest phrase: earlier fermatas do not end the phrase
+    max_hold: int = 16  # a longer fermata is a stuck chord, not a phrase end (Bach's longest: 24, 95%: 12)
+    min_onsets: int = 3  # soprano notes struck before the fermata: a phrase is new music, not a held chord
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("phrases", 1, 32), ("particles", 1, 256), ("max_phrase_steps", 8, 256),
+                                ("hold", 1, 32), ("min_phrase_steps", 1, 256),
+                                ("max_hold", 1, 256), ("min_onsets", 0, 256)):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise SeqgenError(f"phrase search: {name} must be in {low}..{high}, got {value!r}")
+
+
+@dataclass
+class _Piece:
+    tokens: np.ndarray  # (1 + tokens,) start token first
+    key: tuple[int, str] | None = None
+    missed: int = 0  # phrases that ended without the cadence asked
+
+
+def _phrase_end(fermata: np.ndarray, begin: int, config: "PhraseConfig") -> int | None:
+    """The last step of the first phrase end after ``begin``: a run of ``config.hold`` to
+    ``config.max_hold`` fermata steps (Bach's are a quarter or longer; shorter runs are slips), followed by a non-fermata
+    step (so it surely ended), at least ``config.min_phrase_steps`` after ``begin``; or ``None``."""
+    f = np.concatenate([[False], fermata[begin:], [False]]).astype(np.int8)
+    starts, ends = np.flatnonzero(np.diff(f) == 1), np.flatnonzero(np.diff(f) == -1) - 1  # in fermata[begin:]
+    for first, last in zip(starts, ends):
+        if config.hold <= last - first + 1 <= config.max_hold and last + 1 >= config.min_phrase_steps \
+                and begin + last + 1 < len(fermata):
+            return begin + int(last)
+    return None
+
+
+def _log_probs(model, rows: np.ndarray) -> np.ndarray:
+    """``(n, length - 1)`` log-probability of each token of ``rows (n, length)`` given those before."""
+    import tensorflow as tf
+
+    logits = model(tf.constant(rows[:, :-1]), training=False)  # (n, length - 1, vocab)
+    logp = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    return tf.gather(logp, rows[:, 1:, None], batch_dims=2)[..., 0].numpy()
+
+
+def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode, final: bool, config):
+    """``(cut tokens, key, qualifies)`` for one sampled row, or ``None`` if it ends no phrase."""
+    grid = codec.decode(row[1:])
+    end = _phrase_end(grid.meta["fermata"], begin, config)
+    if end is None:
+        return None
+    before = np.flatnonzero(~grid.meta["fermata"][: end + 1])
+    held = int(before[-1]) + 1 if before.size else 0  # first step of the fermata
+    if grid.struck[begin:held, 0].sum() < config.min_onsets:
+        return None
+    cut = Grid(grid.pitches[: end + 1], grid.struck[: end + 1], meta={"fermata": grid.meta["fermata"][: end + 1]})
+    key = piece.key or key_in_mode(cut, mode)
+    ok = ends_on_cadence(cut, *key, config.hold) if final else phrase_cadence(cut, end, *key) != "other"
+    return row[: 1 + (end + 1) * codec.voices], key, ok
+
+
+def _extend(model, codec, samplers, pieces: list[_Piece], mode, final: bool, config: PhraseConfig) -> None:
+    """Add one phrase to each of ``pieces`` (all of the same length: one batch of particles)."""
+    begin = (len(pieces[0].tokens) - 1) // codec.voices  # first new step
+    todo = list(range(len(pieces)))
+    best: dict[int, tuple] = {}
+    for sampler in samplers[: FINAL_ROUNDS if final else ROUNDS]:
+        primer = np.repeat(np.stack([pieces[i].tokens for i in todo]), config.particles, axis=0)  # (n * P, L)
+        new = sampler.generate(primer, config.max_phrase_steps * codec.voices, progress=None)
+        rows = np.concatenate([primer, new], axis=1)
+        logp = _log_probs(model, rows)
+        for r, row in enumerate(rows):
+            i = todo[r // config.particles]
+            judged = _judge(codec, row, begin, pieces[i], mode, final, config)
+            if judged is None:
+                continue
+            tokens, key, ok = judged
+            score = (ok, float(logp[r, len(primer[0]) - 1: len(tokens) - 1].mean()))
+            if i not in best or score > best[i][0]:
+                best[i] = (score, tokens, key)
+        todo = [i for i in todo if not (i in best and best[i][0][0])]
+        if not todo:
+            break
+    for i, piece in enumerate(pieces):
+        if i not in best:  # no particle ended a phrase: keep the window as it is
+            piece.missed += 1
+            continue
+        (ok, _), piece.tokens, piece.key = best[i]
+        piece.missed += not ok
+
+
+def phrase_pieces(model, codec: ChoraleCodec, num: int, sampling: SamplingConfig, config: PhraseConfig,
+                  mode: str | None = None, primer: np.ndarray | None = None,
+                  rules=None) -> tuple[list[Grid], list[str]]:
+    """``num`` pieces of ``config.phrases`` phrases each (after ``primer`` tokens); notes for the user.
+
+    ``rules`` (a part-writing processor, :func:`generate.rules.part_writing`) applies while each phrase is sampled.
+    """
+    if not codec.phrases:
+        raise SeqgenError("--phrases needs a model trained with phrase ends (the shipped chorale model, or "
+                          "`seqgen train chorales --source music21`); this run's codec has none")
+    start = np.array([codec.start_id(mode)], np.int32)
+    primer = np.asarray([] if primer is None else primer, np.int32)
+    pieces = [_Piece(np.concatenate([start, primer])) for _ in range(num)]
+    samplers = [sampler_for(model, replace(sampling, seed=sampling.seed + r), codec.forbidden_ids, rules=rules)
+                for r in range(FINAL_ROUNDS)]
+    for phrase in range(config.phrases):
+        final = phrase == config.phrases - 1
+        groups: dict[int, list[_Piece]] = {}
+        for piece in pieces:  # equal lengths share one batch of particles
+            groups.setdefault(len(piece.tokens), []).append(piece)
+        for group in groups.values():
+            _extend(model, codec, samplers, group, mode, final, config)
+    grids, notes = [], []
+    for i, piece in enumerate(pieces):
+        grid = codec.decode(piece.tokens[1:], name=f"seqgen-{i + 1}")
+        grid.meta["key"] = piece.key or key_in_mode(grid, mode)
+        grids.append(grid)
+        if piece.missed:
+            notes.append(f"piece {i + 1}: {piece.missed} of {config.phrases} phrases found no cadence "
+                         f"in {ROUNDS * config.particles}-{FINAL_ROUNDS * config.particles} tries")
+    return grids, notes

@@ -1,0 +1,140 @@
+"""Cadences on hand-made chord progressions, and the phrase search's phrase-end rule."""
+
+import numpy as np
+import pytest
+
+from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.errors import SeqgenError
+from seqgen.data_prep.grid import Grid
+from seqgen.generate.cadence import cadence_kind, ends_on_cadence, key_in_mode, phrase_cadence
+from seqgen.generate.phrase_search import PhraseConfig, _phrase_end, phrase_pieces
+from seqgen.generate.sampling import SamplingConfig
+
+# S, A, T, B in C major
+I = (72, 67, 64, 48)
+IV = (72, 65, 60, 53)
+V = (71, 67, 62, 55)
+V7 = (71, 65, 62, 55)
+VI = (72, 64, 60, 57)
+I6 = (72, 67, 60, 52)  # first inversion: E in the bass
+I_MINOR = (72, 67, 63, 48)  # C minor tonic
+I_OPEN = (72, 72, 67, 48)  # no third
+
+
+def _grid(*chords, length=4) -> Grid:
+    pitches = np.repeat(np.array(chords, np.int16), length, axis=0)  # (steps, 4)
+    return Grid.from_pitches(pitches)
+
+
+def test_authentic_cadence_v_i_and_v7_i():
+    assert ends_on_cadence(_grid(I, IV, V, I), 0, "major")
+    assert ends_on_cadence(_grid(I, V7, I), 0, "major")
+    assert cadence_kind(_grid(I, V, I), 11, 0, "major") == "authentic"
+
+
+def test_not_a_final_cadence():
+    assert not ends_on_cadence(_grid(I, V, I6), 0, "major")  # inversion
+    assert not ends_on_cadence(_grid(I, IV, I), 0, "major")  # plagal, not from the dominant
+    assert not ends_on_cadence(_grid(I, V, I_OPEN), 0, "major")  # no third
+    assert not ends_on_cadence(_grid(I, V, I, length=2), 0, "major", hold=4)  # not held
+    assert not ends_on_cadence(_grid(I, V, I_MINOR), 0, "major")  # minor third in a major key
+
+
+def test_minor_keys_allow_the_picardy_third():
+    assert ends_on_cadence(_grid(I_MINOR, V, I_MINOR), 0, "minor")
+    assert ends_on_cadence(_grid(I_MINOR, V, I), 0, "minor")
+
+
+def test_cadence_kinds():
+    assert cadence_kind(_grid(I, IV, V), 11, 0, "major") == "half"
+    assert cadence_kind(_grid(I, IV, I), 11, 0, "major") == "plagal"
+    assert cadence_kind(_grid(I, V, VI), 11, 0, "major") == "deceptive"
+    assert cadence_kind(_grid(I, V, I6), 11, 0, "major") == "other"
+    # V - I in G major (D7 - G) counts as an inner phrase's cadence in a related key
+    g = _grid(I, (72, 66, 62, 50), (71, 67, 62, 43))
+    assert cadence_kind(g, 11, 0, "major") == "half" and phrase_cadence(g, 11, 0, "major") == "half"
+    e_minor = _grid(I, (71, 66, 63, 47), (71, 67, 64, 52))  # B - E minor
+    assert phrase_cadence(e_minor, 11, 0, "major") == "authentic"
+
+
+def test_key_in_mode_keeps_the_asked_mode():
+    tonic, mode = key_in_mode(_grid(I_MINOR, V, I_MINOR), "minor")
+    assert (tonic, mode) == (0, "minor")
+    assert key_in_mode(_grid(I, IV, V, I), None) == (0, "major")
+
+
+def test_phrase_end_needs_a_held_fermata_after_the_shortest_phrase():
+    config = PhraseConfig(hold=4, min_phrase_steps=12)
+    f = np.zeros(40, bool)
+    f[5:7] = True  # a slip: two steps
+    f[8:12] = True  # held, but too early (phrase of 12 steps ends at 11: accepted)
+    assert _phrase_end(f, 0, config) == 11
+    assert _phrase_end(f, 2, config) is None  # from step 2 the run ends after 10 steps: too short
+    f[30:34] = True
+    assert _phrase_end(f, 2, config) == 33
+    f[36:] = True  # runs to the end of the window: not surely ended
+    assert _phrase_end(f, 34, config) is None
+    f[:] = False
+    f[10:30] = True  # a chord stuck under a fermata for 20 steps
+    assert _phrase_end(f, 0, config) is None
+
+
+def test_phrase_config_names_the_bad_value():
+    with pytest.raises(SeqgenError, match="particles must be in 1..256, got 0"):
+        PhraseConfig(particles=0)
+
+
+def test_phrases_need_a_phrase_codec():
+    with pytest.raises(SeqgenError, match="--phrases"):
+        phrase_pieces(None, ChoraleCodec(40, 80), 1, SamplingConfig(), PhraseConfig(2))
+
+
+class ScriptedModel:
+    """A stand-in model that always predicts the next token of ``script`` (the start token first)."""
+
+    def __init__(self, script: np.ndarray, vocab: int):
+        import tensorflow as tf
+
+        self.table = tf.constant(np.eye(vocab, dtype=np.float32)[np.append(script[1:], script[-1])] * 30.0)
+
+    def initial_state(self, batch):
+        import tensorflow as tf
+
+        return tf.zeros((batch,), tf.int32)
+
+    def step(self, tokens, state):
+        import tensorflow as tf
+
+        return tf.gather(self.table, tf.minimum(state, self.table.shape[0] - 1)), state + 1
+
+    def __call__(self, rows, training=False):
+        import tensorflow as tf
+
+        positions = tf.minimum(tf.range(tf.shape(rows)[1]), self.table.shape[0] - 1)
+        return tf.gather(self.table, positions)[None] + tf.zeros_like(rows, tf.float32)[..., None]
+
+
+def _script(codec, *chords, fermata_from: int):
+    grid = _grid(*chords)
+    fermata = np.zeros(grid.steps + 1, bool)
+    fermata[fermata_from:grid.steps] = True
+    grid = Grid(np.vstack([grid.pitches, grid.pitches[-1:]]), np.vstack([grid.struck, [True] * 4]),
+                meta={"fermata": fermata})  # one more, re-struck step: the fermata surely ended
+    return np.concatenate([[codec.start_id("major")], codec.encode(grid)])
+
+
+def test_phrase_search_keeps_a_piece_ending_on_its_cadence():
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    script = _script(codec, I, IV, V, I, fermata_from=12)
+    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2)
+    grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 2, SamplingConfig(), config, "major")
+    assert notes == [] and len(grids) == 2
+    assert grids[0].steps == 16 and ends_on_cadence(grids[0], 0, "major") and grids[0].meta["key"] == (0, "major")
+
+
+def test_phrase_search_reports_a_missed_cadence():
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    script = _script(codec, I, IV, V, I6, fermata_from=12)
+    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2)
+    grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
+    assert len(notes) == 1 and "no cadence" in notes[0] and grids[0].steps == 16
