@@ -104,23 +104,26 @@ def trained_task(name):
 
 
 def test_a_run_of_seqgen_0_1_still_loads_and_generates(tmp_path):
-    """Runs written before run.json's format 2 are upgraded on reading (the shipped chorale model's
-    run.json as seqgen 0.1 wrote it)."""
-    import shutil
-
-    from seqgen.generate.runs import SHIPPED
+    """Runs written before run.json's format 2 are upgraded on reading (a chorale run.json as seqgen 0.1
+    wrote it, beside a model of its plain codec: the shipped model now has phrase and mode tokens)."""
+    from seqgen.data_prep.chorale_codec import ChoraleCodec
+    from seqgen.models.config import config_to_dict, make_config
+    from seqgen.models.registry import build_model
+    from seqgen.models.run_dir import save_model
 
     run = tmp_path / "old"
     run.mkdir()
-    shutil.copy(SHIPPED["chorale"] / "model.keras", run / "model.keras")
-    old = {"task": "chorale", "preset": "small", "codec": {"type": "chorale", "low": 36, "high": 81, "voices": 4},
+    codec = ChoraleCodec(36, 81)
+    config = make_config("lstm", "tiny", codec.vocab_size, codec.period)
+    save_model(build_model(config), run / "model.keras")
+    old = {"task": "chorale", "preset": "tiny", "codec": {"type": "chorale", "low": 36, "high": 81, "voices": 4},
            "data": {"batch_size": 32, "max_transpose": 5, "source": "music21", "stride_steps": 16, "window_steps": 64},
-           "model": json.loads((SHIPPED["chorale"] / "run.json").read_text())["model"],
+           "model": config_to_dict(config),
            "train": {"clipnorm": 1.0, "epochs": 20, "learning_rate": 0.001, "mixed_precision": False, "patience": 5,
                      "seed": 0, "steps_per_execution": 1}}
     (run / "run.json").write_text(json.dumps(old))
     info = driver.read_info(run)
-    assert (info.source, info.preset, info.family, info.seqgen_version) == ({"source": "music21"}, "small", "lstm", "0.1.0")
+    assert (info.source, info.preset, info.family, info.seqgen_version) == ({"source": "music21"}, "tiny", "lstm", "0.1.0")
     assert "source" not in info.data
     lines = chorale_gen.write_chorales(str(run), str(tmp_path / "x.mid"), primer=None, primer_steps=4, steps=8, num=1,
                                        sampling=SamplingConfig(seed=0), bpm=80, instrument=19, fmt="midi",
