@@ -64,11 +64,67 @@ def worker(run: str, epochs: int, kill_event: int) -> None:
         resume=True, verbose=0)
 
 
-def start_worker(run: Path, epochs: int, kill_event: int) -> subprocess.Popen:
-    code = f"from tests.test_kill import worker; worker({str(run)!r}, {epochs}, {kill_event})"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+# The zygote imports TensorFlow, Keras and the trainer once (seconds of start-up), then forks one fresh
+# child per training: each child is a real separate process that can be SIGKILLed anywhere, without
+# paying TensorFlow's import again. Nothing has run a TensorFlow op before the fork, so each child
+# starts its own runtime. One line in ("run<TAB>epochs<TAB>kill_event"), two lines out (pid, exit code).
+ZYGOTE = """
+import os, sys
+import keras, tensorflow
+import seqgen.models.train
+from tests.test_kill import worker
+for line in sys.stdin:
+    run, epochs, event = line.rstrip("\\n").split("\\t")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            worker(run, int(epochs), int(event))
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+            os._exit(1)
+        os._exit(0)
+    print(pid, flush=True)
+    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+"""
+
+
+class Zygote:
+    """A process that forks training workers on request (see ZYGOTE)."""
+
+    def __init__(self, log: Path):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
+        self.log = log
+        self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE], cwd=ROOT, env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=log.open("w"))
+
+    def start(self, run: Path, epochs: int, kill_event: int) -> int:
+        """Fork a worker; returns its pid."""
+        self.proc.stdin.write(f"{run}\t{epochs}\t{kill_event}\n")
+        self.proc.stdin.flush()
+        return int(self.readline())
+
+    def wait(self) -> int:
+        """Exit code of the last worker (negative: the signal that killed it)."""
+        return int(self.readline())
+
+    def readline(self) -> str:
+        line = self.proc.stdout.readline()
+        assert line, f"the zygote died: {self.log.read_text()[-2000:]}"
+        return line
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # the zygote reaps its child at once, so a finished pid is gone
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def best_loss(path: Path) -> float:
@@ -107,31 +163,33 @@ def epochs_done(run: Path) -> int:
         return 0
 
 
-def kill_later(proc: subprocess.Popen, run: Path, delay: float) -> None:
-    """SIGKILL ``proc`` ``delay`` seconds after it finishes its first epoch (TensorFlow's start-up
-    takes seconds and varies with the machine's load, so a fixed time would often kill it too early)."""
+def kill_later(pid: int, run: Path, delay: float) -> None:
+    """SIGKILL worker ``pid`` ``delay`` seconds after it finishes its first epoch (its start-up takes
+    a while and varies with the machine's load, so a fixed time would often kill it too early)."""
     start = epochs_done(run)
-    while proc.poll() is None and epochs_done(run) == start:
+    while alive(pid) and epochs_done(run) == start:
         time.sleep(0.005)
     time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
 
 
-def kill_and_resume(run: Path, epochs: int, kill_events, timed_kills, observer: Observer) -> int:
+def kill_and_resume(zygote: Zygote, run: Path, epochs: int, kill_events, timed_kills,
+                    observer: Observer) -> int:
     """Run the worker once per kill plan, then to the end; returns how many kills happened."""
     kills = 0
     plans = [("event", k) for k in kill_events] + [("time", t) for t in timed_kills]
     for kind, value in plans + [("none", 0)]:
-        proc = start_worker(run, epochs, value if kind == "event" else 0)
+        pid = zygote.start(run, epochs, value if kind == "event" else 0)
         if kind == "time":
-            kill_later(proc, run, value)
-        _, err = proc.communicate(timeout=240)
-        if proc.returncode == -signal.SIGKILL:
+            kill_later(pid, run, value)
+        code = zygote.wait()
+        if code == -signal.SIGKILL:
             kills += 1
         else:
-            assert proc.returncode == 0, err.decode()[-2000:]
+            assert code == 0, zygote.log.read_text()[-2000:]
         observer.check()
-        if proc.returncode == 0 and kind != "none":
+        if code == 0 and kind != "none":
             break  # finished before the kill point: nothing left to interrupt
     return kills
 
@@ -157,6 +215,10 @@ def test_killed_training_resumes_to_a_correct_run(tmp_path):
     observer = Observer(run)
     # About 12 replace events per epoch: these land in checkpoint, state, log and backup writes.
     events = [rng.randint(3, 14), rng.randint(10, 24)]
-    kills = kill_and_resume(run, EPOCHS, events, [rng.uniform(0.0, 0.2)], observer)
+    zygote = Zygote(tmp_path / "zygote.log")
+    try:
+        kills = kill_and_resume(zygote, run, EPOCHS, events, [rng.uniform(0.0, 0.2)], observer)
+    finally:
+        zygote.close()
     assert kills >= 2
     check_final_run(run, EPOCHS, observer)
