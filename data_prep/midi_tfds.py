@@ -13,8 +13,9 @@ the same ids ``train midi`` feeds its model), ``path`` (relative to the folder, 
   runs as TFDS's plain generator, in one process.
 * Splits ``train`` and ``validation`` (about 10% of the files, as ``train midi`` holds out). A
   file's split is a function of its relative path alone (:func:`split_of`), so the same folder
-  splits the same way on every machine, in any order, whatever else the folder holds; a split
-  that gets no file is left out.
+  splits the same way on every machine, in any order, whatever else the folder holds. A split
+  that gets no file is left out; one whose files are all unusable is an error (TFDS writes no
+  empty split).
 * A file the reader cannot use (truncated, hostile, no notes, over a :class:`ReadLimits` limit)
   is skipped, never fatal; ``info.metadata["files"]`` records the files found per split, so
   ``files - num_examples`` is the number skipped (:func:`skipped_files`), and each is logged with
@@ -24,6 +25,10 @@ the same ids ``train midi`` feeds its model), ``path`` (relative to the folder, 
     import seqgen.data_prep.midi_tfds as midi_tfds  # registers the builder
     built = midi_tfds.prepare_midi_tfds("my_midi/", "~/tfds")
     ds = tfds.builder_from_directory(built.path).as_dataset(split="train")
+
+Calling ``MidiFolder(config=midi_tfds_config(FOLDER), ...).download_and_prepare()`` directly with Beam
+installed, give ``download_config=tfds.download.DownloadConfig(beam_runner=...)``: without a runner
+TFDS takes Beam's DirectRunner, which first tries to download Prism.
 """
 
 from __future__ import annotations
@@ -159,7 +164,7 @@ class MidiFolder(tfds.core.GeneratorBasedBuilder):
 
     def _settings(self) -> _Settings:
         config = self.builder_config
-        if config.folder is None:
+        if config is None or config.folder is None:
             raise SeqgenError("midi_folder needs a folder: build it with config=midi_tfds_config(FOLDER)")
         return _Settings(config.encoding, config.include_drums)
 
