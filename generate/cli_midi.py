@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import (DATA_DIR, command, finite, given_options, import_tensorflow_quietly, no_tensorflow,
-                                        run_option, sampling_options, training_options)
+from seqgen.generate.cli_common import (DATA_DIR, command, finite, given_options, import_tensorflow_quietly,
+                                        no_tensorflow, run_option, sampling_options, training_options)
 
 ENCODINGS = ("grid", "events", "durations")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
 TFDS_ENCODINGS = ("events", "durations")  # data_prep.midi_tfds.ENCODINGS (per file: no corpus-fitted range)
