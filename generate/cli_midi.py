@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from seqgen.generate.cli_common import (DATA_DIR, command, finite, given_options, no_tensorflow, run_option,
-                                        sampling_options, training_options)
+from seqgen.generate.cli_common import (DATA_DIR, command, finite, given_options, import_tensorflow_quietly,
+                                        no_tensorflow, run_option, sampling_options, training_options)
 
 ENCODINGS = ("grid", "events", "durations")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
+TFDS_ENCODINGS = ("events", "durations")  # data_prep.midi_tfds.ENCODINGS (per file: no corpus-fitted range)
 OPTION_KEYS = {"corpus": "source.corpus", "encoding": "data.encoding", "voices": "data.voices",
                "window": "data.window", "transpose": "data.max_transpose", "controls": "data.controls",
                "workers": "data.workers"}
@@ -30,9 +31,17 @@ def register(main: click.Group, data: click.Group, train: click.Group, generate:
               help="Grid voices to report the cost of [default: the corpus's 99th-percentile polyphony, at most 8].")
 @WORKERS
 @DATA_DIR
+@click.option("--tfds", "tfds_dir", type=click.Path(file_okay=False), default=None, metavar="OUT_DIR",
+              help="Instead of the report, prepare the folder as the TFDS dataset midi_folder under OUT_DIR "
+                   "(with Apache Beam when installed: pip install \"seqgen[beam]\").")
+@click.option("--encoding", type=click.Choice(TFDS_ENCODINGS), default=None,
+              help="--tfds: the tokens of each file [default: durations].")
+@click.option("--beam-options", default=None, metavar="TEXT",
+              help="--tfds: Apache Beam pipeline options for another runner, e.g. "
+                   "'--runner=FlinkRunner --flink_master=HOST:8081' [default: Beam's local runner].")
 @no_tensorflow
 def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None, workers: int | None,
-              data_dir: str | None) -> None:
+              data_dir: str | None, tfds_dir: str | None, encoding: str | None, beam_options: str | None) -> None:
     """Read MIDI files, folders or globs and print what a training would use.
 
     Files read and skipped (with the reason), notes, duration, pitch range, polyphony, note lengths,
@@ -40,13 +49,39 @@ def data_midi(paths: tuple[str, ...], include_drums: bool, voices: int | None, w
 
     Each file's notes are cached by content hash under --data-dir, so reading the same files again is quick.
 
+    With --tfds, one folder becomes a TFDS dataset instead: one example per usable file (tokens,
+    relative path, content hash), split train/validation by a hash of the path.
+
     Example: seqgen data midi my_midi/ extra/*.mid --workers 4
+
+    Example: seqgen data midi my_midi/ --tfds ~/tfds --encoding events
     """
+    if tfds_dir is not None:
+        return _prepare_tfds(paths, tfds_dir, encoding, include_drums, voices, workers, beam_options)
+    for name, value in (("--encoding", encoding), ("--beam-options", beam_options)):
+        if value is not None:
+            raise click.UsageError(f"{name} goes with --tfds OUT_DIR")
     from seqgen.data_prep.midi_cache import cache_dir
     from seqgen.data_prep.midi_report import describe_corpus
 
     click.echo(describe_corpus(paths, include_drums=include_drums, voices=voices, workers=workers,
                                cache=cache_dir(data_dir)))
+
+
+def _prepare_tfds(paths, tfds_dir, encoding, include_drums, voices, workers, beam_options) -> None:
+    """``data midi DIR --tfds OUT_DIR``: the TFDS builder over one folder."""
+    if len(paths) != 1:
+        raise click.UsageError("--tfds builds from one folder (examples are named by their path in it): give one DIR")
+    if voices is not None:
+        raise click.UsageError("--voices is for the grid report; --tfds writes events or durations tokens (--encoding)")
+    import_tensorflow_quietly()
+    from seqgen.data_prep.midi_tfds import built_lines, prepare_midi_tfds, quiet_tfds
+
+    with quiet_tfds():
+        built = prepare_midi_tfds(paths[0], tfds_dir, encoding=encoding or "durations", include_drums=include_drums,
+                                  beam_options=beam_options, workers=workers)
+    for line in built_lines(built, paths[0]):
+        click.echo(line)
 
 
 @command("midi")
