@@ -60,7 +60,8 @@ def test_user_modules_named_like_our_stages_do_not_shadow_them(tmp_path):
 def test_help_and_usage_errors_never_import_tensorflow(tmp_path):
     code = ("import sys\nfrom seqgen.generate.cli import main\n"
             "for args in (['--help'], ['data', 'midi', '--help'], ['train', 'chorales', '--help'],"
-            " ['generate', 'text', '--help'], ['sketch', 'train', '--help'], ['studio', '--help'], ['train', 'midi', '--epochs', '0', '--out', 'x']):\n"
+            " ['generate', 'text', '--help'], ['sketch', 'train', '--help'], ['studio', '--help'],"
+            " ['train', 'midi', '--epochs', '0', '--out', 'x']):\n"
             "    try:\n        main(args, standalone_mode=False)\n    except Exception:\n        pass\n"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     result = _python(code, tmp_path)
