@@ -5,66 +5,24 @@ import json
 from pathlib import Path
 
 import mido
-import numpy as np
 import pytest
 
-import midi_factory as mf
 from seqgen.data_prep.errors import SeqgenError
-from seqgen.data_prep.synthetic_sketches import write_synthetic
 from seqgen.generate import chorale_gen, midi_gen, text_gen
 from seqgen.generate.sampling import SamplingConfig
 from seqgen.generate.sketch_classify import classify_file
 from seqgen.models import driver
-from seqgen.models.chorale_task import ChoraleDataConfig
-from seqgen.models.midi_task import MidiDataConfig
-from seqgen.models.series_task import SeriesDataConfig
-from seqgen.models.sketch_task import SketchDataConfig
-from seqgen.models.text_task import TextDataConfig
 from seqgen.models.train import TrainConfig
-from tests.chorale_factory import write_csv_chorales
+from tests.shared_runs import read_report, shared
 
-TRAIN = TrainConfig(epochs=1, learning_rate=0.01)
-
-
-def chorale_source(tmp: Path) -> dict:
-    return {"source": str(write_csv_chorales(tmp / "jsb"))}
+# task -> (family of its shared run, the split evaluate scores)
+TASKS = {"chorale": ("gru", "test"), "text": ("gru", "valid"), "midi": ("gru", "valid"), "sketch": ("tiny", "test"),
+         "series": ("gru", "test")}
 
 
-def text_source(tmp: Path) -> dict:
-    rng = np.random.default_rng(0)
-    words = ["to be or not", "that is the question", "the slings and arrows"]
-    (tmp / "t.txt").write_text("\n".join(words[i] for i in rng.integers(3, size=200)) + "\n")
-    return {"corpus": [str(tmp / "t.txt")], "shakespeare": False}
-
-
-def midi_source(tmp: Path) -> dict:
-    (tmp / "midi").mkdir()
-    for i in range(3):
-        mf.write_notes(tmp / "midi" / f"p{i}.mid", [(60 + (b * (i + 2)) % 12, b / 2, 0.5) for b in range(32)])
-    return {"corpus": [str(tmp / "midi")]}
-
-
-def sketch_source(tmp: Path) -> dict:
-    write_synthetic(tmp / "nd", "ndjson", n_per_class=12, classes=["circle", "line", "square"], seed=1)
-    return {"paths": [str(tmp / "nd")]}
-
-
-def series_source(tmp: Path) -> dict:
-    return {"synthetic": True, "synthetic_steps": 400}
-
-
-TASKS = {  # task -> (family, source maker, data config, split evaluate scores)
-    "chorale": ("gru", chorale_source, ChoraleDataConfig(window_steps=8, stride_steps=4, batch_size=8), "test"),
-    "text": ("lstm", text_source, TextDataConfig(window=16, batch_size=8), "valid"),
-    "midi": ("gru", midi_source, MidiDataConfig(window=8, batch_size=4), "valid"),
-    "sketch": ("tiny", sketch_source, SketchDataConfig(batch_size=8), "test"),
-    "series": ("gru", series_source, SeriesDataConfig(window=16, horizon=4, batch_size=16), "test"),
-}
-
-
-def generate(task: str, run: Path, tmp: Path) -> list[str]:
-    """Each task's generation (classification for sketches) from the run, with a fixed seed."""
-    sampling = SamplingConfig(seed=1)
+def generate(task: str, folder: Path, tmp: Path) -> list[str]:
+    """Each task's generation (classification for sketches) from the shared run, with a fixed seed."""
+    sampling, run = SamplingConfig(seed=1), folder / "run"
     if task == "chorale":
         chorale_gen.write_chorales(str(run), str(tmp / "c.mid"), primer=None, primer_steps=4, steps=8, num=1,
                                    sampling=sampling, bpm=80, instrument=19, fmt="midi", plot=False, force=False)
@@ -77,23 +35,25 @@ def generate(task: str, run: Path, tmp: Path) -> list[str]:
         from seqgen.models.series_eval import forecast_series
 
         return list(map(str, forecast_series(run, horizon=6).values))
-    return classify_file(run, tmp / "nd" / "circle.ndjson", indices=[0])
+    return classify_file(run, folder / "nd" / "circle.ndjson", indices=[0])
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
-def test_every_task_trains_evaluates_generates_and_resumes_alike(task, tmp_path):
-    family, make_source, data, split = TASKS[task]
-    run = tmp_path / "run"
-    trained = driver.train(task, run, driver.TrainRequest(family, "tiny", make_source(tmp_path), data, TRAIN), verbose=0)
+def test_every_task_trains_evaluates_generates_and_resumes_alike(task, tmp_path_factory, tmp_path):
+    """Every task's shared run (trained through driver.train, by the API or the CLI; tests/shared_runs.py)."""
+    family, split = TASKS[task]
+    folder = shared(tmp_path_factory, task)
+    run = folder / "run"
     info = json.loads((run / "run.json").read_text())
     assert (info["format"], info["task"], info["model"]["family"]) == (2, task, family)
-    assert info["seqgen_version"] and info["codec"]["type"] and trained.report
+    assert info["seqgen_version"] and info["codec"]["type"]
+    assert (folder / "output.txt").read_text() if task in ("sketch", "series") else read_report(folder)
     evaluation = driver.evaluate(run)
     assert evaluation.lines and evaluation.scores and evaluation.lines[0].startswith(split)
-    assert generate(task, run, tmp_path)
+    assert generate(task, folder, tmp_path)
     # Resume: a finished run grows by --epochs; a conflicting option is the same one line for every task.
     with pytest.raises(SeqgenError, match=f"--model other conflicts with the run in .*, which has {family}; drop --model"):
-        request = driver.TrainRequest("other", None, {}, None, TRAIN, {"family": "--model"})
+        request = driver.TrainRequest("other", None, {}, None, TrainConfig(epochs=1), {"family": "--model"})
         driver.check_resume_options(run, driver.read_info(run), request, trained_task(task))
 
 

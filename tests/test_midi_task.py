@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from types import SimpleNamespace
 
 import mido
 import numpy as np
@@ -22,6 +23,7 @@ from seqgen.models.midi_task import MidiDataConfig, split_corpus, split_tail
 from seqgen.models.registry import build_model
 from seqgen.models.train import TrainConfig
 from tests.cli_helpers import assert_one_line_error, run
+from tests.shared_runs import read_report, shared
 
 CODEC = EventCodec()
 
@@ -52,17 +54,8 @@ def losses(run_dir):
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """Four two-part pieces (64 steps each) and three unusable files."""
-    folder = tmp_path_factory.mktemp("corpus")
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        melody = [(int(rng.choice([60, 62, 64, 65, 67])), b / 2, 0.5) for b in range(32)]
-        bass = [(int(rng.choice([48, 53, 55])), 2 * b, 2) for b in range(8)]
-        mf.write_notes(folder / f"piece{i}.mid", melody, bass)
-    mf.write_truncated(folder / "truncated.mid")
-    mf.write_bytes(folder / "empty.mid", b"")
-    mf.write_bytes(folder / "readme.mid", b"this is not MIDI")
-    return folder
+    """Four two-part pieces (64 steps each) and three unusable files (tests/shared_runs.py)."""
+    return shared(tmp_path_factory, "midi") / "corpus"
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +68,10 @@ def grid_run(tmp_path_factory, corpus):
 
 
 @pytest.fixture(scope="module")
-def events_run(tmp_path_factory, corpus):
-    out = tmp_path_factory.mktemp("runs") / "events"
-    trained = train_midi(out, [str(corpus)], family="wavenet", preset="tiny", verbose=0,
-                         data=MidiDataConfig(encoding="events", window=32, batch_size=8),
-                         train=TrainConfig(epochs=3, learning_rate=0.01))
-    return trained
+def events_run(tmp_path_factory):
+    """A 3-epoch GRU on the corpus, events encoding, window 32 (shared by the session): (run, report)."""
+    folder = shared(tmp_path_factory, "midi")
+    return SimpleNamespace(run=folder / "run", report=read_report(folder))
 
 
 # ------------------------------------------------------------------------------ split and augmentation
@@ -131,7 +122,7 @@ def test_grid_training_from_the_cli_skips_broken_files(grid_run, corpus):
 
 def test_events_training_loss_falls(events_run):
     info = json.loads((events_run.run / "run.json").read_text())
-    assert (info["data"]["encoding"], info["codec"]["type"], info["model"]["family"]) == ("events", "midi_events", "wavenet")
+    assert (info["data"]["encoding"], info["codec"]["type"], info["model"]["family"]) == ("events", "midi_events", "gru")
     assert losses(events_run.run)[-1] < losses(events_run.run)[0]
     assert "events: 389 tokens" in events_run.report
 

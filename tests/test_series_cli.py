@@ -8,17 +8,13 @@ import pytest
 
 from seqgen.data_prep.series_synthetic import write_synthetic_csv
 from tests.cli_helpers import assert_one_line_error, run
+from tests.shared_runs import shared
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("series")
-    write_synthetic_csv(folder / "syn.csv", 200)
-    result = run("train", "series", "--csv", folder / "syn.csv", "--time", "date", "--target", "value",
-                 "--model", "gru", "--preset", "tiny", "--epochs", "1", "--window", "16", "--horizon", "4",
-                 "--no-anchor", "--out", folder / "run")
-    assert result.exit_code == 0, result.output
-    return folder
+    """``syn.csv`` and ``run/``: a GRU trained 1 epoch on it, window 16, horizon 4 (shared by the session)."""
+    return shared(tmp_path_factory, "series")
 
 
 def test_data_series_reports_step_split_and_season(tmp_path):
@@ -29,17 +25,17 @@ def test_data_series_reports_step_split_and_season(tmp_path):
     assert "season" in result.output
 
 
-def test_train_evaluate_forecast(trained):
+def test_train_evaluate_forecast(trained, tmp_path):
     info = json.loads((trained / "run" / "run.json").read_text())
     assert info["task"] == "series" and info["model"]["anchored"] is False and info["codec"]["columns"] == ["value"] and "interval" in info["record"]
     result = run("evaluate", trained / "run")
     assert result.exit_code == 0, result.output
     for name in ("model (direct)", "model (autoregressive)", "naive", "linear", "MASE"):
         assert name in result.output
-    out = trained / "forecast.csv"
+    out = tmp_path / "forecast.csv"
     result = run("forecast", trained / "run", "--csv", trained / "syn.csv", "--horizon", "6", "-o", out, "--plot")
     assert result.exit_code == 0, result.output
-    assert "autoregressive" in result.output and (trained / "forecast.png").stat().st_size > 1000
+    assert "autoregressive" in result.output and (tmp_path / "forecast.png").stat().st_size > 1000
     rows = list(csv.reader(out.open()))
     assert rows[0] == ["time", "value_forecast", "low_80", "high_80"] and len(rows) == 7
     assert rows[1][0] == "2000-07-19"  # the day after the last of 200 daily steps from 2000-01-01
@@ -49,7 +45,7 @@ def test_train_evaluate_forecast(trained):
     assert_one_line_error(again, "already exists", "--force")
     resumed = run("train", "series", "--model", "gru", "--resume", "--out", trained / "run")
     assert_one_line_error(resumed, "finished training after", "--epochs")
-    direct = run("forecast", trained / "run", "--horizon", "6", "--method", "direct", "-o", trained / "d.csv")
+    direct = run("forecast", trained / "run", "--horizon", "6", "--method", "direct", "-o", tmp_path / "d.csv")
     assert_one_line_error(direct, "--horizon 6 is beyond the 4 steps")
 
 

@@ -19,8 +19,9 @@ from seqgen.models import driver
 from seqgen.models.sketch_task import SketchDataConfig, SketchSource, load_sketch_run
 from seqgen.models.train import TrainConfig
 from tests.cli_helpers import assert_one_line_error, run
+from tests.shared_runs import SKETCH_CLASSES, shared
 
-CLASSES = ["circle", "cross", "line", "square"]  # sorted, as every loader returns them
+CLASSES = SKETCH_CLASSES
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TRAIN = ["--model", "tiny", "--batch-size", "16", "--learning-rate", "0.01"]
 
@@ -28,18 +29,16 @@ TRAIN = ["--model", "tiny", "--batch-size", "16", "--learning-rate", "0.01"]
 @pytest.fixture(scope="module")
 def drawings(tmp_path_factory):
     """A folder of QuickDraw-style .ndjson files, 20 drawings per class (split 16/2/2 with a seed)."""
-    folder = tmp_path_factory.mktemp("sketches") / "nd"
-    write_synthetic(folder, "ndjson", n_per_class=20, classes=CLASSES, seed=4)
-    return folder
+    return shared(tmp_path_factory, "sketch") / "nd"
 
 
 @pytest.fixture(scope="module")
-def sketch_run(tmp_path_factory, drawings):
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    result = run("train", "sketches", "--data", drawings, *TRAIN, "--epochs", "3", "--out", out)
-    assert result.exit_code == 0, result.output
-    assert f"seqgen evaluate {out}" in result.output
-    return out
+def sketch_run(tmp_path_factory):
+    """``train sketches --data DRAWINGS --model tiny --batch-size 16 --learning-rate 0.01 --epochs 3``,
+    shared by the session (tests/shared_runs.py)."""
+    folder = shared(tmp_path_factory, "sketch")
+    assert f"seqgen evaluate {folder / 'run'}" in (folder / "output.txt").read_text()
+    return folder / "run"
 
 
 def test_data_sketches_prints_categories_counts_and_lengths(drawings):

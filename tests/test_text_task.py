@@ -17,28 +17,19 @@ from seqgen.models.config import make_config
 from seqgen.models.registry import build_model
 from seqgen.models.text_task import TextDataConfig, score_tokens
 from seqgen.models.train import TrainConfig
+from tests.shared_runs import TEXT_LINES, shared
 
-LINES = ["to be or not to be", "that is the question", "whether tis nobler in the mind", "to suffer the slings"]
-DATA = TextDataConfig(window=16, batch_size=8)
-
-
-def write_corpus(path, lines=240, seed=0):
-    rng = np.random.default_rng(seed)
-    path.write_text("\n".join(LINES[i] for i in rng.integers(len(LINES), size=lines)) + "\n")
-    return path
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    return write_corpus(tmp_path_factory.mktemp("text") / "play.txt")
+    return shared(tmp_path_factory, "text") / "play.txt"
 
 
 @pytest.fixture(scope="module")
-def char_run(tmp_path_factory, corpus):
-    out = tmp_path_factory.mktemp("runs") / "gru"
-    request = driver.TrainRequest("gru", "tiny", {"corpus": [corpus]}, DATA, TrainConfig(epochs=3, learning_rate=0.01))
-    driver.train("text", out, request, callbacks=text_gen.epoch_samples(20, verbose=False), verbose=0)
-    return out
+def char_run(tmp_path_factory):
+    """A 3-epoch GRU on the corpus (window 16, batch 8), samples after each epoch (shared by the session)."""
+    return shared(tmp_path_factory, "text") / "run"
 
 
 def test_training_writes_a_text_run_whose_loss_falls(char_run, corpus):
@@ -46,7 +37,7 @@ def test_training_writes_a_text_run_whose_loss_falls(char_run, corpus):
     assert info["task"] == "text" and info["data"]["level"] == "char" and info["codec"]["type"] == "char"
     assert info["record"]["files"] == [str(corpus.resolve())] and info["data"]["encoding"] == "utf-8"
     assert info["format"] == 2 and info["seqgen_version"] and info["source"]["corpus"] == [str(corpus.resolve())]
-    assert info["data"]["window"] == 16 and set(info["codec"]["chars"]) == set("".join(LINES) + "\n")
+    assert info["data"]["window"] == 16 and set(info["codec"]["chars"]) == set("".join(TEXT_LINES) + "\n")
     log = (char_run / "log.csv").read_text().splitlines()
     header = log[0].split(",")
     losses = [float(row.split(",")[header.index("loss")]) for row in log[1:]]

@@ -12,7 +12,7 @@ from seqgen.models import driver
 from seqgen.models import run_dir as rd
 from seqgen.models.chorale_task import ChoraleDataConfig, repeat_baseline_accuracy
 from seqgen.models.train import TrainConfig, choose_strategy
-from tests.chorale_factory import write_csv_chorales
+from tests.shared_runs import shared
 
 DATA = ChoraleDataConfig(window_steps=8, stride_steps=4, batch_size=8, max_transpose=2)
 
@@ -26,16 +26,13 @@ def train_chorales(out, *, family, preset, source, data=None, train=TrainConfig(
 
 @pytest.fixture(scope="module")
 def csv_data(tmp_path_factory):
-    return str(write_csv_chorales(tmp_path_factory.mktemp("jsb")))
+    return str(shared(tmp_path_factory, "chorale") / "jsb")
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, csv_data):
-    """A finished 3-epoch GRU run, trained once for the module; tests that change it work on a copy."""
-    out = tmp_path_factory.mktemp("runs") / "gru"
-    train_chorales(out, family="gru", preset="tiny", source=csv_data, data=DATA,
-                   train=TrainConfig(epochs=3, learning_rate=0.01), verbose=0)
-    return out
+def finished_run(tmp_path_factory):
+    """A finished 3-epoch GRU run on DATA (shared by the session); tests that change it work on a copy."""
+    return shared(tmp_path_factory, "chorale") / "run"
 
 
 def copy_of(run, tmp_path):
