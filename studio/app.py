@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.studio import chorale_api, midi_api, runs_api, series_api, sketch_api, text_api
 from seqgen.studio.config import StudioConfig
+from seqgen.studio.events import job_events, queue_of
 from seqgen.studio.jobs import JobQueue
 from seqgen.studio.loader import Loader
 from seqgen.studio.security import GuardMiddleware, StudioError
@@ -40,15 +41,13 @@ async def status(request: Request) -> JSONResponse:
 
 async def job_view(request: Request) -> JSONResponse:
     job_id = request.path_params["job"]
-    queue = request.app.state.train_jobs if job_id.startswith("train-") else request.app.state.jobs
     since = request.query_params.get("since", "0")
-    return JSONResponse(queue.get(job_id).view(int(since) if since.isdigit() else 0))
+    return JSONResponse(queue_of(request, job_id).get(job_id).view(int(since) if since.isdigit() else 0))
 
 
 async def job_cancel(request: Request) -> JSONResponse:
     job_id = request.path_params["job"]
-    queue = request.app.state.train_jobs if job_id.startswith("train-") else request.app.state.jobs
-    return JSONResponse(queue.cancel(job_id).view())
+    return JSONResponse(queue_of(request, job_id).cancel(job_id).view())
 
 
 async def user_error(request: Request, exc: Exception) -> JSONResponse:
@@ -79,7 +78,8 @@ def create_app(config: StudioConfig, preload: tuple[str, ...] = ("chorale",)) ->
         shutil.rmtree(app.state.uploads, ignore_errors=True)
 
     routes = [Route("/", index), Route("/api/status", status),
-              Route("/api/jobs/{job}", job_view), Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
+              Route("/api/jobs/{job}", job_view), Route("/api/jobs/{job}/events", job_events),
+              Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
               *chorale_api.ROUTES, *text_api.ROUTES, *runs_api.ROUTES, *series_api.ROUTES, *sketch_api.ROUTES, *midi_api.ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app = Starlette(routes=routes, lifespan=lifespan,

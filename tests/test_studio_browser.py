@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -196,6 +197,14 @@ def test_judge_shows_the_table_and_marks(browser):
     screenshot(browser, "chorale-judged")
 
 
+def test_a_reload_finds_the_piece_on_screen(browser):
+    pitches = browser.execute_script("return studio.piece.pitches")
+    browser.refresh()
+    until(browser, "studio.piece && studio.roll.drawn > 0", 20)
+    assert browser.execute_script("return studio.piece.pitches") == pitches
+    assert all(browser.execute_script(f"return studio.roll.pixelsOf({v})") > 50 for v in range(4))
+
+
 def test_text_streams_and_stops(browser):
     page(browser, "text")
     length = browser.find_element("css selector", "#text-form [name=length]")
@@ -205,8 +214,16 @@ def test_text_streams_and_stops(browser):
     first = until(browser, "document.getElementById('text-out').textContent.length > 80 && "
                            "document.getElementById('text-out').textContent")
     assert first.startswith("ROMEO:")
+    browser.refresh()  # the reloaded page follows the job again: the text from its start, then on
+    again = until(browser, f"document.getElementById('text-out').textContent.length > {len(first)} && "
+                           "document.getElementById('text-out').textContent", 20)
+    assert again.startswith(first)
     click(browser, "text-stop")
     until(browser, "document.getElementById('text-out').dataset.status === 'cancelled'")
+    # Followed by server-sent events, not by polling the job.
+    fetched = until(browser, "performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/api/jobs/'))", 10)
+    assert any("/events?token=" in url for url in fetched)
+    assert len([url for url in fetched if re.search(r"/api/jobs/[^/?]+$", url)]) <= 1  # the reloaded page's one look-up
     assert len(browser.find_element("id", "text-out").text) < 20_000 + 6
     screenshot(browser, "text")
 
@@ -224,6 +241,8 @@ def test_start_and_cancel_training(browser):
     Select(form.find_element("name", "model")).select_by_visible_text("gru")
     click(browser, "train")
     until(browser, "[...document.querySelectorAll('.train-job')].some(j => j.textContent.includes('epoch 1 of 40'))")
+    browser.refresh()  # the reloaded page lists the job again, still running, and follows its epochs
+    until(browser, "document.querySelector('.train-job') && document.querySelector('.train-job').dataset.status === 'running'", 20)
     browser.find_element("css selector", ".train-job .cancel").click()
     until(browser, "document.querySelector('.train-job').dataset.status === 'cancelled'")
     until(browser, "[...document.querySelectorAll('.run-row')].some(r => r.textContent.includes('series-gru'))")
