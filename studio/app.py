@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 import threading
@@ -21,7 +22,7 @@ from seqgen.studio import chorale_api, midi_api, runs_api, series_api, sketch_ap
 from seqgen.studio.config import StudioConfig
 from seqgen.studio.events import job_events, queue_of
 from seqgen.studio.jobs import JobQueue
-from seqgen.studio.loader import Loader
+from seqgen.studio.loader import START_AFTER_S, Loader
 from seqgen.studio.security import GuardMiddleware, StudioError
 
 STATIC = Path(__file__).parent / "static"
@@ -34,6 +35,7 @@ async def index(request: Request) -> FileResponse:
 
 async def status(request: Request) -> JSONResponse:
     state = request.app.state
+    state.loader.start()  # the page is up: TensorFlow may load now (see loader.START_AFTER_S)
     return JSONResponse({"loader": state.loader.status(), "runs": str(state.config.runs),
                          "limits": {"upload_bytes": state.config.max_upload, "steps": state.config.max_steps,
                                     "text": state.config.max_text}})
@@ -66,12 +68,12 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(config: StudioConfig, preload: tuple[str, ...] = ("chorale",)) -> Starlette:
-    """The application; TensorFlow and ``preload``'s shipped models start loading when it starts."""
-    loader = Loader(config.runs)
+    """The application; TensorFlow and ``preload``'s shipped models load in the background once it serves."""
+    loader = Loader(config.runs, preload)
 
     @asynccontextmanager
     async def lifespan(app):
-        loader.start(preload)
+        asyncio.get_running_loop().call_later(START_AFTER_S, loader.start)
         yield
         app.state.jobs.shutdown()
         app.state.train_jobs.shutdown()

@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from seqgen.data_prep.grid import Grid
+from seqgen.studio.params import number  # noqa: F401  (here too: the chorale modules take it from here)
 from seqgen.studio.security import StudioError
 
 MAX_VOICES = 8
@@ -37,20 +38,6 @@ def grid_from_json(piece: object, max_steps: int, voices: int | None = None) -> 
     if pitches.min() < 0 or pitches.max() > 127 or struck.shape != pitches.shape:
         raise StudioError("the piece's pitches must be 0-127 with one struck flag each")
     return Grid(pitches.astype(np.int16), struck, str(piece.get("name") or "studio")[:80])
-
-
-def number(body: dict, name: str, default, low, high, kind=float):
-    """``body[name]`` as ``kind`` within ``[low, high]`` (None/absent: ``default``), or one line naming it."""
-    value = body.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        value = kind(value)
-    except (TypeError, ValueError):
-        raise StudioError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, float) and not np.isfinite(value) or not low <= value <= high:
-        raise StudioError(f"{name} must be between {low} and {high}, got {value!r}")
-    return value
 
 
 def parse_melody(text: str, max_steps: int) -> Grid:

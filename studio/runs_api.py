@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from seqgen.studio.jobs import Job
-from seqgen.studio.pieces import number
+from seqgen.studio.params import number
 from seqgen.studio.security import StudioError, inside
 
 MAX_RUNS = 200  # runs listed

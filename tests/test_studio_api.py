@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -66,6 +68,13 @@ def test_the_page_needs_no_token_but_the_api_does(client):
     assert client.get("/api/status", headers={"X-Studio-Token": "wrong-token-123456789"}).status_code == 403
     # ?token= is taken by the event stream only (EventSource cannot send headers): no other URL carries it.
     assert client.get(f"/api/status?token={TOKEN}").status_code == 401
+
+
+def test_the_first_page_waits_for_neither_numpy_nor_tensorflow():
+    # What the server imports before it answers: numpy (0.3-0.6 s) and TensorFlow load later (RESULTS.md).
+    code = "import sys; import seqgen.studio.app, uvicorn; print(sorted({'numpy', 'tensorflow'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr[-500:]
 
 
 def test_host_and_origin_are_checked(client):
