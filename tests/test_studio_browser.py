@@ -37,27 +37,44 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
+def _save_untrained(build, train_ds, val_ds, run, config, **_):
+    """Stands in for :func:`seqgen.models.train.fit` while the fixture makes its runs: the pages need a
+    run to load (run.json, codec, model.keras as ``train`` writes them), not a trained one, and
+    Keras's first epoch (tracing, mostly) cost 7-12 s a run here. Training is the tests of each task's."""
+    from seqgen.models import run_dir as rd
+
+    rd.save_model(build(), run / rd.MODEL_FILE)
+
+
+def _make_runs(runs: Path, tmp_path_factory) -> None:
+    """A sketch run and a MIDI run through the CLI, as a user makes them (with untrained weights)."""
+    from seqgen.data_prep.synthetic_sketches import write_synthetic
+    from seqgen.models import train
+    from tests.cli_helpers import run
+
+    drawings, corpus = tmp_path_factory.mktemp("drawings"), tmp_path_factory.mktemp("corpus")
+    write_synthetic(drawings, "ndjson", n_per_class=8, classes=SKETCH_CLASSES, seed=1)
+    for i in range(3):  # two-part pieces: a melody of eighths over a bass of half notes
+        mf.write_notes(corpus / f"piece{i}.mid", [(60 + (3 * b + i) % 8, b / 2, 0.5) for b in range(32)],
+                       [(48 + (b % 3) * 2, 2 * b, 2) for b in range(8)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train, "fit", _save_untrained)
+        for args in (("sketches", "--data", drawings, "--model", "tiny", "--out", runs / "shapes"),
+                     ("midi", "--corpus", corpus, "--encoding", "grid", "--model", "gru", "--preset", "tiny",
+                      "--window", "8", "--out", runs / "tunes")):
+            made = run("train", *args)
+            assert made.exit_code == 0, made.output
+            assert (Path(args[-1]) / "model.keras").is_file() and (Path(args[-1]) / "run.json").is_file()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     import uvicorn
 
     from seqgen.studio.server import bind
 
-    from seqgen.data_prep.synthetic_sketches import write_synthetic
-    from tests.cli_helpers import run
-
-    runs, drawings = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("drawings")
-    write_synthetic(drawings, "ndjson", n_per_class=8, classes=SKETCH_CLASSES, seed=1)
-    trained = run("train", "sketches", "--data", drawings, "--model", "tiny", "--batch-size", "16", "--epochs", "1",
-                  "--out", runs / "shapes")
-    assert trained.exit_code == 0, trained.output
-    corpus = tmp_path_factory.mktemp("corpus")
-    for i in range(3):  # two-part pieces: a melody of eighths over a bass of half notes
-        mf.write_notes(corpus / f"piece{i}.mid", [(60 + (3 * b + i) % 8, b / 2, 0.5) for b in range(32)],
-                       [(48 + (b % 3) * 2, 2 * b, 2) for b in range(8)])
-    trained = run("train", "midi", "--corpus", corpus, "--encoding", "grid", "--model", "gru", "--preset", "tiny",
-                  "--epochs", "1", "--window", "8", "--batch-size", "8", "--out", runs / "tunes")
-    assert trained.exit_code == 0, trained.output
+    runs = tmp_path_factory.mktemp("runs")
+    _make_runs(runs, tmp_path_factory)
     sock = bind("127.0.0.1", 0)
     app = make_app(runs, max_text=20_000)  # long enough that Stop always comes before the end
     instance = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
