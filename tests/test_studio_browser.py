@@ -71,10 +71,11 @@ def _write_series(path: Path, days: int = 400) -> None:
     """A daily series for the training test: 7 batches an epoch where the built-in one (2,000 days) has 42."""
     import datetime
     import math
+    import random
 
-    start = datetime.date(2020, 1, 1)
-    path.write_text("date,value\n" + "".join(f"{start + datetime.timedelta(days=d)},{math.sin(d / 5) + 0.01 * d:.4f}\n"
-                                            for d in range(days)))
+    start, noise = datetime.date(2020, 1, 1), random.Random(0)  # noise: a bare sine is a linear recurrence
+    path.write_text("date,value\n" + "".join(f"{start + datetime.timedelta(days=d)},"
+                                            f"{math.sin(d / 5) + 0.01 * d + noise.gauss(0, 0.1):.4f}\n" for d in range(days)))
 
 
 @pytest.fixture(scope="module")
