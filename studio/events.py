@@ -24,7 +24,7 @@ from seqgen.studio.jobs import Job, JobQueue
 CHECK_S = 1.0  # a change nobody announced (there should be none) still goes out within this
 KEEPALIVE_S = 15.0  # a comment line this often: a closed tab is noticed when writing to it fails
 RETRY_MS = 1000  # how soon the browser reconnects after a lost connection
-ENDS = {"done": "done", "failed": "failed", "cancelled": "cancelled"}
+ENDS = ("done", "failed", "cancelled")  # the last event: named as the job's status
 
 
 def queue_of(request: Request, job_id: str) -> JobQueue:
@@ -45,7 +45,7 @@ async def follow(job: Job, since: int):
         while True:
             wake.clear()  # before reading the job: a change made after this read sets it again
             view = job.view(since)
-            name = ENDS.get(view["status"], "progress")
+            name = view["status"] if view["status"] in ENDS else "progress"
             seen = (name, view["progress"], view["message"], view["next"], view.get("error"))
             if seen != sent:
                 yield event(name, view, view["next"])

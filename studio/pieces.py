@@ -7,7 +7,6 @@ import re
 import numpy as np
 
 from seqgen.data_prep.grid import Grid
-from seqgen.studio.params import number  # noqa: F401  (here too: the chorale modules take it from here)
 from seqgen.studio.security import StudioError
 
 MAX_VOICES = 8
