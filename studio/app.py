@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 import threading
@@ -19,8 +20,9 @@ from starlette.staticfiles import StaticFiles
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.studio import chorale_api, midi_api, runs_api, series_api, sketch_api, text_api
 from seqgen.studio.config import StudioConfig
+from seqgen.studio.events import job_events, queue_of
 from seqgen.studio.jobs import JobQueue
-from seqgen.studio.loader import Loader
+from seqgen.studio.loader import START_AFTER_S, Loader
 from seqgen.studio.security import GuardMiddleware, StudioError
 
 STATIC = Path(__file__).parent / "static"
@@ -33,6 +35,7 @@ async def index(request: Request) -> FileResponse:
 
 async def status(request: Request) -> JSONResponse:
     state = request.app.state
+    state.loader.start()  # the page is up: TensorFlow may load now (see loader.START_AFTER_S)
     return JSONResponse({"loader": state.loader.status(), "runs": str(state.config.runs),
                          "limits": {"upload_bytes": state.config.max_upload, "steps": state.config.max_steps,
                                     "text": state.config.max_text}})
@@ -40,15 +43,13 @@ async def status(request: Request) -> JSONResponse:
 
 async def job_view(request: Request) -> JSONResponse:
     job_id = request.path_params["job"]
-    queue = request.app.state.train_jobs if job_id.startswith("train-") else request.app.state.jobs
     since = request.query_params.get("since", "0")
-    return JSONResponse(queue.get(job_id).view(int(since) if since.isdigit() else 0))
+    return JSONResponse(queue_of(request, job_id).get(job_id).view(int(since) if since.isdigit() else 0))
 
 
 async def job_cancel(request: Request) -> JSONResponse:
     job_id = request.path_params["job"]
-    queue = request.app.state.train_jobs if job_id.startswith("train-") else request.app.state.jobs
-    return JSONResponse(queue.cancel(job_id).view())
+    return JSONResponse(queue_of(request, job_id).cancel(job_id).view())
 
 
 async def user_error(request: Request, exc: Exception) -> JSONResponse:
@@ -67,19 +68,20 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(config: StudioConfig, preload: tuple[str, ...] = ("chorale",)) -> Starlette:
-    """The application; TensorFlow and ``preload``'s shipped models start loading when it starts."""
-    loader = Loader(config.runs)
+    """The application; TensorFlow and ``preload``'s shipped models load in the background once it serves."""
+    loader = Loader(config.runs, preload)
 
     @asynccontextmanager
     async def lifespan(app):
-        loader.start(preload)
+        asyncio.get_running_loop().call_later(START_AFTER_S, loader.start)
         yield
         app.state.jobs.shutdown()
         app.state.train_jobs.shutdown()
         shutil.rmtree(app.state.uploads, ignore_errors=True)
 
     routes = [Route("/", index), Route("/api/status", status),
-              Route("/api/jobs/{job}", job_view), Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
+              Route("/api/jobs/{job}", job_view), Route("/api/jobs/{job}/events", job_events),
+              Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
               *chorale_api.ROUTES, *text_api.ROUTES, *runs_api.ROUTES, *series_api.ROUTES, *sketch_api.ROUTES, *midi_api.ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app = Starlette(routes=routes, lifespan=lifespan,

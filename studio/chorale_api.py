@@ -10,8 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from seqgen.studio import chorale_work
-from seqgen.studio.pieces import grid_from_json, number, piece_json
+from seqgen.studio.params import number
 from seqgen.studio.security import StudioError, read_capped
 
 EXPORTS = {"midi": (".mid", "audio/midi"), "musicxml": (".musicxml", "application/vnd.recordare.musicxml+xml"),
@@ -33,6 +32,19 @@ async def body_of(request: Request) -> dict:
     return body
 
 
+def _work():
+    """:mod:`seqgen.studio.chorale_work`, imported at the first request: numpy (0.3-0.6 s) waits for it."""
+    from seqgen.studio import chorale_work
+
+    return chorale_work
+
+
+def _grid(body: dict, max_steps: int):
+    from seqgen.studio.pieces import grid_from_json
+
+    return grid_from_json(body.get("piece"), max_steps)
+
+
 def _start(request: Request, kind: str, work) -> JSONResponse:
     job = request.app.state.jobs.submit(kind, work)
     return JSONResponse(job.view(), status_code=202)
@@ -40,25 +52,25 @@ def _start(request: Request, kind: str, work) -> JSONResponse:
 
 async def generate(request: Request) -> JSONResponse:
     body, state = await body_of(request), request.app.state
-    return _start(request, "chorale", lambda job: chorale_work.generate(
+    return _start(request, "chorale", lambda job: _work().generate(
         state.loader, body, job, state.config.max_steps, state.config.data_dir))
 
 
 async def infill(request: Request) -> JSONResponse:
     body, state = await body_of(request), request.app.state
-    return _start(request, "infill", lambda job: chorale_work.infill(state.loader, body, job, state.config.max_steps))
+    return _start(request, "infill", lambda job: _work().infill(state.loader, body, job, state.config.max_steps))
 
 
 async def harmonize(request: Request) -> JSONResponse:
     body, state = await body_of(request), request.app.state
-    return _start(request, "harmonize", lambda job: chorale_work.harmonize(state.loader, body, job, state.config.max_steps))
+    return _start(request, "harmonize", lambda job: _work().harmonize(state.loader, body, job, state.config.max_steps))
 
 
 async def judge(request: Request) -> JSONResponse:
     from seqgen.studio.judge_marks import judge_table
 
     body, state = await body_of(request), request.app.state
-    grid = grid_from_json(body.get("piece"), state.config.max_steps)
+    grid = _grid(body, state.config.max_steps)
     reference = body.get("reference") or "bach"
     if reference not in ("bach", "none"):
         raise StudioError(f"reference must be 'bach' or 'none', got {reference!r}")
@@ -85,7 +97,7 @@ async def export(request: Request) -> Response:
     fmt = body.get("format", "midi")
     if fmt not in EXPORTS:
         raise StudioError(f"format must be one of {', '.join(EXPORTS)}, got {fmt!r}")
-    grid = grid_from_json(body.get("piece"), state.config.max_steps)
+    grid = _grid(body, state.config.max_steps)
     bpm = number(body, "bpm", 80, 20, 300)
     data = await run_in_threadpool(_export_bytes, grid, fmt, bpm, (body.get("piece") or {}).get("key"))
     name = f"chorale{EXPORTS[fmt][0]}"
@@ -95,6 +107,7 @@ async def export(request: Request) -> Response:
 def _read_upload(data: bytes, suffix: str):
     from seqgen.data_prep.musicxml_check import check_musicxml
     from seqgen.generate.judge import read_piece
+    from seqgen.studio.pieces import piece_json
 
     with tempfile.TemporaryDirectory(prefix="seqgen-studio-") as folder:
         path = Path(folder) / f"upload{suffix}"

@@ -12,7 +12,8 @@ import numpy as np
 from seqgen.data_prep.grid import VOICE_NAMES, Grid
 from seqgen.studio.jobs import Job
 from seqgen.studio.loader import Loader, require_ready
-from seqgen.studio.pieces import grid_from_json, melody_from_notes, number, parse_melody, piece_json
+from seqgen.studio.params import number
+from seqgen.studio.pieces import grid_from_json, melody_from_notes, parse_melody, piece_json
 from seqgen.studio.security import StudioError
 
 STEPS_PER_BAR = 16

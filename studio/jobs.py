@@ -1,14 +1,17 @@
-"""Long work off the event loop: one worker thread runs model jobs in order, the page polls them.
+"""Long work off the event loop: one worker thread runs model jobs in order, the page follows them.
 
 Model jobs (generate, infill, harmonise, judge, text) share one worker thread, so two tabs never
 run the same model at once and the server keeps answering while a job runs. A job reports progress
 (0-1) and, for streaming text, pieces of output; ``cancel`` sets a flag the job checks at each
 progress report (between sampler chunks), and a job that cannot stop sooner has its result dropped.
-Finished jobs are kept (at most ``KEEP``) so a reloaded page finds its job again.
+Finished jobs are kept (at most ``KEEP``) so a reloaded page finds its job again. The page follows
+a job by server-sent events (:mod:`seqgen.studio.events`): each change calls :meth:`Job.touch`,
+which wakes the streams listening on the event loop (the work runs in another thread).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
@@ -39,6 +42,24 @@ class Job:
     target: str = ""  # the run folder a training job writes (one job per folder)
     started: float = field(default_factory=time.time)
     cancel_flag: threading.Event = field(default_factory=threading.Event)
+    _listeners: list = field(default_factory=list, repr=False)  # (event loop, asyncio.Event) of open streams
+
+    def listen(self, loop: asyncio.AbstractEventLoop) -> asyncio.Event:
+        """An event set (on ``loop``) whenever the job changes; give it back with :meth:`unlisten`."""
+        wake = asyncio.Event()
+        self._listeners.append((loop, wake))
+        return wake
+
+    def unlisten(self, wake: asyncio.Event) -> None:
+        self._listeners[:] = [(loop, w) for loop, w in self._listeners if w is not wake]
+
+    def touch(self) -> None:
+        """Wake the streams following this job (thread-safe: called from the worker)."""
+        for loop, wake in list(self._listeners):
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # that stream's loop is closed: the studio is stopping
+                self.unlisten(wake)
 
     def report(self, progress: float | None = None, message: str | None = None, chunk: str | None = None) -> None:
         """Called by the work; raises :class:`Cancelled` once the user asked to stop."""
@@ -50,9 +71,10 @@ class Job:
             self.message = message
         if chunk:
             self.chunks.append(chunk)
+        self.touch()
 
     def view(self, since: int = 0) -> dict:
-        """What the page polls: status, progress, new chunks after ``since``, result or one-line error."""
+        """What the page is sent: status, progress, new chunks after ``since``, result or one-line error."""
         out = {"id": self.id, "kind": self.kind, "status": self.status, "progress": self.progress,
                "message": self.message, "target": self.target, "chunks": self.chunks[since:], "next": len(self.chunks)}
         if self.status == "done":
@@ -80,10 +102,17 @@ class JobQueue:
         return job
 
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
+        try:
+            self._work(job, work)
+        finally:
+            job.touch()  # the end (done, failed, cancelled) reaches the page at once
+
+    def _work(self, job: Job, work: Callable[[Job], Any]) -> None:
         if job.cancel_flag.is_set():
             job.status = "cancelled"
             return
         job.status = "running"
+        job.touch()
         try:
             result = work(job)
             if job.cancel_flag.is_set():  # the work could not stop sooner: its result is dropped
@@ -111,6 +140,7 @@ class JobQueue:
         job.cancel_flag.set()
         if job.status == "queued":
             job.status = "cancelled"
+        job.touch()
         return job
 
     def list(self, kind: str | None = None) -> list[Job]:

@@ -2,6 +2,9 @@
 
 The first page is served before TensorFlow is imported (that takes seconds); ``start`` imports it
 and opens the shipped chorale model in a thread, and ``/api/status`` tells the page how far it got.
+The import holds the interpreter lock for much of its time, so it starts only when the page first
+asks for the status (its files are served by then) or ``START_AFTER_S`` after the server starts,
+whichever is sooner: started with the server, it made the first page 0.6 s slower (RESULTS.md).
 Runs are opened by :func:`seqgen.generate.runs.open_run` once and kept (``MAX_CACHED``, least
 recently used dropped), keyed by their resolved path and the model file's modification time, so a
 run retrained meanwhile is read again.
@@ -19,21 +22,27 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.studio.security import StudioError, inside
 
 MAX_CACHED = 6  # loaded runs kept in memory
+START_AFTER_S = 1.5  # the background start begins by then even if no page asked
 SHIPPED = "shipped"  # the run name the page uses for the model shipped in the package
 
 
 class Loader:
     """Background start-up and the cache of loaded runs (thread-safe)."""
 
-    def __init__(self, runs: Path):
-        self.runs = runs
+    def __init__(self, runs: Path, preload: tuple[str, ...] = ("chorale",)):
+        self.runs, self.preload = runs, preload
         self.state, self.detail = "starting", "TensorFlow is loading in the background"
-        self._ready = threading.Event()
+        self._ready, self._started = threading.Event(), threading.Event()
         self._lock = threading.Lock()
         self._cache: OrderedDict = OrderedDict()
 
-    def start(self, preload: tuple[str, ...] = ("chorale",)) -> None:
-        threading.Thread(target=self._warm, args=(preload,), name="studio-loader", daemon=True).start()
+    def start(self) -> None:
+        """Begin the background start (once; later calls do nothing)."""
+        with self._lock:
+            if self._started.is_set():
+                return
+            self._started.set()
+        threading.Thread(target=self._warm, args=(self.preload,), name="studio-loader", daemon=True).start()
 
     def _warm(self, preload: tuple[str, ...]) -> None:
         began = time.time()
@@ -51,6 +60,7 @@ class Loader:
 
     def wait(self, timeout: float = 300) -> None:
         """Block a worker (never the event loop) until the background start is over."""
+        self.start()
         self._ready.wait(timeout)
 
     def path_of(self, run: str | None, task: str) -> Path | None:

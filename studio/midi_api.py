@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from seqgen.studio.jobs import Job
 from seqgen.studio.loader import Loader, require_ready
-from seqgen.studio.pieces import number
+from seqgen.studio.params import number
 from seqgen.studio.security import StudioError
 
 GRID_S = 0.1  # seconds per roll step

@@ -39,20 +39,6 @@ def grid_from_json(piece: object, max_steps: int, voices: int | None = None) -> 
     return Grid(pitches.astype(np.int16), struck, str(piece.get("name") or "studio")[:80])
 
 
-def number(body: dict, name: str, default, low, high, kind=float):
-    """``body[name]`` as ``kind`` within ``[low, high]`` (None/absent: ``default``), or one line naming it."""
-    value = body.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        value = kind(value)
-    except (TypeError, ValueError):
-        raise StudioError(f"{name} must be a number, got {value!r}") from None
-    if isinstance(value, float) and not np.isfinite(value) or not low <= value <= high:
-        raise StudioError(f"{name} must be between {low} and {high}, got {value!r}")
-    return value
-
-
 def parse_melody(text: str, max_steps: int) -> Grid:
     """``"C5 D5 E5:8 r:4"`` -> a one-voice Grid; each note a quarter (4 steps) unless ``:length`` says."""
     rows: list[int] = []

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from seqgen.studio.jobs import Job
-from seqgen.studio.pieces import number
+from seqgen.studio.params import number
 from seqgen.studio.security import StudioError, inside
 
 MAX_RUNS = 200  # runs listed
@@ -107,6 +107,7 @@ def _callback(job: Job, epochs: int):
             shown = ", ".join(f"{k} {float(v):.4f}" for k, v in sorted((logs or {}).items()))
             job.progress, job.message = (epoch + 1) / epochs, f"epoch {epoch + 1} of {epochs}: {shown}"
             job.chunks.append(json.dumps({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}))
+            job.touch()
 
     return Progress()
 
@@ -122,7 +123,7 @@ def train_work(root: Path, body: dict, job: Job) -> dict:
     epochs, resume = number(body, "epochs", 3, 1, 1000, int), bool(body.get("resume"))
     out = inside(root, body.get("out") or "", must_exist=resume)
     request = TrainRequest(family, preset, {} if resume else _source(task, body, root), None, TrainConfig(epochs=epochs))
-    job.message = f"preparing {task} data"
+    job.report(message=f"preparing {task} data")
     trained = train(task, out, request, resume=resume, verbose=0, callbacks=lambda run, codec: [_callback(job, epochs)])
     return {"run": out.relative_to(root).as_posix(), "report": trained.report[-5:]}
 

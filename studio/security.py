@@ -4,12 +4,16 @@ A page on another site can make the browser send requests to 127.0.0.1: a wrong 
 refused (cross-site requests), and so is a ``Host`` that is not a loopback name or the bound host
 (DNS rebinding points an attacker's name at 127.0.0.1, but the browser still sends that name). The
 token, made at start and printed with the URL, is what a page on another origin can never know.
+API calls send it in the ``X-Studio-Token`` header; only the job event stream, which the page opens
+with ``EventSource`` (it cannot set headers), also takes it as ``?token=``, so the token appears in
+no other URL the studio serves or logs.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +22,7 @@ from seqgen.data_prep.errors import SeqgenError
 TOKEN_HEADER = "x-studio-token"
 OPEN_PREFIXES = ("/static/",)  # package files: no secrets, the page needs them before it has a token
 OPEN_PATHS = ("/", "/favicon.ico")
+QUERY_TOKEN_PATH = re.compile(r"/api/jobs/[^/]+/events")  # EventSource sends no headers: ?token= here only
 
 
 class StudioError(SeqgenError):
@@ -51,7 +56,7 @@ def check_request(scope: dict, allowed_hosts: set[str], token: str) -> tuple[int
     if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
         return None
     given = headers.get(TOKEN_HEADER)
-    if given is None:
+    if given is None and scope.get("method") == "GET" and QUERY_TOKEN_PATH.fullmatch(path):
         given = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token") or [None])[0]
     if not given:
         return 401, "no token: open the URL with ?token=... that the studio printed"

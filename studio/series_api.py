@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from seqgen.studio.jobs import Job
 from seqgen.studio.loader import Loader, require_ready
-from seqgen.studio.pieces import number
+from seqgen.studio.params import number
 from seqgen.studio.security import StudioError, read_capped
 
 MAX_HORIZON = 1000  # forecast steps one request may ask for

@@ -12,7 +12,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -36,6 +35,8 @@ def _strokes(body: dict) -> list:
 
 
 def classify(loader: Loader, body: dict, job: Job) -> dict:
+    import numpy as np
+
     from seqgen.data_prep.sketch_sources import read_file
     from seqgen.models.sketch_task import predict_probabilities
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -34,6 +37,16 @@ def get(client, path):
     return response.json()
 
 
+def events(client, job_id, headers=None, token=TOKEN):
+    """The server-sent events of a job, read to the end: [(event, id, data)]."""
+    query = f"?token={token}" if token else ""
+    with client.stream("GET", f"/api/jobs/{job_id}/events{query}", headers=headers or {}) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        blocks = "\n".join(response.iter_lines()).split("\n\n")
+    fields = [dict(line.split(": ", 1) for line in b.splitlines() if ": " in line) for b in blocks]
+    return [(f["event"], int(f["id"]), json.loads(f["data"])) for f in fields if "event" in f]
+
+
 def run_job(client, path, body):
     response = client.post(path, json=body, headers=AUTH)
     assert response.status_code == 202, response.text
@@ -53,7 +66,15 @@ def test_the_page_needs_no_token_but_the_api_does(client):
     missing = client.get("/api/status")
     assert missing.status_code == 401 and "token" in missing.json()["error"]
     assert client.get("/api/status", headers={"X-Studio-Token": "wrong-token-123456789"}).status_code == 403
-    assert client.get(f"/api/status?token={TOKEN}").status_code == 200
+    # ?token= is taken by the event stream only (EventSource cannot send headers): no other URL carries it.
+    assert client.get(f"/api/status?token={TOKEN}").status_code == 401
+
+
+def test_the_first_page_waits_for_neither_numpy_nor_tensorflow():
+    # What the server imports before it answers: numpy (0.3-0.6 s) and TensorFlow load later (RESULTS.md).
+    code = "import sys; import seqgen.studio.app, uvicorn; print(sorted({'numpy', 'tensorflow'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr[-500:]
 
 
 def test_host_and_origin_are_checked(client):
@@ -157,11 +178,31 @@ def test_an_uploaded_midi_file_comes_back_as_a_piece(client, piece):
     assert response.json()["voices"] == 4 and np.array(response.json()["pitches"]).tolist() == piece["pitches"]
 
 
-def test_text_streams_in_chunks_from_the_shipped_model(client):
-    job = run_job(client, "/api/text/generate", {"prompt": "ROMEO:", "length": 130, "seed": 1})
-    assert job["status"] == "done", job
-    assert job["chunks"][0] == "ROMEO:" and len(job["chunks"]) == 4  # the prompt, then 64 + 64 + 2 characters
-    assert len(job["result"]["text"]) == len("ROMEO:") + 130
+def test_text_streams_by_server_sent_events_from_the_shipped_model(client):
+    started = client.post("/api/text/generate", json={"prompt": "ROMEO:", "length": 130, "seed": 1}, headers=AUTH)
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    stream = events(client, job_id)
+    names, last = [name for name, _, _ in stream], stream[-1][2]
+    assert set(names[:-1]) == {"progress"} and names[-1] == "done", names
+    chunks = [c for _, _, view in stream for c in view["chunks"]]
+    assert chunks[0] == "ROMEO:" and len(chunks) == 4  # the prompt, then 64 + 64 + 2 characters
+    assert "".join(chunks) == last["result"]["text"] and len(last["result"]["text"]) == len("ROMEO:") + 130
+    assert [i for _, i, _ in stream] == sorted(i for _, i, _ in stream) and stream[-1][1] == 4
+    # A browser reconnecting sends Last-Event-ID and gets only what it missed.
+    again = events(client, job_id, headers={"Last-Event-ID": "2"}, )
+    assert [(n, v["chunks"]) for n, _, v in again] == [("done", chunks[2:])]
+
+
+def test_the_event_stream_needs_the_token(client):
+    job_id = client.post("/api/text/generate", json={"length": 1, "temperature": -1}, headers=AUTH).json()["id"]
+    assert client.get(f"/api/jobs/{job_id}/events").status_code == 401
+    assert client.get(f"/api/jobs/{job_id}/events?token=wrong-token-123456789").status_code == 403
+    refused = client.get(f"/api/jobs/{job_id}/events?token={TOKEN}", headers={"Host": "attacker.example"})
+    assert refused.status_code == 403
+    assert client.get(f"/api/jobs/nojob-1/events?token={TOKEN}").status_code == 404
+    (name, _, view), = events(client, job_id, headers=AUTH, token=None)  # the header works too
+    assert name == "failed" and "temperature" in view["error"]
 
 
 def test_runs_lists_the_shipped_models_and_refuses_bad_training(client):
@@ -202,6 +243,7 @@ def test_two_tabs_cannot_train_one_folder_at_once(client, monkeypatch):
     assert first.status_code == 202 and second.status_code == 409 and first.json()["id"] in second.json()["error"]
     client.post(f"/api/jobs/{first.json()['id']}/cancel", headers=AUTH)
     assert wait_job(lambda p: get(client, p), first.json())["status"] == "cancelled"
+    assert [name for name, _, _ in events(client, first.json()["id"])] == ["cancelled"]
 
 
 def test_generate_continues_the_piece_on_screen(client, piece):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -36,27 +37,56 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
+def _save_untrained(build, train_ds, val_ds, run, config, **_):
+    """Stands in for :func:`seqgen.models.train.fit` while the fixture makes its runs: the pages need a
+    run to load (run.json, codec, model.keras as ``train`` writes them), not a trained one, and
+    Keras's first epoch (tracing, mostly) cost 7-12 s a run here. Training is the tests of each task's."""
+    from seqgen.models import run_dir as rd
+
+    rd.save_model(build(), run / rd.MODEL_FILE)
+
+
+def _make_runs(runs: Path, tmp_path_factory) -> None:
+    """A sketch run and a MIDI run through the CLI, as a user makes them (with untrained weights)."""
+    from seqgen.data_prep.synthetic_sketches import write_synthetic
+    from seqgen.models import train
+    from tests.cli_helpers import run
+
+    drawings, corpus = tmp_path_factory.mktemp("drawings"), tmp_path_factory.mktemp("corpus")
+    write_synthetic(drawings, "ndjson", n_per_class=8, classes=SKETCH_CLASSES, seed=1)
+    for i in range(3):  # two-part pieces: a melody of eighths over a bass of half notes
+        mf.write_notes(corpus / f"piece{i}.mid", [(60 + (3 * b + i) % 8, b / 2, 0.5) for b in range(32)],
+                       [(48 + (b % 3) * 2, 2 * b, 2) for b in range(8)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train, "fit", _save_untrained)
+        for args in (("sketches", "--data", drawings, "--model", "tiny", "--out", runs / "shapes"),
+                     ("midi", "--corpus", corpus, "--encoding", "grid", "--model", "gru", "--preset", "tiny",
+                      "--window", "8", "--out", runs / "tunes")):
+            made = run("train", *args)
+            assert made.exit_code == 0, made.output
+            assert (Path(args[-1]) / "model.keras").is_file() and (Path(args[-1]) / "run.json").is_file()
+
+
+def _write_series(path: Path, days: int = 400) -> None:
+    """A daily series for the training test: 7 batches an epoch where the built-in one (2,000 days) has 42."""
+    import datetime
+    import math
+    import random
+
+    start, noise = datetime.date(2020, 1, 1), random.Random(0)  # noise: a bare sine is a linear recurrence
+    path.write_text("date,value\n" + "".join(f"{start + datetime.timedelta(days=d)},"
+                                            f"{math.sin(d / 5) + 0.01 * d + noise.gauss(0, 0.1):.4f}\n" for d in range(days)))
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     import uvicorn
 
     from seqgen.studio.server import bind
 
-    from seqgen.data_prep.synthetic_sketches import write_synthetic
-    from tests.cli_helpers import run
-
-    runs, drawings = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("drawings")
-    write_synthetic(drawings, "ndjson", n_per_class=8, classes=SKETCH_CLASSES, seed=1)
-    trained = run("train", "sketches", "--data", drawings, "--model", "tiny", "--batch-size", "16", "--epochs", "1",
-                  "--out", runs / "shapes")
-    assert trained.exit_code == 0, trained.output
-    corpus = tmp_path_factory.mktemp("corpus")
-    for i in range(3):  # two-part pieces: a melody of eighths over a bass of half notes
-        mf.write_notes(corpus / f"piece{i}.mid", [(60 + (3 * b + i) % 8, b / 2, 0.5) for b in range(32)],
-                       [(48 + (b % 3) * 2, 2 * b, 2) for b in range(8)])
-    trained = run("train", "midi", "--corpus", corpus, "--encoding", "grid", "--model", "gru", "--preset", "tiny",
-                  "--epochs", "1", "--window", "8", "--batch-size", "8", "--out", runs / "tunes")
-    assert trained.exit_code == 0, trained.output
+    runs = tmp_path_factory.mktemp("runs")
+    _make_runs(runs, tmp_path_factory)
+    _write_series(runs / "daily.csv")
     sock = bind("127.0.0.1", 0)
     app = make_app(runs, max_text=20_000)  # long enough that Stop always comes before the end
     instance = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
@@ -196,6 +226,14 @@ def test_judge_shows_the_table_and_marks(browser):
     screenshot(browser, "chorale-judged")
 
 
+def test_a_reload_finds_the_piece_on_screen(browser):
+    pitches = browser.execute_script("return studio.piece.pitches")
+    browser.refresh()
+    until(browser, "studio.piece && studio.roll.drawn > 0", 20)
+    assert browser.execute_script("return studio.piece.pitches") == pitches
+    assert all(browser.execute_script(f"return studio.roll.pixelsOf({v})") > 50 for v in range(4))
+
+
 def test_text_streams_and_stops(browser):
     page(browser, "text")
     length = browser.find_element("css selector", "#text-form [name=length]")
@@ -205,8 +243,16 @@ def test_text_streams_and_stops(browser):
     first = until(browser, "document.getElementById('text-out').textContent.length > 80 && "
                            "document.getElementById('text-out').textContent")
     assert first.startswith("ROMEO:")
+    browser.refresh()  # the reloaded page follows the job again: the text from its start, then on
+    again = until(browser, f"document.getElementById('text-out').textContent.length > {len(first)} && "
+                           "document.getElementById('text-out').textContent", 20)
+    assert again.startswith(first)
     click(browser, "text-stop")
     until(browser, "document.getElementById('text-out').dataset.status === 'cancelled'")
+    # Followed by server-sent events, not by polling the job.
+    fetched = until(browser, "performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/api/jobs/'))", 10)
+    assert any("/events?token=" in url for url in fetched)
+    assert len([url for url in fetched if re.search(r"/api/jobs/[^/?]+$", url)]) <= 1  # the reloaded page's one look-up
     assert len(browser.find_element("id", "text-out").text) < 20_000 + 6
     screenshot(browser, "text")
 
@@ -215,7 +261,7 @@ def test_start_and_cancel_training(browser):
     page(browser, "runs")
     until(browser, "document.querySelectorAll('.run-row').length >= 2")  # the shipped models
     form = browser.find_element("id", "train-form")
-    for name, value in (("epochs", "40"), ("out", "series-gru")):
+    for name, value in (("epochs", "40"), ("out", "series-gru"), ("data", "daily.csv"), ("time", "date"), ("target", "value")):
         field = form.find_element("name", name)
         field.clear()
         field.send_keys(value)
@@ -224,6 +270,8 @@ def test_start_and_cancel_training(browser):
     Select(form.find_element("name", "model")).select_by_visible_text("gru")
     click(browser, "train")
     until(browser, "[...document.querySelectorAll('.train-job')].some(j => j.textContent.includes('epoch 1 of 40'))")
+    browser.refresh()  # the reloaded page lists the job again, still running, and follows its epochs
+    until(browser, "document.querySelector('.train-job') && document.querySelector('.train-job').dataset.status === 'running'", 20)
     browser.find_element("css selector", ".train-job .cancel").click()
     until(browser, "document.querySelector('.train-job').dataset.status === 'cancelled'")
     until(browser, "[...document.querySelectorAll('.run-row')].some(r => r.textContent.includes('series-gru'))")

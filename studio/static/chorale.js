@@ -10,23 +10,29 @@
     return out;
   }
   function messages(lines) { $("messages").textContent = (lines || []).join("\n"); }
+  // The piece on screen survives a reload of the page (sessionStorage: this tab only).
+  function remember(piece) {
+    try { sessionStorage.setItem("seqgen-piece", JSON.stringify(piece)); } catch (e) { /* too big to keep: not kept */ }
+  }
   function setPiece(piece, keep) {
     if (keep && studio.piece) history.push(studio.piece);
-    studio.piece = piece; showingBefore = false;
+    studio.piece = piece; showingBefore = false; remember(piece);
     roll.setPiece(piece); messages(piece.messages);
     $("judge-table").hidden = true;
   }
 
-  // Runs a job with the progress bar and its Cancel button; errors go to the one-line error box.
-  async function withProgress(path, body) {
+  // Runs a job (or follows one already started: ``job``) with the progress bar and its Cancel button;
+  // errors go to the one-line error box.
+  async function withProgress(path, body, job) {
     const box = $("progress"), bar = box.querySelector(".bar"), label = box.querySelector(".label");
     studio.showError(""); box.hidden = false; bar.style.setProperty("--done", "0%"); label.textContent = "queued";
     box.querySelector(".cancel").onclick = () => studio.cancel(studio.currentJob);
     try {
-      return await studio.runJob(path, body, { onProgress: job => {
-        bar.style.setProperty("--done", `${Math.round(100 * job.progress)}%`);
-        label.textContent = job.status === "queued" ? "queued" : (job.message || job.status) + (studio.ready ? "" : " (models still loading)");
-      } });
+      const hooks = { onProgress: view => {
+        bar.style.setProperty("--done", `${Math.round(100 * view.progress)}%`);
+        label.textContent = view.status === "queued" ? "queued" : (view.message || view.status) + (studio.ready ? "" : " (models still loading)");
+      } };
+      return await (job ? studio.follow(job, hooks) : studio.runJob(path, body, hooks));
     } catch (e) { if (e.message !== "cancelled") studio.showError(e.message); else messages(["cancelled"]); return null; }
     finally { box.hidden = true; }
   }
@@ -104,11 +110,20 @@
   }
   function undo() {
     if (!history.length) return studio.showError("nothing to undo");
-    studio.piece = history.pop(); showingBefore = false; roll.setPiece(studio.piece); messages(["undone"]);
+    studio.piece = history.pop(); showingBefore = false; remember(studio.piece); roll.setPiece(studio.piece); messages(["undone"]);
   }
+
+  // A reloaded page follows the piece jobs it had started; their result lands on the roll.
+  studio.resumers.chorale = async job => { const piece = await withProgress(null, null, job); if (piece) { history = []; setPiece(piece); } };
+  studio.resumers.infill = studio.resumers.harmonize = async job => {
+    const piece = await withProgress(null, null, job);
+    if (piece) { if (studio.piece && job.kind === "infill") piece.key = studio.piece.key; setPiece(piece, true); }
+  };
 
   window.addEventListener("DOMContentLoaded", () => {
     roll = studio.roll = new studio.PianoRoll($("roll"));
+    const kept = sessionStorage.getItem("seqgen-piece");
+    if (kept) setPiece(JSON.parse(kept));
     roll.onChange = () => {
       const s = roll.selection;
       if (s) $("selection-info").textContent = `selected bars ${s.from}-${s.to}`;

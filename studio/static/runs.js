@@ -67,18 +67,16 @@
     line.querySelector(".cancel").hidden = !(job.status === "queued" || job.status === "running");
   }
 
+  // Follows a training job by server-sent events (each epoch's losses) until it ends.
   async function watch(job) {
     if (watched.has(job.id)) return;
     watched.add(job.id);
-    for (;;) {
-      jobLine(job);
-      if (!(job.status === "queued" || job.status === "running")) break;
-      await new Promise(r => setTimeout(r, 500));
-      try { job = await studio.api(`/api/jobs/${job.id}`); } catch (e) { studio.showError(e.message); break; }
-    }
-    if (job.status === "failed") studio.showError(job.error);
+    jobLine(job);
+    try { await studio.follow(job, { onProgress: jobLine }); }
+    catch (e) { if (e.message !== "cancelled") studio.showError(e.message); }
     refresh(); studio.fillRunPickers();
   }
+  studio.resumers.train = watch;
 
   async function train(event) {
     event.preventDefault();

@@ -31,26 +31,57 @@ const studio = window.studio = {};
     return type.includes("json") ? response.json() : response.blob();
   };
 
-  // A job: start it, poll it (progress, streamed chunks), resolve with its result; cancel() stops it.
+  // Jobs this tab follows, kept in sessionStorage so that a reloaded page follows them again.
+  const JOBS = "seqgen-jobs";
+  const followed = () => JSON.parse(sessionStorage.getItem(JOBS) || "[]");
+  const keep = ids => sessionStorage.setItem(JOBS, JSON.stringify(ids));
+
+  // A job: start it, follow it, resolve with its result; studio.cancel(id) stops it.
   studio.runJob = async function (path, body, hooks) {
+    return studio.follow(await studio.api(path, body), hooks);
+  };
+
+  // Follows a job by server-sent events (progress, then done, failed or cancelled). EventSource cannot
+  // send headers, so the token goes in the query (the server takes it there for this endpoint only).
+  studio.follow = function (job, hooks) {
     hooks = hooks || {};
-    let job = await studio.api(path, body);
     studio.currentJob = job.id;
-    let next = 0;
-    for (;;) {
-      if (hooks.onChunk && job.chunks) job.chunks.forEach(hooks.onChunk);
-      next = job.next === undefined ? next : job.next;
-      if (hooks.onProgress) hooks.onProgress(job);
-      if (job.status === "done") return job.result;
-      if (job.status === "failed") throw new Error(job.error);
-      if (job.status === "cancelled") throw new Error("cancelled");
-      await new Promise(r => setTimeout(r, 150));
-      job = await studio.api(`/api/jobs/${job.id}?since=${next}`);
-    }
+    if (!followed().includes(job.id)) keep([...followed(), job.id]);
+    return new Promise((resolve, reject) => {
+      const source = new EventSource(`/api/jobs/${encodeURIComponent(job.id)}/events?token=${encodeURIComponent(studio.token)}`);
+      const end = (settle, value) => { source.close(); keep(followed().filter(id => id !== job.id)); settle(value); };
+      const update = event => {
+        const view = JSON.parse(event.data);
+        if (hooks.onChunk) view.chunks.forEach(hooks.onChunk);
+        if (hooks.onProgress) hooks.onProgress(view);
+        return view;
+      };
+      source.addEventListener("progress", update);
+      source.addEventListener("done", e => end(resolve, update(e).result));
+      source.addEventListener("failed", e => end(reject, new Error(update(e).error)));
+      source.addEventListener("cancelled", e => { update(e); end(reject, new Error("cancelled")); });
+      source.onerror = () => {
+        if (source.readyState !== EventSource.CLOSED) return;  // the browser reconnects by itself
+        // Refused (no job, wrong token): the JSON call says why in one line.
+        studio.api(`/api/jobs/${encodeURIComponent(job.id)}`).then(() => end(reject, new Error("lost the job's event stream")),
+                                                                     e => end(reject, e));
+      };
+    });
   };
   studio.cancel = function (id) {
     if (id) studio.api(`/api/jobs/${id}/cancel`, {}).catch(e => studio.showError(e.message));
   };
+
+  // After a reload: each job this tab followed goes back to the page that started it (by its kind).
+  studio.resumers = {};
+  async function resumeJobs() {
+    for (const id of followed()) {
+      let job;
+      try { job = await studio.api(`/api/jobs/${encodeURIComponent(id)}`); } catch (e) { job = null; }
+      const resume = job && studio.resumers[job.kind];
+      if (resume) resume(job); else keep(followed().filter(k => k !== id));
+    }
+  }
 
   studio.download = function (blob, name) {
     const a = document.createElement("a");
@@ -106,5 +137,6 @@ const studio = window.studio = {};
     showPage();
     pollStatus();
     studio.fillRunPickers();
+    resumeJobs();
   });
 })();

@@ -4,18 +4,18 @@
   const $ = id => document.getElementById(id);
   let running = null;
 
-  async function generate(event) {
-    event.preventDefault();
+  // Starts a text job, or (after a reload) follows ``job`` again from its first chunk.
+  async function generate(event, job) {
+    if (event) event.preventDefault();
     const form = $("text-form"), out = $("text-out");
     const body = { run: form.run.value, temperature: form.temperature.value, top_p: form.top_p.value,
                    length: form.length.value, seed: form.seed.value, prompt: $("prompt").value };
     out.textContent = ""; studio.showError("");
     try {
       running = true;
-      await studio.runJob("/api/text/generate", body, {
-        onChunk: chunk => { out.textContent += chunk; },
-        onProgress: job => { running = job.id; out.dataset.status = job.status; },
-      });
+      const hooks = { onChunk: chunk => { out.textContent += chunk; },
+                      onProgress: view => { running = view.id; out.dataset.status = view.status; } };
+      await (job ? studio.follow(job, hooks) : studio.runJob("/api/text/generate", body, hooks));
       out.dataset.status = "done";
     } catch (e) {
       out.dataset.status = e.message === "cancelled" ? "cancelled" : "failed";
@@ -23,6 +23,7 @@
     } finally { running = null; }
   }
 
+  studio.resumers.text = job => generate(null, job);
   window.addEventListener("DOMContentLoaded", () => {
     $("text-form").addEventListener("submit", generate);
     $("text-stop").onclick = () => { if (typeof running === "string") studio.cancel(running); };
