@@ -199,17 +199,22 @@ def _compiled_model(build: Callable[[], keras.Model], strategy: tf.distribute.St
 
 def _build_state_before_tracing(model: keras.Model, strategy: tf.distribute.Strategy,
                                 train_ds: tf.data.Dataset) -> None:
-    """Create the optimizer's slots and the metrics' totals before ``fit`` traces its train step.
+    with strategy.scope():
+        build_training_state(model, train_ds.element_spec)
 
-    Without a strategy set on the model, Keras 3 creates them inside the first trace, and tf.function
-    traces a step that created variables a second time: building them first from the data's spec (no
-    batch is read) saves that trace, 35-45% of a small model's start-up (tiny GRU 2.3 against 3.5 CPU-s,
-    tiny WaveNet 4.0 against 7.3). Keras does the same itself when a strategy is set.
+
+def build_training_state(model: keras.Model, data_spec) -> None:
+    """Create a compiled model's optimizer slots and metric totals for batches like ``data_spec``
+    (``(inputs, targets)`` as TensorSpecs or arrays; only shapes and dtypes are read).
+
+    Without a strategy set on the model, Keras 3 creates them inside the first trace of the train
+    step, and tf.function traces a step that created variables a second time: building them first
+    saves that trace, 35-45% of a small model's start-up (tiny GRU 2.3 against 3.5 CPU-s, tiny
+    WaveNet 4.0 against 7.3). Keras does the same itself when a strategy is set.
     """
     symbolic_build = getattr(model, "_symbolic_build", None)  # private in Keras 3; skipped if it goes
     if symbolic_build is not None:
-        with strategy.scope():
-            symbolic_build(data_batch=train_ds.element_spec)
+        symbolic_build(data_batch=data_spec)
 
 
 def _check_finite(keeper: run_state.RunKeeper) -> None:

@@ -154,20 +154,20 @@ def test_interrupted_run_resumes_and_refuses_other_settings(tmp_path, monkeypatc
 
 def test_experiment_writes_tables_and_learning_curves(drawings, tmp_path):
     out = tmp_path / "exp"
-    result = run("experiment", "sketches", "--data", drawings, "--per-class", "6", "--models", "tiny,textbook",
+    # One model, one seed: the table over several models and seeds is summary_rows' (tested below).
+    result = run("experiment", "sketches", "--data", drawings, "--per-class", "6", "--models", "tiny",
                  "--seeds", "1", "--epochs", "1", "--batch-size", "8", "--out", out)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((out / "results.csv").open()))
-    assert [(r["model"], r["seeds"], r["epochs"]) for r in rows] == [("tiny", "1", "1.0"), ("textbook", "1", "1.0")]
-    assert int(rows[1]["params"]) > int(rows[0]["params"]) > 0
+    assert [(r["model"], r["seeds"], r["epochs"]) for r in rows] == [("tiny", "1", "1.0")]
+    assert int(rows[0]["params"]) > 0
     assert all(0 <= float(r["top1_mean"]) <= float(r["top5_mean"]) == 1.0 for r in rows)
     table = (out / "results.md").read_text().splitlines()
-    assert table[0].startswith("| model | seeds | top1_mean | top1_std |") and len(table[2:4]) == 2
+    assert table[0].startswith("| model | seeds | top1_mean | top1_std |") and table[2].startswith("| tiny | 1 |")
     assert (out / "learning_curves.png").read_bytes()[:8] == PNG_MAGIC
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
-        "textbook-seed0", "tiny-seed0"]  # one seed each: summary_rows' spread over seeds is tested below
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["tiny-seed0"]
     trials = json.loads((out / "experiment.json").read_text())["trials"]
-    assert [len(t["val_accuracy"]) for t in trials] == [1, 1]
+    assert [len(t["val_accuracy"]) for t in trials] == [1]
     again = run("experiment", "sketches", "--data", drawings, "--models", "tiny", "--out", out)
     assert_one_line_error(again, "is not empty", "--force")
 
