@@ -1,7 +1,8 @@
 """Kill tests: a real training process is killed (SIGKILL) again and again, including in the middle of
 checkpoint, log and backup writes, and resumed; the run must end as if nothing had happened.
 
-The worker kills itself just before or just after its N-th file replacement (``os.replace``: every
+Each training is a fresh process forked from one zygote (tests/zygote.py). The worker kills itself
+just before or just after its N-th file replacement (``os.replace``: every
 atomic write ends in one), so the kill points are deterministic; one more kill comes from outside
 at a random moment. ``benchmarks/kill_soak.py`` does the same for many more rounds.
 """
@@ -12,16 +13,15 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.zygote import Zygote, running
+
 EPOCHS = 5
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_data():
@@ -64,69 +64,6 @@ def worker(run: str, epochs: int, kill_event: int) -> None:
         resume=True, verbose=0)
 
 
-# The zygote imports TensorFlow, Keras and the trainer once (seconds of start-up), then forks one fresh
-# child per training: each child is a real separate process that can be SIGKILLed anywhere, without
-# paying TensorFlow's import again. Nothing has run a TensorFlow op before the fork, so each child
-# starts its own runtime. One line in ("run<TAB>epochs<TAB>kill_event"), two lines out (pid, exit code).
-ZYGOTE = """
-import os, sys
-import keras, tensorflow
-import seqgen.models.train
-from tests.test_kill import worker
-for line in sys.stdin:
-    run, epochs, event = line.rstrip("\\n").split("\\t")
-    pid = os.fork()
-    if pid == 0:
-        try:
-            worker(run, int(epochs), int(event))
-        except BaseException:
-            import traceback
-            traceback.print_exc()
-            os._exit(1)
-        os._exit(0)
-    print(pid, flush=True)
-    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
-"""
-
-
-class Zygote:
-    """A process that forks training workers on request (see ZYGOTE)."""
-
-    def __init__(self, log: Path):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1"}
-        self.log = log
-        self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE], cwd=ROOT, env=env, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=log.open("w"))
-
-    def start(self, run: Path, epochs: int, kill_event: int) -> int:
-        """Fork a worker; returns its pid."""
-        self.proc.stdin.write(f"{run}\t{epochs}\t{kill_event}\n")
-        self.proc.stdin.flush()
-        return int(self.readline())
-
-    def wait(self) -> int:
-        """Exit code of the last worker (negative: the signal that killed it)."""
-        return int(self.readline())
-
-    def readline(self) -> str:
-        line = self.proc.stdout.readline()
-        assert line, f"the zygote died: {self.log.read_text()[-2000:]}"
-        return line
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # the zygote reaps its child at once, so a finished pid is gone
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def best_loss(path: Path) -> float:
     """Validation loss of a saved model on the tiny data (what the trainer's val_loss measures)."""
     import keras
@@ -167,10 +104,10 @@ def kill_later(pid: int, run: Path, delay: float) -> None:
     """SIGKILL worker ``pid`` ``delay`` seconds after it finishes its first epoch (its start-up takes
     a while and varies with the machine's load, so a fixed time would often kill it too early)."""
     start = epochs_done(run)
-    while alive(pid) and epochs_done(run) == start:
+    while running(pid) and epochs_done(run) == start:
         time.sleep(0.005)
     time.sleep(delay)
-    if alive(pid):
+    if running(pid):
         os.kill(pid, signal.SIGKILL)
 
 
@@ -180,10 +117,10 @@ def kill_and_resume(zygote: Zygote, run: Path, epochs: int, kill_events, timed_k
     kills = 0
     plans = [("event", k) for k in kill_events] + [("time", t) for t in timed_kills]
     for kind, value in plans + [("none", 0)]:
-        pid = zygote.start(run, epochs, value if kind == "event" else 0)
+        pid = zygote.start("tests.test_kill", "worker", str(run), epochs, value if kind == "event" else 0)
         if kind == "time":
             kill_later(pid, run, value)
-        code = zygote.wait()
+        code = zygote.wait(pid)
         if code == -signal.SIGKILL:
             kills += 1
         else:

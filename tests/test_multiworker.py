@@ -2,7 +2,8 @@
 ``MultiWorkerMirroredStrategy`` (chosen by ``choose_strategy``) through the project's ``fit``, and
 must end with the same weights.
 
-Each worker writes its own run folder, as on separate machines (the first worker's is the run).
+Each worker writes its own run folder, as on separate machines (the first worker's is the run). Both
+are forked from one zygote that imported TensorFlow once (tests/zygote.py).
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
+from tests.zygote import Zygote, running
 
 def _free_ports(n: int) -> list[int]:
     sockets = [socket.socket() for _ in range(n)]
@@ -31,9 +30,7 @@ def _free_ports(n: int) -> list[int]:
 
 
 def worker(index: int, ports: list[int], run: str, out: str) -> None:
-    """One worker: TF_CONFIG first (the strategy reads it before TensorFlow starts), then fit."""
-    os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
-                                          "task": {"type": "worker", "index": index}})
+    """One worker, with its TF_CONFIG set (the strategy reads it when it is made), then fit."""
     import keras
     import tensorflow as tf
 
@@ -53,28 +50,30 @@ def worker(index: int, ports: list[int], run: str, out: str) -> None:
     np.savez(out, *history.model.get_weights())
 
 
+def tf_config(index: int, ports: list[int]) -> str:
+    return json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+                       "task": {"type": "worker", "index": index}})
+
+
 def test_two_workers_train_together_and_agree(tmp_path):
     ports = _free_ports(2)
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "-1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("TF_CONFIG", None)
-    procs = []
-    for i in range(2):
-        (tmp_path / f"run{i}").mkdir()
-        code = (f"from tests.test_multiworker import worker; "
-                f"worker({i}, {ports}, {str(tmp_path / f'run{i}')!r}, {str(tmp_path / f'w{i}.npz')!r})")
-        procs.append(subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
-    errors = []
-    for p in procs:
-        try:
-            _, err = p.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            for q in procs:
-                q.kill()
-            pytest.fail("the workers did not finish in 300 s (a collective waiting for a worker that died?)")
-        errors.append(err)
-    for p, err in zip(procs, errors):
-        assert p.returncode == 0, err[-3000:]
+    zygote = Zygote(tmp_path / "zygote.log")  # both workers forked from one TensorFlow import
+    try:
+        pids = []
+        for i in range(2):
+            (tmp_path / f"run{i}").mkdir()
+            pids.append(zygote.start("tests.test_multiworker", "worker", i, ports, str(tmp_path / f"run{i}"),
+                                     str(tmp_path / f"w{i}.npz"), env={"TF_CONFIG": tf_config(i, ports)}))
+        deadline = time.monotonic() + 300
+        while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in pids:
+            if running(pid):  # a collective waiting for a worker that died?
+                os.kill(pid, signal.SIGKILL)
+        codes = [zygote.wait(pid) for pid in pids]
+    finally:
+        zygote.close()
+    assert codes == [0, 0], (tmp_path / "zygote.log").read_text()[-3000:]
     with np.load(tmp_path / "w0.npz") as a, np.load(tmp_path / "w1.npz") as b:
         assert len(a.files) == len(b.files) > 0
         for key in a.files:

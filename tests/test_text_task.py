@@ -15,8 +15,7 @@ from seqgen.generate.runs import open_run
 from seqgen.models import driver
 from seqgen.models.config import make_config
 from seqgen.models.registry import build_model
-from seqgen.models.text_task import TextDataConfig, score_tokens
-from seqgen.models.train import TrainConfig
+from seqgen.models.text_task import score_tokens
 from tests.shared_runs import TEXT_LINES, shared
 
 
