@@ -47,8 +47,10 @@ def pitch_table(codec) -> np.ndarray:
     return codec.decode(steps).pitches[:, 0].astype(np.int32)
 
 
-def violations(context, table: tf.Tensor, voices: int, rules: tuple, ranges: tf.Tensor) -> tf.Tensor:
-    """``(batch, vocab)`` float32: rules each candidate token breaks, at ``context``'s position."""
+def violations(context, table: tf.Tensor, voices: int, rules: tuple, ranges: tf.Tensor,
+               tokens: tf.Tensor | None = None) -> tf.Tensor:
+    """``(batch, vocab)`` float32: rules each candidate token breaks, at ``context``'s position; with
+    ``tokens (batch,)``, ``(batch, 1)``: the rules those tokens broke (the particle filter's penalty)."""
     v = context.voice(voices)
     pitches = tf.gather(table, context.recent)  # (batch, 2 * voices)
     u = tf.range(voices)
@@ -57,7 +59,7 @@ def violations(context, table: tf.Tensor, voices: int, rules: tuple, ranges: tf.
     upper = (u < v)[None, :, None]  # (1, voices, 1): the pairs (u above v) decided now
     flags = ((u == v - 1)[None, :, None], tf.logical_and(u == 0, v == voices - 1)[None, :, None],
              tf.logical_and(u == v - 1, v <= 2)[None, :, None])
-    cand = table[None, None, :]  # (1, 1, vocab)
+    cand = table[None, None, :] if tokens is None else tf.gather(table, tokens)[:, None, None]  # (1 or batch, 1, K)
     l0 = tf.gather(prev, v, axis=1)[:, None, None]  # (batch, 1, 1)
     broken = pw.pair_rules(prev[:, :, None], l0, cur[:, :, None], cand, *flags)  # each (batch, voices, vocab)
     total = tf.zeros_like(tf.cast(broken["spacing"][:, 0], tf.float32))  # (batch, vocab)
@@ -65,10 +67,10 @@ def violations(context, table: tf.Tensor, voices: int, rules: tuple, ranges: tf.
         if name in broken:
             total += tf.reduce_sum(tf.cast(tf.logical_and(broken[name], upper), tf.float32), axis=1)
     if "augmented_leaps" in rules:
-        total += tf.cast(pw.augmented_leap(l0[:, 0], cand[0]), tf.float32)
+        total += tf.cast(pw.augmented_leap(l0[:, 0], cand[:, 0]), tf.float32)
     if "out_of_range" in rules:
         low, high = ranges[v, 0], ranges[v, 1]
-        total += tf.cast(pw.out_of_range(cand[0], low, high), tf.float32)
+        total += tf.cast(pw.out_of_range(cand[:, 0], low, high), tf.float32)
     return total
 
 
