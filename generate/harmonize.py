@@ -85,7 +85,7 @@ def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, 
 
 
 _LOOPS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {what shapes the loop: (sampler, forced)}
-MIN_CAPACITY = 512  # forced-token positions of the smallest loop; longer melodies take the next power of two
+MIN_CAPACITY = 2048  # forced-token positions of the smallest loop (most chorales fit: one trace); longer take the next power of two
 KEPT_LOOPS = 8  # compiled loops kept per model (each holds a traced graph)
 
 
