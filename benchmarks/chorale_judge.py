@@ -28,7 +28,7 @@ RULES = ("parallel_fifths", "parallel_octaves", "hidden_fifths", "hidden_octaves
          "voice_overlap", "spacing", "out_of_range")
 DISTANCES = ("pitch_class", "melodic_intervals", "note_lengths", "harmonic_intervals")
 GENERAL = ("polyphony", "pitch_class_entropy", "scale_consistency", "empty_beat_rate", "groove_consistency")
-OURS = ("ends V-I", "all silent", "key = asked")
+OURS = ("ends V-I", "all silent", "key = asked", "mode = asked", "K-K key = asked")
 
 
 def samples(loaded, n: int, steps: int, sampling, phrases: int | None, key: str | None, rules: str = "strict"):
@@ -39,9 +39,9 @@ def samples(loaded, n: int, steps: int, sampling, phrases: int | None, key: str 
     from seqgen.generate.chorale_io import apply_key
     from seqgen.generate.rules import RulesConfig
 
-    mode = parse_key(key)[1] if key else None
+    tonic, mode = parse_key(key) if key else (None, None)
     grids, _ = generate_grids(loaded.model, loaded.codec, None, steps, n, sampling, mode=mode, phrases=phrases,
-                              rules=RulesConfig(rules))
+                              rules=RulesConfig(rules), tonic=tonic)
     return [apply_key(g, key)[0] for g in grids] if key else grids
 
 
@@ -54,13 +54,15 @@ def music21_key(grid) -> str:
 
 
 def our_measures(grids, key: str | None) -> dict:
-    from seqgen.data_prep.music_metrics import parse_key
+    from seqgen.data_prep.music_metrics import estimate_key, parse_key
     from seqgen.generate.cadence import ends_on_tonic_after_dominant
 
     out = {"ends V-I": float(np.mean([ends_on_tonic_after_dominant(g) for g in grids])),
            "all silent": float(np.mean([(g.pitches == 0).all(axis=1).mean() for g in grids]))}
     if key:
         out["key = asked"] = float(np.mean([parse_key(music21_key(g)) == parse_key(key) for g in grids]))
+        out["mode = asked"] = float(np.mean([parse_key(music21_key(g))[1] == parse_key(key)[1] for g in grids]))
+        out["K-K key = asked"] = float(np.mean([estimate_key(g) == parse_key(key) for g in grids]))
     return out
 
 
