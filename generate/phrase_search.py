@@ -33,8 +33,8 @@ from seqgen.generate.cadence import ends_on_cadence, key_in_mode, phrase_cadence
 from seqgen.generate.sampler import sampler_for
 from seqgen.generate.sampling import SamplingConfig
 
-ROUNDS = 3  # sampling rounds per inner phrase before giving up on its cadence
-FINAL_ROUNDS = 6  # and for the last phrase, whose cadence is asked strictly
+ROUNDS = 4  # sampling rounds per inner phrase before giving up on its cadence
+FINAL_ROUNDS = 12  # and for the last phrase, whose cadence is asked strictly
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,11 @@ def aarden_key(grid: Grid) -> tuple[int, str]:
     """The key music21's default analysis finds: the best correlation of the duration-weighted pitch
     classes with the Aarden-Essen profiles."""
     weights = pitch_class_weights(grid)
+    if not weights.any():
+        return 0, "major"
     scores = [(float(np.corrcoef(weights, np.roll(profile, t))[0, 1]), t, mode)
               for mode, profile in (("major", AARDEN_MAJOR), ("minor", AARDEN_MINOR)) for t in range(12)]
-    return max(scores)[1:] if weights.any() else (0, "major")
+    return max(scores)[1:]
 
 
 def _heard_in(cut: Grid, key: tuple[int, str]) -> bool:
