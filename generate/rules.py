@@ -101,7 +101,7 @@ def part_writing(codec, config: RulesConfig = RulesConfig()):
 # harmonic and melodic minor), as Bach's minor chorales use them.
 SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 9, 10, 11)}
 SCALE_PENALTY = 2.0  # nats off each pitch outside the asked key's scale (generate chorale --key)
-PROFILE_WEIGHT = 1.0  # and this times log(profile's top / the pitch class's weight): the key's hierarchy
+PROFILE_WEIGHT = 2.0  # and this times log(profile top / the pitch class weight): 1.0 gave 15 of 20 pieces in D minor, 2.0 19
 
 
 def scale_steer(codec, tonic: int, mode: str, penalty: float = SCALE_PENALTY, profile: float = PROFILE_WEIGHT):
