@@ -19,7 +19,6 @@ Goals (issue 18): >= 90% of pieces end V - I on a root-position tonic; >= 90% in
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 
 import numpy as np
@@ -29,17 +28,20 @@ RULES = ("parallel_fifths", "parallel_octaves", "hidden_fifths", "hidden_octaves
          "voice_overlap", "spacing", "out_of_range")
 DISTANCES = ("pitch_class", "melodic_intervals", "note_lengths", "harmonic_intervals")
 GENERAL = ("polyphony", "pitch_class_entropy", "scale_consistency", "empty_beat_rate", "groove_consistency")
-OURS = ("ends V-I", "all silent", "key = asked")
+OURS = ("ends V-I", "all silent", "key = asked", "mode = asked", "K-K key = asked")
 
 
-def samples(loaded, n: int, steps: int, sampling, phrases: int | None, key: str | None):
-    """``n`` free pieces, moved into ``key`` when given (as ``generate chorale --key`` does)."""
+def samples(loaded, n: int, steps: int, sampling, phrases: int | None, key: str | None, rules: str = "strict"):
+    """``n`` free pieces with part-writing ``rules``, moved into ``key`` when given (as ``generate chorale
+    --key`` does)."""
     from seqgen.data_prep.music_metrics import parse_key
     from seqgen.generate.chorale_gen import generate_grids
     from seqgen.generate.chorale_io import apply_key
+    from seqgen.generate.rules import RulesConfig
 
-    mode = parse_key(key)[1] if key else None
-    grids, _ = generate_grids(loaded.model, loaded.codec, None, steps, n, sampling, mode=mode, phrases=phrases)
+    tonic, mode = parse_key(key) if key else (None, None)
+    grids, _ = generate_grids(loaded.model, loaded.codec, None, steps, n, sampling, mode=mode, phrases=phrases,
+                              rules=RulesConfig(rules), tonic=tonic)
     return [apply_key(g, key)[0] for g in grids] if key else grids
 
 
@@ -52,34 +54,42 @@ def music21_key(grid) -> str:
 
 
 def our_measures(grids, key: str | None) -> dict:
-    from seqgen.data_prep.music_metrics import parse_key
+    from seqgen.data_prep.music_metrics import estimate_key, parse_key
     from seqgen.generate.cadence import ends_on_tonic_after_dominant
 
     out = {"ends V-I": float(np.mean([ends_on_tonic_after_dominant(g) for g in grids])),
            "all silent": float(np.mean([(g.pitches == 0).all(axis=1).mean() for g in grids]))}
     if key:
         out["key = asked"] = float(np.mean([parse_key(music21_key(g)) == parse_key(key) for g in grids]))
+        out["mode = asked"] = float(np.mean([parse_key(music21_key(g))[1] == parse_key(key)[1] for g in grids]))
+        out["K-K key = asked"] = float(np.mean([estimate_key(g) == parse_key(key) for g in grids]))
     return out
 
 
-def harmonizations(tests, particles: int, seed: int, penalty: float = 0.0):
-    """Each test chorale's soprano harmonised by the shipped model; also the share of A/T/B cells equal to Bach's."""
+def harmonizations(tests, particles: int, seed: int, penalty: float = 3.0):
+    """Each test chorale's soprano harmonised by the shipped model (``harmonize``'s defaults: strict rules,
+    parallel penalty 3); also the share of A/T/B cells equal to Bach's, and seconds per piece (the first
+    one includes tracing the loop the others reuse)."""
     from seqgen.generate.runs import open_run
     from seqgen.generate.harmonize import HarmonizeConfig, fill_given
 
     loaded = open_run(None, "chorale")
     model, codec = loaded.model, loaded.codec
-    grids, same, nats = [], [], []
+    grids, same, nats, seconds = [], [], [], []
     for i, bach in enumerate(tests):
         bach, _ = codec.fit_into_range(bach)
         given = codec.encode(bach)
         mask = np.arange(len(given)) % 4 == 0
-        result = fill_given(model, codec, given, mask, HarmonizeConfig(particles=particles, seed=seed + i, parallel_penalty=penalty))
+        config = HarmonizeConfig(particles=particles, seed=seed + i, parallel_penalty=penalty)
+        with Timer() as timer:
+            result = fill_given(model, codec, given, mask, config)
+        seconds.append(timer.seconds)
         grid = codec.decode(result.tokens, name=f"{bach.name}-h{particles}")
         grids.append(grid)
         same.append(float((grid.pitches[:, 1:] == bach.pitches[:, 1:]).mean()))
         nats.append(-result.log_likelihood / len(given))
-    return grids, {"A/T/B = Bach's": float(np.mean(same)), "nats/note": float(np.mean(nats))}
+    return grids, {"A/T/B = Bach's": float(np.mean(same)), "nats/note": float(np.mean(nats)),
+                   "s first piece": seconds[0], "s/piece": float(np.mean(seconds))}
 
 
 def column(grids, reference) -> dict:
@@ -91,7 +101,7 @@ def column(grids, reference) -> dict:
 def markdown(columns: dict[str, dict]) -> str:
     names = list(columns)
     lines = ["| measure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    keys = RULES + OURS + DISTANCES + GENERAL + ("A/T/B = Bach's", "nats/note", "s/piece")
+    keys = RULES + OURS + DISTANCES + GENERAL + ("A/T/B = Bach's", "nats/note", "s first piece", "s/piece")
     for key in keys:
         cells = [columns[n].get(key) for n in names]
         if all(c is None for c in cells):
@@ -101,28 +111,28 @@ def markdown(columns: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def settings(args) -> list[tuple[str, object, str | None, int | None, int]]:
-    """``(label, SamplingConfig, key, phrases, pieces)`` per free-sample column: two temperatures x the
-    sampler's rules, ``--steps`` long; then the phrase search at T=1, free and in ``--key``."""
+def settings(args) -> list[tuple[str, object, str, str | None, int | None, int]]:
+    """``(label, SamplingConfig, rules, key, phrases, pieces)`` per free-sample column: two temperatures x
+    ``--rules``, ``--steps`` long (none with ``--samples 0``); then the phrase search at T=1 with the
+    default strict rules, free and in ``--key``."""
     from seqgen.generate.sampling import SamplingConfig
 
-    has_rules = "rules" in {f.name for f in dataclasses.fields(SamplingConfig)}
     out = []
-    for rules in (("off", "soft", "strict") if has_rules else (None,)):
+    for rules in args.rules.split(",") if args.samples else ():
         for t in (1.0, 0.8):
-            extra = {"rules": rules} if rules else {}
-            label = f"T={t:g}" + (f", rules {rules}" if rules else "") + f", {args.steps} steps"
-            out.append((label, SamplingConfig(temperature=t, seed=args.seed, **extra), None, None, args.samples))
+            label = f"T={t:g}, rules {rules}, {args.steps} steps"
+            out.append((label, SamplingConfig(temperature=t, seed=args.seed), rules, None, None, args.samples))
     for key in (None, args.key) if args.phrases else ():
         label = f"T=1, {args.phrases} phrases" + (f", {key}" if key else "")
-        out.append((label, SamplingConfig(seed=args.seed + 1), key, args.phrases, args.phrase_samples))
+        out.append((label, SamplingConfig(seed=args.seed + 1), "strict", key, args.phrases, args.phrase_samples))
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", default=None, help="chorale run directory (default: the shipped model)")
-    parser.add_argument("--samples", type=int, default=50, help="free samples per setting")
+    parser.add_argument("--samples", type=int, default=50, help="free samples per setting (0: none)")
+    parser.add_argument("--rules", default="off,soft,strict", help="part-writing rules of the free-sample columns")
     parser.add_argument("--steps", type=int, default=192, help="length of each free sample without --phrases")
     parser.add_argument("--phrases", type=int, default=None, help="also pieces of this many phrases (the cadence search)")
     parser.add_argument("--phrase-samples", type=int, default=50, help="pieces per phrase-search column")
@@ -140,16 +150,14 @@ def main() -> None:
     tests = load_chorales("music21", None, progress=False)["test"]
     columns = {"Bach test": {**column(tests, reference), **our_measures(tests, None)}}
     loaded = open_run(args.run, "chorale")
-    for label, sampling, key, phrases, n in settings(args):
+    for label, sampling, rules, key, phrases, n in settings(args):
         with Timer() as timer:
-            grids = samples(loaded, n, args.steps, sampling, phrases, key)
+            grids = samples(loaded, n, args.steps, sampling, phrases, key, rules)
         columns[label] = {**column(grids, reference), **our_measures(grids, key), "s/piece": timer.seconds / n}
         print(f"{label}: done\n{markdown(columns)}", flush=True)  # a table so far, in case of a stop
     if args.harmonize:
-        with Timer() as timer:
-            grids, extra = harmonizations(tests[: args.harmonize], args.particles, args.seed)
-        columns[f"harmonised {args.particles}p"] = {**column(grids, reference), **our_measures(grids, None), **extra,
-                                                    "s/piece": timer.seconds / args.harmonize}
+        grids, extra = harmonizations(tests[: args.harmonize], args.particles, args.seed)
+        columns[f"harmonised {args.particles}p"] = {**column(grids, reference), **our_measures(grids, None), **extra}
     print(markdown(columns))
 
 

@@ -46,7 +46,7 @@ def sampler_ms_per_step(model, steps: int, batch: int, rules: str = "off") -> fl
 
     codec = ChoraleCodec(36, 36 + (VOCAB - 2) // 2 - 1)  # the chorale vocabulary's size
     processor = part_writing(codec, RulesConfig(rules))
-    sampler = sampler_for(model, SamplingConfig(), (0,), rules=processor, progress=None)  # XLA when the rules are on
+    sampler = sampler_for(model, SamplingConfig(), (0,), rules=processor, progress=None)  # XLA on the model's hint only
     primer = np.zeros((batch, 1), np.int32)
     sampler.generate(primer, VOICES * 4)  # trace and compile once
     with Timer() as t:

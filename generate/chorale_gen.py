@@ -19,12 +19,15 @@ from seqgen.generate.sampling import SamplingConfig
 
 def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, num: int,
                    sampling: SamplingConfig, primer_steps: int = 16, progress=None, mode: str | None = None,
-                   phrases: int | None = None, rules=None) -> tuple[list[Grid], list[str]]:
+                   phrases: int | None = None, rules=None, tonic: int | None = None,
+                   scale_penalty: float | None = None) -> tuple[list[Grid], list[str]]:
     """``num`` pieces of ``steps`` time steps (the primer's steps included), or of ``phrases`` phrases
     ending on cadences (:mod:`generate.phrase_search`); ``mode`` sets the start token. And notes for the user.
 
     ``progress(done, total)`` (tokens) is called after each sampler chunk; the studio stops a job by raising in it.
     ``rules`` (a :class:`generate.rules.RulesConfig`; None: off) applies the part-writing rules while sampling.
+    ``tonic`` with ``mode`` is the key asked: its scale steers the sampler (``scale_penalty`` nats off each note
+    outside it, :data:`generate.rules.SCALE_PENALTY` by default, 0: off), and the phrase search ends in it.
     """
     notes = []
     prime_tokens = np.array([], np.int32)
@@ -34,13 +37,14 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, 
             notes.append(f"primer: {moved} notes outside the model's range {codec.low}-{codec.high} moved by octaves")
         primer = Grid(primer.pitches[:primer_steps], primer.struck[:primer_steps], primer.name)
         prime_tokens = codec.encode(primer)
+    processor = _steering(codec, rules, mode, tonic, scale_penalty)
     if phrases:
         grids, more = phrase_pieces(model, codec, num, sampling, PhraseConfig(phrases), mode, prime_tokens,
-                                    rules=_rules(codec, rules))
+                                    rules=processor, tonic=tonic)
         return grids, notes + more
     if steps <= len(prime_tokens) // codec.voices:
         raise SeqgenError(f"--steps {steps} must exceed the primer's {len(prime_tokens) // codec.voices} steps")
-    sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=_rules(codec, rules))
+    sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=processor)
     batch = np.tile(with_bos(prime_tokens, codec.start_id(mode)), (num, 1))  # (num, 1 + primer tokens)
     new = sampler.generate(batch, steps * codec.voices - len(prime_tokens), progress)  # (num, new tokens)
     grids = [codec.decode(np.concatenate([prime_tokens, row]), name=f"seqgen-{i + 1}") for i, row in enumerate(new)]
@@ -49,12 +53,14 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int, 
     return grids, notes
 
 
-def _rules(codec: ChoraleCodec, rules):
-    if rules is None:
+def _steering(codec: ChoraleCodec, rules, mode: str | None, tonic: int | None, scale_penalty: float | None):
+    """The sampler's processor: the part-writing ``rules`` and, with a key asked, its scale; None if neither."""
+    key = (tonic % 12, mode) if tonic is not None and mode is not None else None
+    if rules is None and key is None:
         return None
-    from seqgen.generate.rules import part_writing
+    from seqgen.generate.rules import steering
 
-    return part_writing(codec, rules)
+    return steering(codec, rules, key, scale_penalty)
 
 
 def write_chorales(run: str | None, out: str, *, primer: str | None, primer_steps: int, steps: int, num: int,
@@ -80,9 +86,9 @@ def write_chorales(run: str | None, out: str, *, primer: str | None, primer_step
     if primer is not None:
         source = loaded.info.source.get("source", "music21")  # primers by name come from the run's data
         primer_grid = resolve_primer(primer, loaded.codec.voices, source, data_dir)
-    mode = parse_key(key)[1] if key is not None else None
+    tonic, mode = parse_key(key) if key is not None else (None, None)
     grids, lines = generate_grids(loaded.model, loaded.codec, primer_grid, steps, num, sampling, primer_steps,
-                                  mode=mode, phrases=phrases, rules=rules)
+                                  mode=mode, phrases=phrases, rules=rules, tonic=tonic)
     for grid, (path, png) in zip(grids, paths):
         lines += write_piece(grid, path, png, fmt=fmt, bpm=bpm, instrument=instrument, force=force, key=key)
     return lines

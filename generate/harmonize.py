@@ -70,23 +70,51 @@ class FillResult:
 
 def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config: HarmonizeConfig) -> FillResult:
     """Tokens ``(length,)`` where ``mask`` is True are kept from ``given``; the rest are drawn (see module doc)."""
-    from seqgen.generate.particles import ParticleFilter, trace_back
-    from seqgen.generate.processors import force
-    from seqgen.generate.rules import part_writing
-    from seqgen.generate.sampler import sampler_for
-    from seqgen.generate.sampling import SamplingConfig
+    from seqgen.generate.particles import trace_back
 
+    sampler, forced = _loop_for(model, codec, len(given), config)
+    forced.assign(given, np.asarray(mask, bool))
+    sampler.reseed(config.seed)
     n = config.particles
-    weigh = ParticleFilter(codec, mask, n, config.resample_below, config.parallel_penalty)
-    sampling = SamplingConfig(config.temperature, top_p=config.top_p, seed=config.seed, greedy=config.greedy)
-    sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=part_writing(codec, config.rules),
-                          forced=force(given, np.asarray(mask, bool)), weigh=weigh, progress=None)
     tokens, parents, (log_w, log_lik, penalty, evidence, resamples) = sampler.weighed(
         np.full((n, 1), codec.bos_id, np.int32), len(given))  # tokens (particles, length), parents (length, particles)
     score = (log_lik - penalty).numpy()
     best = int(np.argmax(score))
     final = float(evidence.numpy()) + _log_mean_exp(log_w.numpy().astype(np.float64))
     return FillResult(trace_back(tokens, parents, best), float(log_lik.numpy()[best]), final, int(resamples.numpy()))
+
+
+_LOOPS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {what shapes the loop: (sampler, forced)}
+MIN_CAPACITY = 2048  # forced-token positions of the smallest loop (most chorales fit: one trace); longer take the next power of two
+KEPT_LOOPS = 8  # compiled loops kept per model (each holds a traced graph)
+
+
+def _loop_for(model, codec: ChoraleCodec, length: int, config: HarmonizeConfig):
+    """``(sampler, forced)``: the compiled particle loop for ``config`` (its seed aside) and melodies of up
+    to a power-of-two capacity, built once per model. Tracing it costs more than harmonising a chorale
+    (bwv269 with 32 particles: about 9 s of which 4 s sampling), so every piece after the first reuses it:
+    the melody goes into the forced tokens' variables and the seed into the sampler's."""
+    from dataclasses import replace
+
+    from seqgen.generate.particles import ParticleFilter
+    from seqgen.generate.processors import Forced
+    from seqgen.generate.rules import part_writing
+    from seqgen.generate.sampler import sampler_for
+    from seqgen.generate.sampling import SamplingConfig
+
+    capacity = max(MIN_CAPACITY, 1 << max(length - 1, 0).bit_length())
+    key = (repr(codec.to_config()), replace(config, seed=0), capacity)
+    loops = _LOOPS.setdefault(model, {})
+    if key not in loops:
+        forced = Forced(np.zeros(1, np.int32), np.zeros(1, bool), capacity)
+        weigh = ParticleFilter(codec, forced, config.particles, config.resample_below, config.parallel_penalty)
+        sampling = SamplingConfig(config.temperature, top_p=config.top_p, seed=config.seed, greedy=config.greedy)
+        sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=part_writing(codec, config.rules),
+                              forced=forced, weigh=weigh, progress=None)
+        while len(loops) >= KEPT_LOOPS:
+            loops.pop(next(iter(loops)))
+        loops[key] = sampler, forced
+    return loops[key]
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:

@@ -19,10 +19,11 @@ from seqgen.generate.rules import pitch_table, violations
 
 
 class ParticleFilter:
-    """Weights for ``particles`` rows; ``mask (length,)`` marks the given positions."""
+    """Weights for ``particles`` rows; the given positions are those ``forced`` pins
+    (a :class:`processors.Forced`, read at run time: a new melody needs no new trace)."""
 
-    def __init__(self, codec, mask: np.ndarray, particles: int, resample_below: float, penalty: float):
-        self.mask, self.length, self.n = tf.constant(np.asarray(mask, bool)), len(mask), particles
+    def __init__(self, codec, forced, particles: int, resample_below: float, penalty: float):
+        self.forced, self.n = forced, particles
         self.threshold, self.penalty = float(resample_below) * particles, float(penalty)
         self.voices, self.table = codec.voices, tf.constant(pitch_table(codec))
         self.ranges = tf.constant(pw.RANGES[: codec.voices] if codec.voices == 4 else [(0, 127)] * codec.voices)
@@ -34,15 +35,14 @@ class ParticleFilter:
 
     def _parallels(self, token, context) -> tf.Tensor:
         """``(batch,)`` parallel fifths and octaves the drawn ``token`` writes."""
-        counts = violations(context, self.table, self.voices, ("parallel_fifths", "parallel_octaves"), self.ranges)
-        return tf.gather(counts, token, batch_dims=1)
+        rules = ("parallel_fifths", "parallel_octaves")
+        return violations(context, self.table, self.voices, rules, self.ranges, tokens=token)[:, 0]
 
     def update(self, logits, token, context, carry, seed):
         """-> ``(carry, parents (batch,))`` after ``token (batch,)`` was drawn at ``context.position``."""
         log_w, log_lik, penalty, evidence, resamples = carry
         log_p = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), token, batch_dims=1)  # (batch,) untempered
-        at = tf.minimum(context.position, self.length - 1)
-        given = tf.logical_and(context.position < self.length, self.mask[at])
+        given = self.forced.pinned(context)
         log_lik += log_p
         log_w += tf.where(given, log_p, 0.0)
         if self.penalty:
@@ -50,7 +50,7 @@ class ParticleFilter:
             log_w, penalty = log_w - cost, penalty + cost
         weights = tf.exp(log_w - tf.reduce_max(log_w))
         ess = tf.reduce_sum(weights) ** 2 / tf.reduce_sum(weights ** 2)
-        due = given & (context.position < self.length - 1) & (ess < self.threshold)
+        due = given & (context.position < self.forced.length - 1) & (ess < self.threshold)
         parents = tf.where(due, systematic(weights / tf.reduce_sum(weights), seed), tf.range(tf.shape(token)[0]))
         evidence += tf.where(due, log_mean_exp(log_w), 0.0)
         log_w = tf.where(due, tf.zeros_like(log_w), log_w)

@@ -42,25 +42,51 @@ def _as_tokens(tokens, mask, what: str) -> tuple[np.ndarray, np.ndarray]:
     return tokens.astype(np.int32), mask
 
 
-def force(tokens, mask) -> "callable":
+class Forced:
     """Where ``mask[position]``, only ``tokens[position]`` may be drawn (its logit 0, all others ``-inf``).
 
     ``tokens`` and ``mask`` are ``(length,)`` over the piece's positions (BOS not counted); positions
     at or past ``length`` are left free. The forced token is kept even if an earlier processor
-    masked it, so put this one last.
+    masked it, so put this one last. They live in variables of ``capacity`` positions, so
+    :meth:`assign` gives a compiled loop new tokens (the next melody) without tracing it again.
     """
-    tokens, mask = _as_tokens(tokens, mask, "forced tokens")
-    length = len(tokens)
-    ids, where = tf.constant(tokens), tf.constant(mask)
 
-    def apply(logits: tf.Tensor, context: Context) -> tf.Tensor:
-        at = tf.minimum(context.position, length - 1)
-        forced = tf.logical_and(context.position < length, where[at])  # () bool
-        only = tf.one_hot(ids[at], tf.shape(logits)[-1], on_value=True, off_value=False)  # (vocab,)
-        pinned = tf.where(only, tf.zeros_like(logits), tf.constant(-math.inf, logits.dtype))  # (batch, vocab)
-        return tf.where(forced, pinned, logits)
+    def __init__(self, tokens, mask, capacity: int | None = None):
+        tokens, mask = _as_tokens(tokens, mask, "forced tokens")
+        self.capacity = max(int(capacity or 0), len(tokens))
+        self.ids = tf.Variable(tf.zeros([self.capacity], tf.int32), trainable=False)
+        self.where = tf.Variable(tf.zeros([self.capacity], tf.bool), trainable=False)
+        self.length = tf.Variable(0, trainable=False)
+        self.assign(tokens, mask)
 
-    return apply
+    def assign(self, tokens, mask) -> None:
+        """Force ``tokens`` where ``mask`` from now on (at most ``capacity`` positions)."""
+        tokens, mask = _as_tokens(tokens, mask, "forced tokens")
+        if len(tokens) > self.capacity:
+            raise SeqgenError(f"forced tokens: {len(tokens)} positions, more than the capacity {self.capacity}")
+        pad = self.capacity - len(tokens)
+        self.ids.assign(np.pad(tokens, (0, pad)))
+        self.where.assign(np.pad(mask, (0, pad)))
+        self.length.assign(len(tokens))
+
+    def pinned(self, context: Context) -> tf.Tensor:
+        """() bool: whether the token at ``context.position`` is forced."""
+        at = tf.minimum(context.position, self.capacity - 1)
+        return tf.logical_and(context.position < self.length, self.where[at])
+
+    def pin(self, logits: tf.Tensor, context: Context) -> tf.Tensor:
+        """The forced token's logits: 0 for it, ``-inf`` for every other (whatever ``logits`` held)."""
+        at = tf.minimum(context.position, self.capacity - 1)
+        only = tf.one_hot(self.ids[at], tf.shape(logits)[-1], on_value=True, off_value=False)  # (vocab,)
+        return tf.where(only[None, :], tf.zeros_like(logits), tf.constant(-math.inf, logits.dtype))  # (batch, vocab)
+
+    def __call__(self, logits: tf.Tensor, context: Context) -> tf.Tensor:
+        return tf.where(self.pinned(context), self.pin(logits, context), logits)
+
+
+def force(tokens, mask) -> Forced:
+    """A :class:`Forced` processor for ``tokens`` where ``mask``."""
+    return Forced(tokens, mask)
 
 
 def region(tokens, inside) -> "callable":

@@ -85,14 +85,18 @@ class Sampler:
     """
 
     def __init__(self, model, strategy: Strategy, seed: int = 0, greedy: bool = False, jit: bool | None = None,
-                 progress: Progress | str | None = "auto", weigh=None):
+                 progress: Progress | str | None = "auto", weigh=None, scores: bool = False):
         self.model, self.strategy, self.greedy, self.weigh = model, strategy, greedy, weigh
-        self.history = history_of(strategy)
+        self.scores = scores  # also keep each drawn token's log-probability under the model (scored())
+        # The weigher may read the history too (the particle filter's parallel penalty), rules off or not.
+        self.history = max(history_of(strategy), history_of(weigh))
         # generate()'s progress: a callback, None, or "auto" (a tqdm bar when stderr is a terminal and
         # the run is long). stream() reports only to a callback given to it: its caller shows the output.
         self.progress = progress
-        self.seed = tf.constant([seed & 0x7FFFFFFF, 0x5EC], tf.int32)
-        self.resample_seed = tf.constant([seed & 0x7FFFFFFF, 0x5ED], tf.int32)
+        # Variables, not constants: reseed() changes them without tracing the loop again.
+        self.seed = tf.Variable([0, 0x5EC], dtype=tf.int32, trainable=False)
+        self.resample_seed = tf.Variable([0, 0x5ED], dtype=tf.int32, trainable=False)
+        self.reseed(seed)
         if jit is None:
             # The model's hint only. XLA for history-aware processors (the rules) was tried as a default and
             # measured on the shipped model with strict rules: 128 steps 17.9 s against 4.2 s uncompiled,
@@ -101,6 +105,11 @@ class Sampler:
         # The primer's length varies from call to call, so priming is not XLA-compiled.
         self._prime = tf.function(self._prime_loop, reduce_retracing=True)
         self._sample = tf.function(self._sample_loop, jit_compile=jit, reduce_retracing=True)
+
+    def reseed(self, seed: int) -> None:
+        """Draw as a new Sampler with ``seed`` would, keeping the compiled loop."""
+        self.seed.assign([seed & 0x7FFFFFFF, 0x5EC])
+        self.resample_seed.assign([seed & 0x7FFFFFFF, 0x5ED])
 
     def _prime_loop(self, primer):
         """``primer (batch, P)`` -> logits after its last token ``(batch, vocab)`` and the state."""
@@ -118,17 +127,21 @@ class Sampler:
     def _sample_loop(self, logits, state, recent, carry, offset, position):
         """Draw ``CHUNK`` tokens, feeding each back.
 
-        -> ``(tokens (batch, CHUNK), parents (CHUNK, batch) or None, logits, state, recent, carry)``;
-        ``parents[i, b]`` is the row whose history row ``b`` continues after token ``i`` (with ``weigh``).
+        -> ``(tokens (batch, CHUNK), parents (CHUNK, batch) or None, scores (batch, CHUNK) or None, logits,
+        state, recent, carry)``; ``parents[i, b]`` is the row whose history row ``b`` continues after token
+        ``i`` (with ``weigh``); ``scores`` the tokens' untempered log-probabilities (with ``scores``).
         """
         n = CHUNK
         out = tf.TensorArray(tf.int32, size=n, element_shape=logits.shape[:1])
         parents = tf.TensorArray(tf.int32, size=n, element_shape=logits.shape[:1])
+        scores = tf.TensorArray(tf.float32, size=n, element_shape=logits.shape[:1])
 
-        def body(i, logits, state, recent, carry, out, parents):
+        def body(i, logits, state, recent, carry, out, parents, scores):
             context = Context(position + i, recent)
             token = select(self.strategy(logits, context), fold_seed(self.seed, offset + i), self.greedy)  # (batch,)
             out = out.write(i, token)
+            if self.scores:
+                scores = scores.write(i, tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), token, batch_dims=1))
             if self.history:
                 recent = tf.concat([recent[:, 1:], token[:, None]], axis=1)  # (batch, H)
             if self.weigh is not None:
@@ -136,12 +149,13 @@ class Sampler:
                 token, recent, state = tf.gather(token, parent), tf.gather(recent, parent), gather_rows(state, parent)
                 parents = parents.write(i, parent)
             logits, state = self.model.step(token, state)
-            return i + 1, logits, state, recent, carry, out, parents
+            return i + 1, logits, state, recent, carry, out, parents, scores
 
-        loop = (tf.constant(0), logits, state, recent, carry, out, parents)
-        _, logits, state, recent, carry, out, parents = tf.while_loop(lambda i, *_: i < n, body, loop)
+        loop = (tf.constant(0), logits, state, recent, carry, out, parents, scores)
+        _, logits, state, recent, carry, out, parents, scores = tf.while_loop(lambda i, *_: i < n, body, loop)
         chosen = parents.stack() if self.weigh is not None else None
-        return tf.transpose(out.stack()), chosen, logits, state, recent, carry  # tokens (batch, n)
+        scored = tf.transpose(scores.stack()) if self.scores else None
+        return tf.transpose(out.stack()), chosen, scored, logits, state, recent, carry  # tokens (batch, n)
 
     def _recent(self, primer: np.ndarray) -> tf.Tensor:
         """``(batch, H)``: the primer's last ``H`` tokens, BOS (its first column) repeated before it."""
@@ -149,7 +163,7 @@ class Sampler:
         return tf.constant(np.concatenate([pad, primer[:, 1:]], axis=1)[:, primer.shape[1] - 1:])
 
     def _chunks(self, primer: np.ndarray, steps: int, progress: Progress | None = None):
-        """Yield ``(tokens (batch, <=CHUNK), parents or None, carry)`` chunk by chunk, ``steps`` tokens in all."""
+        """Yield ``(tokens (batch, <=CHUNK), parents or None, scores or None, carry)`` chunk by chunk, ``steps`` in all."""
         primer = np.asarray(primer, np.int32)
         if primer.ndim != 2 or primer.shape[1] < 1:
             raise SeqgenError(f"primer must be (batch, length >= 1) tokens starting with BOS, got shape {primer.shape}")
@@ -162,10 +176,11 @@ class Sampler:
         done = 0
         while done < steps:
             start = tf.constant(primer.shape[1] - 1 + done)  # the position of the chunk's first token
-            tokens, parents, logits, state, recent, carry = self._sample(logits, state, recent, carry,
-                                                                         tf.constant(done), start)
+            tokens, parents, scores, logits, state, recent, carry = self._sample(logits, state, recent, carry,
+                                                                                 tf.constant(done), start)
             keep = steps - done
-            yield tokens.numpy()[:, :keep], None if parents is None else parents.numpy()[:keep], carry
+            yield (tokens.numpy()[:, :keep], None if parents is None else parents.numpy()[:keep],
+                   None if scores is None else scores.numpy()[:, :keep], carry)
             done += CHUNK
             if progress is not None:
                 progress(min(done, steps), steps)
@@ -179,13 +194,19 @@ class Sampler:
         ``progress(done, steps)`` is called after each chunk. More than :func:`max_tokens` tokens
         (``batch * steps``) are refused before any work.
         """
-        for tokens, _, _ in self._chunks(primer, steps, progress):
+        for tokens, *_ in self._chunks(primer, steps, progress):
             yield tokens
 
     def weighed(self, primer: np.ndarray, steps: int):
         """With ``weigh``: ``(tokens (batch, steps), parents (steps, batch), the weigher's final carry)``."""
         chunks = list(self._chunks(primer, steps))
-        return (np.concatenate([c[0] for c in chunks], axis=1), np.concatenate([c[1] for c in chunks]), chunks[-1][2])
+        return (np.concatenate([c[0] for c in chunks], axis=1), np.concatenate([c[1] for c in chunks]), chunks[-1][3])
+
+    def scored(self, primer: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """With ``scores``: ``(tokens (batch, steps), their log-probabilities under the model (batch, steps))``,
+        read in the loop (rescoring whole pieces through the model afterwards cost 3x the sampling)."""
+        chunks = list(self._chunks(primer, steps))
+        return np.concatenate([c[0] for c in chunks], axis=1), np.concatenate([c[2] for c in chunks], axis=1)
 
     def generate(self, primer: np.ndarray, steps: int, progress: Progress | str | None = None) -> np.ndarray:
         """``(batch, steps)`` generated tokens, in one compiled run.
@@ -210,7 +231,7 @@ def sampler_for(model, sampling: SamplingConfig, forbidden: Iterable[int] = (), 
     """The :class:`Sampler` every generate command uses: ``sampling``'s chain with ``forbidden`` ids masked,
     the part-writing ``rules`` and ``forced`` tokens (processors) in it when given.
 
-    ``options`` go to :class:`Sampler` (``jit``, ``progress``, ``weigh``).
+    ``options`` go to :class:`Sampler` (``jit``, ``progress``, ``weigh``, ``scores``).
     """
     strategy = sampling.strategy(forbidden, rules, forced)
     return Sampler(model, strategy, seed=sampling.seed, greedy=sampling.greedy, **options)

@@ -44,6 +44,7 @@ def _primer(body: dict, loaded, max_steps: int, data_dir: str | None) -> Grid | 
 
 def generate(loader: Loader, body: dict, job: Job, max_steps: int, data_dir: str | None = None) -> dict:
     """A new chorale from the chosen run (temperature, top-p, seed, steps, key, primer)."""
+    from seqgen.data_prep.music_metrics import parse_key
     from seqgen.generate.chorale_gen import generate_grids
     from seqgen.generate.chorale_io import apply_key
     from seqgen.generate.sampling import SamplingConfig
@@ -59,8 +60,10 @@ def generate(loader: Loader, body: dict, job: Job, max_steps: int, data_dir: str
     primer = _primer(body, loaded, max_steps, data_dir)
     primer_steps = number(body, "primer_steps", 16, 1, max_steps - 1, int)
     job.report(0.05, "sampling")
+    tonic, mode = parse_key(key) if key is not None else (None, None)  # as the CLI: the mode asked, its scale steering
     grids, notes = generate_grids(loaded.model, loaded.codec, primer, steps, 1, sampling, primer_steps,
-                                  progress=lambda done, total: job.report(0.05 + 0.95 * done / total))
+                                  progress=lambda done, total: job.report(0.05 + 0.95 * done / total),
+                                  mode=mode, tonic=tonic)
     grid, key_name, lines = apply_key(grids[0], key)
     return piece_json(grid, notes + lines, key_name)
 

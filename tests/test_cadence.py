@@ -7,7 +7,7 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.generate.cadence import cadence_kind, ends_on_cadence, key_in_mode, phrase_cadence
-from seqgen.generate.phrase_search import PhraseConfig, _phrase_end, phrase_pieces
+from seqgen.generate.phrase_search import PhraseConfig, _Piece, _final, _phrase_end, aarden_key, phrase_pieces
 from seqgen.generate.sampling import SamplingConfig
 
 # S, A, T, B in C major
@@ -138,3 +138,13 @@ def test_phrase_search_reports_a_missed_cadence():
     config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2)
     grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
     assert len(notes) == 1 and "no cadence" in notes[0] and grids[0].steps == 16
+
+
+def test_the_last_phrase_is_judged_in_the_key_the_whole_piece_is_heard_in():
+    piece = _grid(I, IV, V, I)  # C major throughout
+    assert _final(piece, _Piece(np.zeros(1)), None, 4) == ((0, "major"), 2)
+    assert _final(piece, _Piece(np.zeros(1)), "minor", 4) == ((0, "major"), 1)  # V - I, but not the mode asked
+    asked = (9, "minor")
+    assert _final(piece, _Piece(np.zeros(1), asked=asked), "minor", 4)[1] == 1  # nor the key asked
+    assert _final(_grid(I, IV, I6), _Piece(np.zeros(1)), None, 4)[1] == 0  # no V - I at all
+    assert aarden_key(piece) == (0, "major") and aarden_key(Grid.from_pitches(np.zeros((4, 4), np.int16))) == (0, "major")

@@ -1,5 +1,7 @@
 """seqgen harmonize and infill on a tiny untrained model: the given voice and the untouched cells stay exactly."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -54,6 +56,23 @@ def test_particles_are_reproducible_with_a_seed(model):
     np.testing.assert_array_equal(runs[0].tokens, runs[1].tokens)
     assert runs[0].log_likelihood == runs[1].log_likelihood and runs[0].resamples == runs[1].resamples
     assert not np.array_equal(runs[0].tokens, runs[2].tokens)
+
+
+def test_a_second_melody_reuses_the_compiled_loop(model):
+    from seqgen.generate.harmonize import _loop_for
+    from seqgen.generate.rules import RulesConfig
+
+    soprano, s_mask, _ = melody_tokens(0)
+    bass, b_mask, bass_grid = melody_tokens(3)
+    config = HarmonizeConfig(particles=4, seed=1, rules=RulesConfig("off"))  # the penalty alone reads the history
+    first = fill_given(model, CODEC, soprano, s_mask, config)
+    sampler, _ = _loop_for(model, CODEC, len(soprano), config)
+    traces = sampler._sample.experimental_get_tracing_count()
+    out = CODEC.decode(fill_given(model, CODEC, bass, b_mask, replace(config, seed=2)).tokens)
+    again = fill_given(model, CODEC, soprano, s_mask, config)
+    assert sampler._sample.experimental_get_tracing_count() == traces  # new melody and seed, no new trace
+    np.testing.assert_array_equal(out.pitches[:, 3], bass_grid.pitches[:, 3])  # the new melody was forced
+    np.testing.assert_array_equal(again.tokens, first.tokens)  # and the seed set again gives the same piece
 
 
 def test_keys_by_name():

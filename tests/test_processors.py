@@ -40,6 +40,19 @@ def test_one_loop_gives_the_old_tokens_with_no_rule_on(greedy):
     np.testing.assert_array_equal(new, old_loop(model, strategy, primer, 20, 11, greedy))
 
 
+def test_scored_gives_each_drawn_tokens_log_probability_under_the_model():
+    model = build_model(make_config("lstm", "tiny", VOCAB, 4))
+    primer = np.array([[0, 5, 6], [0, 7, 8]], np.int32)
+    strategy = make_strategy(temperature=1.5, forbidden=(0,))
+    sampler = Sampler(model, strategy, seed=4, progress=None, scores=True)
+    tokens, scores = sampler.scored(primer, 20)
+    np.testing.assert_array_equal(tokens, sampler.generate(primer, 20))  # the same draws
+    rows = np.concatenate([primer, tokens], axis=1)
+    logp = tf.nn.log_softmax(model(tf.constant(rows[:, :-1]), training=False)).numpy()  # untempered
+    expected = np.take_along_axis(logp[:, primer.shape[1] - 1:], tokens[..., None], axis=-1)[..., 0]
+    np.testing.assert_allclose(scores, expected, atol=1e-4)
+
+
 def context(position: int, recent=((0, 0),)) -> Context:
     return Context(tf.constant(position), tf.constant(recent, tf.int32))
 

@@ -84,3 +84,22 @@ def test_off_is_no_processor_and_other_voice_counts_are_refused():
     assert part_writing(CODEC, RulesConfig("off")) is None
     with pytest.raises(SeqgenError, match="--rules off"):
         part_writing(ChoraleCodec(36, 84, voices=3))
+
+
+def test_the_asked_keys_scale_and_profile_steer_the_notes():
+    from seqgen.generate.rules import scale_steer, steering
+
+    logits = tf.zeros([2, CODEC.vocab_size])
+    scale_only = scale_steer(CODEC, 2, "minor", penalty=2.0, profile=0.0)(logits).numpy()
+    assert scale_only.shape == (2, CODEC.vocab_size)
+    assert scale_only[0, tok(62)] == 0 and scale_only[0, tok(61)] == 0  # D and the leading tone C#: in D minor
+    assert scale_only[0, tok(63)] == -2 and scale_only[0, tok(66)] == -2  # Eb, F#: outside
+    assert (scale_only[:, :2] == 0).all()  # rest and held-rest tokens untouched
+    profiled = scale_steer(CODEC, 2, "minor", penalty=2.0, profile=1.0)(logits).numpy()[0]
+    assert profiled[tok(62)] == 0 > profiled[tok(65)] > profiled[tok(60)]  # D over F over C: not F major
+    assert scale_steer(CODEC, 2, "minor", 0.0, 0.0) is None and steering(CODEC, None, None) is None
+    with pytest.raises(SeqgenError, match="scale penalty"):
+        scale_steer(CODEC, 2, "minor", penalty=-1.0)
+    both = steering(CODEC, RulesConfig("soft"), (2, "minor"), 2.0, 0.0)  # the rules' history, the scale's cost
+    assert both.history == 8
+    assert both(logits, at([72, 64, 55, 48], [], 0)).numpy()[0, tok(75)] == -2  # Eb: in range, no rule, outside
