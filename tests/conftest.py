@@ -9,6 +9,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+# oneDNN's kernels pay a set-up cost per op shape that the tests' tiny models never earn back: without
+# them the suite takes about 10% less CPU (test_models + test_generate: 44 against 49.7 CPU-s). The
+# tests compare runs made in one process, never against figures made with oneDNN on.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 def pytest_configure(config):
