@@ -7,7 +7,8 @@ import pytest
 
 import midi_factory as mf
 from seqgen.data_prep import midi_folder
-from seqgen.data_prep.midi_cache import CACHE_VERSION, cache_dir, entry_key, load_entry
+from seqgen.data_prep import midi_cache
+from seqgen.data_prep.midi_cache import CACHE_VERSION, NotesCache, cache_dir, entry_key
 from seqgen.data_prep.midi_folder import find_midi_files, iter_corpus, read_corpus
 from seqgen.data_prep.midi_read import read_midi
 from seqgen.generate import cli_midi
@@ -35,11 +36,18 @@ def same(a, b):
     assert a.skipped == b.skipped
 
 
+def shards(folder):
+    return sorted(folder.rglob("shard-*.npz"))
+
+
+def entries(folder) -> int:
+    return sum(len(np.load(p, allow_pickle=False)["keys"]) for p in shards(folder))
+
+
 def test_a_cached_second_read_returns_the_same_notes(folder, tmp_path, monkeypatch):
     plain = read_corpus([folder])
     first = read_corpus([folder], cache=tmp_path)
-    entries = sorted(tmp_path.rglob("*.npz"))
-    assert len(entries) == 6  # five performances and the broken file's reason
+    assert len(shards(tmp_path)) == 1 and entries(tmp_path) == 6  # five performances and the broken file's reason
     parsed = []
     monkeypatch.setattr("seqgen.data_prep.midi_read._parse_performance", lambda *a: parsed.append(a))
     second = read_corpus([folder], cache=tmp_path)  # no parsing at all
@@ -57,15 +65,41 @@ def test_the_key_is_the_content_a_copy_hits_an_edit_misses(folder, tmp_path):
     key = entry_key(copy.read_bytes(), "drums=False x")
     assert key != entry_key(copy.read_bytes() + b"\0", "drums=False x")
     assert key != entry_key(copy.read_bytes(), "drums=True x")
-    assert load_entry(tmp_path, key) is None  # other settings: a miss
+    assert NotesCache(tmp_path).get(key) is None  # other settings: a miss
 
 
-def test_a_damaged_entry_is_a_miss_and_is_rewritten(folder, tmp_path):
-    read_midi(folder / "p1.mid", cache=tmp_path)
-    (entry,) = tmp_path.rglob("*.npz")
-    entry.write_bytes(b"not an npz")
-    assert tuple(read_midi(folder / "p1.mid", cache=tmp_path).notes) == tuple(read_midi(folder / "p1.mid").notes)
-    assert entry.read_bytes()[:2] == b"PK"  # rewritten as a zip (npz)
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped rows", "index out of range"])
+def test_a_damaged_shard_is_ignored_and_rebuilt(folder, tmp_path, damage):
+    plain = read_corpus([folder])
+    read_corpus([folder], cache=tmp_path)
+    (shard,) = shards(tmp_path)
+    data = bytearray(shard.read_bytes())
+    if damage == "garbage":
+        data = b"not an npz"
+    elif damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "flipped rows":  # the zip's CRC of the rows member catches it
+        at = data.index(b"rows.npy")
+        data[at + 500] ^= 0xFF
+    else:  # a well-formed shard whose index points past its rows
+        with np.load(shard, allow_pickle=False) as archive:
+            members = {name: archive[name] for name in archive.files}
+        members["counts"] = members["counts"] + 10**6
+        np.savez(shard, **members)
+        data = shard.read_bytes()
+    shard.write_bytes(bytes(data))
+    same(plain, read_corpus([folder], cache=tmp_path))  # never a crash, the same notes
+    assert not shard.exists() and entries(tmp_path) == 6  # dropped, and the entries written anew
+    same(plain, read_corpus([folder], cache=tmp_path))
+
+
+def test_shards_are_bounded(folder, tmp_path, monkeypatch):
+    monkeypatch.setattr(midi_cache, "SHARD_ENTRIES", 4)
+    read_corpus([folder], cache=tmp_path)
+    assert [len(np.load(p)["keys"]) for p in shards(tmp_path)] in ([4, 2], [2, 4])
+    parsed = []
+    monkeypatch.setattr("seqgen.data_prep.midi_read._parse_performance", lambda *a: parsed.append(a))
+    assert len(read_corpus([folder], cache=tmp_path).performances) == 5 and parsed == []
 
 
 def test_two_workers_give_the_same_corpus_as_one(folder, tmp_path, monkeypatch):
@@ -73,6 +107,9 @@ def test_two_workers_give_the_same_corpus_as_one(folder, tmp_path, monkeypatch):
     same(read_corpus([folder], workers=1), read_corpus([folder], workers=2))
     files = find_midi_files([folder])
     assert [f for f, _ in iter_corpus(files, workers=2, cache=tmp_path)] == files
+    assert entries(tmp_path) == 6  # the workers' entries, written by this process
+    warm = read_corpus([folder], workers=2, cache=tmp_path)  # hits looked up here, none sent to a worker
+    same(read_corpus([folder], workers=1), warm)
 
 
 def test_default_workers_stay_one_for_a_small_folder(folder, monkeypatch):
@@ -93,4 +130,4 @@ def test_data_midi_with_workers_and_the_cache(folder, tmp_path):
     second = run(*args)
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert first.output == second.output and "files read: 5" in first.output
-    assert len(list((tmp_path / "midi_notes").rglob("*.npz"))) == 6
+    assert entries(tmp_path / "midi_notes") == 6
