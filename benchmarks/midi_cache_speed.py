@@ -4,7 +4,11 @@ Seconds of ``midi_folder.read_corpus`` (best of ``--repeats``; a cold read gets 
 folder each time): CPU seconds of this process with one worker (a shared machine's load does not
 count), wall seconds with more; and the peak Python memory of a warm read (tracemalloc).
 
-    python benchmarks/midi_cache_speed.py /tmp/m21/folk --workers 1 2
+With ``--report``, also ``seqgen data midi``'s report (``midi_report.describe_corpus``: reading plus
+the figures and the notes each encoding leaves out), one worker: CPU ms per file without the cache
+and with a warm one, and its peak Python memory (streamed: it should not grow with the folder).
+
+    python benchmarks/midi_cache_speed.py /tmp/m21/folk --workers 1 2 --report
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--workers", type=int, nargs="+", default=[1])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--report", action="store_true", help="also time and measure the data midi report")
     args = parser.parse_args(argv)
     from seqgen.data_prep.midi_folder import find_midi_files, read_corpus
 
@@ -56,8 +61,28 @@ def main(argv: list[str] | None = None) -> None:
         read_corpus(args.paths, workers=1, cache=warm_dir)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+        if args.report:
+            report_rows = report_figures(args.paths, files, warm_dir, args.repeats)
     print(table(rows))
     print(f"peak Python memory of a warm one-worker read: {peak / 2**20:.1f} MB")
+    if args.report:
+        print(table(report_rows))
+
+
+def report_figures(paths: list[str], files: int, warm_dir: Path, repeats: int) -> list[dict]:
+    """CPU ms per file and peak Python memory of the data midi report, without a cache and warm."""
+    from seqgen.data_prep.midi_report import describe_corpus
+
+    rows = []
+    for name, cache in (("no cache", None), ("warm cache", warm_dir)):
+        seconds = timed(lambda: describe_corpus(paths, workers=1, cache=cache), repeats, time.process_time)
+        tracemalloc.start()
+        describe_corpus(paths, workers=1, cache=cache)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rows.append({"report": name, "files": files, "CPU ms per file": f"{1000 * seconds / files:.3f}",
+                     "peak Python MB": f"{peak / 2**20:.1f}"})
+    return rows
 
 
 if __name__ == "__main__":

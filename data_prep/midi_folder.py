@@ -198,17 +198,32 @@ def _pooled(files, look_up, pool, read, notes_cache, ahead: int):
         yield _next(queue, futures, notes_cache)
 
 
+def corpus_files(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> tuple[list[Path], str]:
+    """``(the MIDI files under paths, paths as shown in messages)``; :class:`SeqgenError` when none is found."""
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    files = find_midi_files(paths)
+    shown = ", ".join(str(p) for p in paths)
+    if not files:
+        raise SeqgenError(f"no MIDI file (.mid, .midi) found in {shown}: give a folder or files of MIDI")
+    return files, shown
+
+
+def nothing_usable(files: int, shown: str, first_skipped: tuple[str, str]) -> SeqgenError:
+    """The one-line error of a corpus whose every file was skipped."""
+    first_path, first_reason = first_skipped
+    return SeqgenError(
+        f"none of the {files} MIDI files in {shown} is usable (e.g. {first_path}: {first_reason}): "
+        "run `seqgen data midi` on them to see why"
+    )
+
+
 def read_corpus(paths: Iterable[str | os.PathLike] | str | os.PathLike, include_drums: bool = False,
                 limits: ReadLimits = ReadLimits(), workers: int | None = None, cache: Path | None = None) -> Corpus:
     """Read every MIDI file under ``paths`` (files, folders, globs); skip bad ones with a reason.
 
     Raises :class:`SeqgenError` (one line) when a path does not exist or no file is usable.
     """
-    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    files = find_midi_files(paths)
-    shown = ", ".join(str(p) for p in paths)
-    if not files:
-        raise SeqgenError(f"no MIDI file (.mid, .midi) found in {shown}: give a folder or files of MIDI")
+    files, shown = corpus_files(paths)
     performances, skipped = [], []
     for file, result in iter_corpus(files, include_drums, limits, workers, cache):
         if isinstance(result, str):
@@ -216,11 +231,7 @@ def read_corpus(paths: Iterable[str | os.PathLike] | str | os.PathLike, include_
         else:
             performances.append(result)
     if not performances:
-        first_path, first_reason = skipped[0]
-        raise SeqgenError(
-            f"none of the {len(files)} MIDI files in {shown} is usable (e.g. {first_path}: {first_reason}): "
-            "run `seqgen data midi` on them to see why"
-        )
+        raise nothing_usable(len(files), shown, skipped[0])
     return Corpus(tuple(performances), tuple(skipped))
 
 
