@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> None:
             warm_dir = Path(tmp) / "warm"
             read_corpus(args.paths, workers=workers, cache=warm_dir)
             warm = timed(lambda: read_corpus(args.paths, workers=workers, cache=warm_dir), args.repeats, clock)
-            rows.append({"files": files, "workers": workers, "clock": "CPU" if workers == 1 else "wall", "no cache s": f"{plain:.2f}", "cold cache s": f"{cold:.2f}",
+            rows.append({"files": files, "workers": workers, "clock": "CPU" if workers == 1 else "wall",
+                         "no cache s": f"{plain:.2f}", "cold cache s": f"{cold:.2f}",
                          "warm cache s": f"{warm:.2f}", "warm / cold": f"{warm / cold:.0%}",
                          "warm / no cache": f"{warm / plain:.0%}",
                          "ms per file (no cache)": f"{1000 * plain / files:.3f}",

@@ -78,8 +78,11 @@ def _quantise(notes: Sequence[Note], steps_per_quarter: int) -> tuple[dict[tuple
 
 def _split_part(spans: list[_Span]) -> list[list[_Span]]:
     """Lines of one part: each note to the first line free at its onset, chords from the top down."""
+    ordered = sorted(spans, key=lambda s: (s.start, -s.pitch, s.end))
+    if all(a.end <= b.start for a, b in zip(ordered, ordered[1:])):
+        return [ordered]  # a part with no overlap (most melodies): the loop below would give one line too
     lines: list[list[_Span]] = []
-    for span in sorted(spans, key=lambda s: (s.start, -s.pitch, s.end)):
+    for span in ordered:
         free = next((line for line in lines if line[-1].end <= span.start), None)
         if free is None:
             lines.append([span])

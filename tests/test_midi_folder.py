@@ -166,7 +166,8 @@ def _whole_corpus_report(corpus, voices):
             f"duration: {sum(p.duration for p in perfs):.1f} s ({sum(p.duration_beats for p in perfs):.1f} beats)",
             f"pitch range: {pitches.min()}-{pitches.max()}",
             f"polyphony: max {max(s[0] for s in poly)}, mean {sum(s[2] for s in poly) / sum(s[1] for s in poly):.2f}",
-            f"note length: median {np.percentile(lengths, 50):.2f} s, 99th percentile {np.percentile(lengths, 99):.2f} s, "
+            f"note length: median {np.percentile(lengths, 50):.2f} s, "
+            f"99th percentile {np.percentile(lengths, 99):.2f} s, "
             f"longest {lengths.max():.2f} s",
             f"grid: {choice.voices} voices ({how}), {choice.voices} tokens per 16th note",
             f"left out with --encoding grid: {_counts(grid_total, seen)}",
