@@ -9,6 +9,10 @@ the figures and the notes each encoding leaves out), one worker: CPU ms per file
 and with a warm one, and its peak Python memory (streamed: it should not grow with the folder).
 
     python benchmarks/midi_cache_speed.py /tmp/m21/folk --workers 1 2 --report
+    python benchmarks/midi_cache_speed.py /tmp/synth1000 --make-synthetic 1000 --report
+
+``--make-synthetic N`` first writes N two-part tunes into the (empty or absent) folder given: a
+melody of 200 sixteenth notes and a bass of 12 whole notes, seeded, written with mido.
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--report", action="store_true", help="also time and measure the data midi report")
+    parser.add_argument("--make-synthetic", type=int, metavar="N", help="write N synthetic tunes into the folder first")
     args = parser.parse_args(argv)
+    if args.make_synthetic:
+        write_synthetic(Path(args.paths[0]), args.make_synthetic)
     from seqgen.data_prep.midi_folder import find_midi_files, read_corpus
 
     files = len(find_midi_files(args.paths))
@@ -68,6 +75,24 @@ def main(argv: list[str] | None = None) -> None:
     print(f"peak Python memory of a warm one-worker read: {peak / 2**20:.1f} MB")
     if args.report:
         print(table(report_rows))
+
+
+def write_synthetic(folder: Path, count: int) -> None:
+    """``count`` seeded two-part tunes (200 melody notes, 12 bass notes) in ``folder``, unless it holds files."""
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import midi_factory as mf
+
+    if folder.exists() and any(folder.iterdir()):
+        return  # never overwrite: reuse what is there
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        melody = [(int(rng.integers(55, 84)), b / 4, 0.25, int(rng.integers(30, 120))) for b in range(200)]
+        mf.write_notes(folder / f"t{i:05d}.mid", melody, [(int(rng.integers(36, 52)), 4 * b, 4) for b in range(12)])
 
 
 def report_figures(paths: list[str], files: int, warm_dir: Path, repeats: int) -> list[dict]:
