@@ -242,7 +242,7 @@ def _settings(include_drums: bool, limits: ReadLimits) -> str:
 
 def _to_entry(p: Performance) -> dict[str, np.ndarray]:
     """A performance as one ``(1 + notes + tempos + signatures, 9)`` float64 array, the cache entry
-    (one .npz member: loading is most of a cached read). Row 0: ticks per beat, format, the three
+    (rows of a :mod:`data_prep.midi_cache` shard). Row 0: ticks per beat, format, the three
     counts, the notes left out per reason; then a row per note (:data:`Note` fields), per tempo
     change ``(beat, bpm)`` and per time signature ``(beat, numerator, denominator)``."""
     cols = columns_of(p.notes)
