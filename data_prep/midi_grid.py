@@ -78,8 +78,11 @@ def _quantise(notes: Sequence[Note], steps_per_quarter: int) -> tuple[dict[tuple
 
 def _split_part(spans: list[_Span]) -> list[list[_Span]]:
     """Lines of one part: each note to the first line free at its onset, chords from the top down."""
+    ordered = sorted(spans, key=lambda s: (s.start, -s.pitch, s.end))
+    if all(a.end <= b.start for a, b in zip(ordered, ordered[1:])):
+        return [ordered]  # a part with no overlap (most melodies): the loop below would give one line too
     lines: list[list[_Span]] = []
-    for span in sorted(spans, key=lambda s: (s.start, -s.pitch, s.end)):
+    for span in ordered:
         free = next((line for line in lines if line[-1].end <= span.start), None)
         if free is None:
             lines.append([span])
@@ -163,15 +166,27 @@ def grid_voices(performances: Sequence[Performance], voices: int | None = 4,
     return choose_voices(performances, voices, steps_per_quarter).voices
 
 
-def performance_to_grid(performance: Performance, voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER) -> Grid:
-    """One performance on a ``(steps, voices)`` grid (see the module doc for how notes become voices)."""
-    if voices < 1 or steps_per_quarter < 1:
-        raise SeqgenError(f"need voices >= 1 and steps_per_quarter >= 1, got {voices} and {steps_per_quarter}")
+def _checked_lines(performance: Performance, steps_per_quarter: int) -> tuple[list[list[_Span]], float, int, int]:
+    """:func:`_lines` and the grid's steps, refused beyond :data:`MAX_GRID_STEPS`."""
     lines, offset, dropped = _lines(performance, steps_per_quarter)
     steps = max((s.end for line in lines for s in line), default=0)
     if steps > MAX_GRID_STEPS:
         raise SeqgenError(f"{performance.name or 'a performance'} needs a grid of {steps} steps, over the limit of "
                           f"{MAX_GRID_STEPS} (midi_grid.MAX_GRID_STEPS): split the file or leave it out")
+    return lines, offset, dropped, steps
+
+
+def grid_drops(performance: Performance, voices: int, steps_per_quarter: int = STEPS_PER_QUARTER) -> dict[str, int]:
+    """``performance_to_grid(...).meta["dropped"]`` without building the grid (for reports)."""
+    lines, _, dropped, _ = _checked_lines(performance, steps_per_quarter)
+    return {"voices": _assign(lines, voices)[1], "pitch": dropped}
+
+
+def performance_to_grid(performance: Performance, voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER) -> Grid:
+    """One performance on a ``(steps, voices)`` grid (see the module doc for how notes become voices)."""
+    if voices < 1 or steps_per_quarter < 1:
+        raise SeqgenError(f"need voices >= 1 and steps_per_quarter >= 1, got {voices} and {steps_per_quarter}")
+    lines, offset, dropped, steps = _checked_lines(performance, steps_per_quarter)
     assigned, lost = _assign(lines, voices)
     pitches = np.zeros((steps, voices), np.int16)  # (steps, voices)
     struck = np.zeros((steps, voices), bool)

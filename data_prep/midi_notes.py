@@ -47,6 +47,18 @@ class NoteTable(Sequence[Note]):
             column.flags.writeable = False  # shared with every reader of the table
         self._rows: tuple[Note, ...] | None = None
 
+    @classmethod
+    def from_block(cls, block: np.ndarray) -> NoteTable:
+        """The table of a ``(notes, len(FIELDS))`` float64 block (a cache entry's rows), without
+        :meth:`__init__`'s checks and per-column conversions (a cached read's largest cost)."""
+        floats = block[:, : len(_FLOAT_FIELDS)].T.copy()  # (4, notes): each column contiguous
+        ints = block[:, len(_FLOAT_FIELDS) :].T.astype(np.int64, order="C")  # (5, notes)
+        floats.flags.writeable = ints.flags.writeable = False
+        table = object.__new__(cls)
+        table.columns = dict(zip(FIELDS, [*floats, *ints]))
+        table._rows = None
+        return table
+
     def rows(self) -> tuple[Note, ...]:
         if self._rows is None:
             lists = [self.columns[f].tolist() for f in FIELDS]

@@ -30,6 +30,7 @@ Folders and globs are read by :mod:`data_prep.midi_folder` (in parallel, through
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from dataclasses import dataclass, fields
@@ -47,7 +48,7 @@ from seqgen.data_prep.midi_columns import (
     restruck,
     take,
 )
-from seqgen.data_prep.midi_cache import entry_key, load_entry, save_entry
+from seqgen.data_prep.midi_cache import NotesCache, entry_key
 from seqgen.data_prep.midi_notes import Note, NoteTable, columns_of
 from seqgen.data_prep.midi_read_mido import note_columns as mido_columns
 
@@ -103,12 +104,22 @@ class _Unusable(Exception):
 
 
 def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
-    size = path.stat().st_size
-    if size == 0:
-        raise _Unusable("empty file (0 bytes)")
-    if size > limits.max_file_bytes:
-        raise _Unusable(f"{size / 2**20:.0f} MB, over the {limits.max_file_bytes / 2**20:.0f} MB limit for one MIDI file")
-    return path.read_bytes()
+    """The file's bytes (one ``open``, ``fstat`` and ``read``: a cached read of a small file is mostly this)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            raise _Unusable("empty file (0 bytes)")
+        if size > limits.max_file_bytes:
+            raise _Unusable(f"{size / 2**20:.0f} MB, over the {limits.max_file_bytes / 2**20:.0f} MB limit "
+                            "for one MIDI file")
+        chunks = []
+        while size > 0 and (chunk := os.read(fd, size)):  # a short read (large files) asks again
+            chunks.append(chunk)
+            size -= len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _header(data: bytes) -> tuple[int, int]:
@@ -224,13 +235,14 @@ def _timelines(blobs: list[bytes], include_drums: bool) -> _Timelines:
     return _Timelines(cols, tempos, sorted(signatures), drums, duplicates)
 
 
+@functools.lru_cache(maxsize=16)
 def _settings(include_drums: bool, limits: ReadLimits) -> str:
     return f"drums={include_drums} {limits}"
 
 
 def _to_entry(p: Performance) -> dict[str, np.ndarray]:
     """A performance as one ``(1 + notes + tempos + signatures, 9)`` float64 array, the cache entry
-    (one .npz member: loading is most of a cached read). Row 0: ticks per beat, format, the three
+    (rows of a :mod:`data_prep.midi_cache` shard). Row 0: ticks per beat, format, the three
     counts, the notes left out per reason; then a row per note (:data:`Note` fields), per tempo
     change ``(beat, bpm)`` and per time signature ``(beat, numerator, denominator)``."""
     cols = columns_of(p.notes)
@@ -243,34 +255,48 @@ def _to_entry(p: Performance) -> dict[str, np.ndarray]:
     return {"entry": np.concatenate(parts)}
 
 
-def _from_entry(entry: dict[str, np.ndarray], path: Path) -> Performance:
-    """The performance a cache entry holds, named by ``path``; an entry of an unusable file raises its reason."""
+def _from_entry(entry: dict[str, np.ndarray], path: Path) -> Performance | None:
+    """The performance a cache entry holds, named by ``path``, or None for an entry that does not add up
+    (read the file again); an entry of an unusable file raises its reason."""
     if "reason" in entry:
         raise _Unusable(str(entry["reason"]))
     rows = entry["entry"]
+    width = len(Note._fields)
+    if rows.ndim != 2 or rows.shape[1] != width or not len(rows) or not np.isfinite(rows[0]).all():
+        return None
     tpb, midi_format, n, t, s = (int(v) for v in rows[0, :5])
-    notes = NoteTable({f: rows[1 : 1 + n, i] for i, f in enumerate(Note._fields)})
+    if min(n, t, s) < 0 or 1 + n + t + s != len(rows):
+        return None
+    notes = NoteTable.from_block(rows[1 : 1 + n])
     tempos = tuple((b, bpm) for b, bpm in rows[1 + n : 1 + n + t, :2].tolist())
     signatures = tuple((b, int(num), int(den)) for b, num, den in rows[1 + n + t : 1 + n + t + s, :3].tolist())
     dropped = tuple((r, int(k)) for r, k in zip(DROP_REASONS, rows[0, 5 : 5 + len(DROP_REASONS)].tolist()) if k)
     return Performance(notes, str(path), tpb, midi_format, tempos, signatures, dropped)
 
 
-def _performance(path: Path, include_drums: bool, limits: ReadLimits, cache: Path | None = None) -> Performance:
-    """Read one file (through the cache folder ``cache`` when given) or raise :class:`_Unusable`."""
+def cached_performance(path: Path, include_drums: bool, limits: ReadLimits, cache: NotesCache) -> Performance | None:
+    """A file's performance from ``cache`` (its bytes read and hashed, one look-up), None on a miss;
+    a cached unusable file raises :class:`_Unusable` with its reason."""
+    entry = cache.get(entry_key(_read_bytes(path, limits), _settings(include_drums, limits)))
+    return None if entry is None else _from_entry(entry, path)
+
+
+def _performance(path: Path, include_drums: bool, limits: ReadLimits, cache: NotesCache | None = None) -> Performance:
+    """Read one file (through ``cache`` when given: a miss is parsed and put there) or raise :class:`_Unusable`."""
     data = _read_bytes(path, limits)
     if cache is None:
         return _parse_performance(data, path, include_drums, limits)
     key = entry_key(data, _settings(include_drums, limits))
-    entry = load_entry(cache, key)
-    if entry is not None:
-        return _from_entry(entry, path)
+    entry = cache.get(key)
+    cached = None if entry is None else _from_entry(entry, path)
+    if cached is not None:
+        return cached
     try:
         performance = _parse_performance(data, path, include_drums, limits)
     except _Unusable as exc:
-        save_entry(cache, key, {"reason": np.array(str(exc))})
+        cache.put(key, {"reason": np.array(str(exc))})
         raise
-    save_entry(cache, key, _to_entry(performance))
+    cache.put(key, _to_entry(performance))
     return performance
 
 
@@ -301,6 +327,9 @@ def read_midi(path: str | os.PathLike, include_drums: bool = False, limits: Read
     if not path.is_file():
         raise SeqgenError(f"MIDI file {str(path)!r} not found: check the path")
     try:
-        return _performance(path, include_drums, limits, cache)
+        if cache is None:
+            return _performance(path, include_drums, limits)
+        with NotesCache(cache) as notes_cache:
+            return _performance(path, include_drums, limits, notes_cache)
     except _Unusable as exc:
         raise SeqgenError(f"{str(path)!r}: {exc}: give another MIDI file") from exc

@@ -12,6 +12,7 @@ encoding it trains. Reasons (:data:`midi_read.DROP_REASONS`):
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from pathlib import Path
@@ -20,30 +21,111 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from seqgen.data_prep.midi_events import EventCodec
-from seqgen.data_prep.midi_grid import MAX_AUTO_VOICES, choose_voices, performance_to_grid
+from seqgen.data_prep.midi_folder import Corpus, corpus_files, iter_corpus, nothing_usable
+from seqgen.data_prep.midi_grid import (
+    MAX_AUTO_VOICES,
+    VOICE_PERCENTILE,
+    VoiceChoice,
+    choose_voices,
+    grid_drops,
+    needed_voices,
+    performance_to_grid,
+)
 from seqgen.data_prep.midi_notes import columns_of
-from seqgen.data_prep.midi_folder import Corpus, read_corpus
 from seqgen.data_prep.midi_read import DROP_REASONS, Performance
-from seqgen.data_prep.midi_stats import note_stats
+from seqgen.data_prep.midi_stats import NoteStats, percentile
 
 SHOWN_FILES = 50  # files listed with their drops; the totals always cover every file
 
 
-def _per_file_drops(corpus: Corpus, voices: int | None) -> tuple[dict[str, Counter], Counter, Counter, int]:
-    """``(per file: reason -> notes for either encoding, grid totals, events totals, grid voices)``."""
-    choice = choose_voices(corpus.performances, voices)
-    codec = EventCodec()
-    per_file, grid_total, events_total = {}, Counter(), Counter()
-    for p in corpus.performances:
+class _Tally:
+    """The figures of :func:`describe`, one performance at a time: memory does not grow with the corpus.
+
+    The grid's voice count is a percentile over all files, known only once every file is seen, and
+    the grid's drops depend on it: so the files are gone through twice, :meth:`add` then
+    :meth:`add_drops` (a second read of a folder comes from the notes cache)."""
+
+    def __init__(self, voices: int | None):
+        choose_voices((), voices)  # checks the count before any file is read
+        self.voices = voices
+        self.files = self.skips = self.notes = self.seen = 0
+        self.seconds = self.beats = 0.0
+        self.low, self.high = None, None
+        self.skipped: list[tuple[str, str]] = []  # the first SHOWN_FILES
+        self.stats, self.needed = NoteStats(), Counter()
+        self.grid, self.events = Counter(), Counter()
+        self.rows: list = []  # the first SHOWN_FILES files with notes left out
+        self.with_drops = 0
+        self.codec = EventCodec()
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skips += 1
+        if len(self.skipped) < SHOWN_FILES:
+            self.skipped.append((path, reason))
+
+    def add(self, p: Performance) -> None:
+        pitches = columns_of(p.notes)["pitch"]
+        self.files += 1
+        self.notes += len(pitches)
+        self.seen += len(pitches) + sum(n for _, n in p.dropped)
+        self.seconds += p.duration
+        self.beats += p.duration_beats
+        if len(pitches):
+            low, high = int(pitches.min()), int(pitches.max())
+            self.low = low if self.low is None else min(low, self.low)
+            self.high = high if self.high is None else max(high, self.high)
+        self.stats.add(p)
+        self.needed[needed_voices(p)] += 1
+
+    def add_drops(self, p: Performance, voices: int) -> None:
+        """The second pass: notes ``p`` loses to each encoding, the grid having ``voices`` voices."""
         read = Counter(dict(p.dropped))
-        grid = Counter(performance_to_grid(p, choice.voices).meta["dropped"])
-        events = Counter({"duplicates": codec.encode_counted(p)[1]})
-        grid_total.update(read + grid)
-        events_total.update(read + events)
-        row = read + grid + Counter({"events duplicates": events["duplicates"]})
-        if +row:
-            per_file[p.name] = +row
-    return per_file, grid_total, events_total, choice
+        grid = Counter(grid_drops(p, voices))
+        # encode_counted's count without building the tokens (its Python loop is most of the cost)
+        events = Counter({"duplicates": self.codec._spans(p.notes)[1]})
+        self.grid.update(read + grid)
+        self.events.update(read + events)
+        row = +(read + grid + Counter({"events duplicates": events["duplicates"]}))
+        if row:
+            self.with_drops += 1
+            if len(self.rows) < SHOWN_FILES:
+                self.rows.append((p.name, row))
+
+    def choice(self) -> VoiceChoice:
+        """:func:`midi_grid.choose_voices` of the files added, from the counts of their needed voices."""
+        values = np.array(sorted(self.needed), np.float64)
+        counts = np.array([self.needed[v] for v in sorted(self.needed)], np.int64)
+        pct = percentile(values, counts, VOICE_PERCENTILE) if self.needed else 1.0
+        if self.voices is None:
+            return VoiceChoice(max(1, min(MAX_AUTO_VOICES, int(pct))), (), pct, True)
+        return VoiceChoice(max(1, min(self.voices, max(self.needed, default=1))), (), pct, False)
+
+    def lines(self) -> list[str]:
+        choice, stats = self.choice(), self.stats.result()
+        how = (f"99th percentile of the {self.files} files' polyphony on the grid: {choice.percentile:.3g}, "
+               f"at most {MAX_AUTO_VOICES}; --voices sets it" if choice.automatic else "set by --voices")
+        lines = [f"files read: {self.files}", f"files skipped: {self.skips}",
+                 *(f"  {path}: {reason}" for path, reason in self.skipped)]
+        if self.skips > len(self.skipped):
+            lines.append(f"  ... and {self.skips - len(self.skipped)} more files")
+        lines += [
+            f"notes: {self.notes}",
+            f"duration: {self.seconds:.1f} s ({self.beats:.1f} beats)",
+            f"pitch range: {self.low}-{self.high}",
+            f"polyphony: max {stats['polyphony_max']}, mean {stats['polyphony_mean']:.2f}",
+            f"note length: median {stats['length_median_s']:.2f} s, 99th percentile {stats['length_p99_s']:.2f} s, "
+            f"longest {stats['length_max_s']:.2f} s",
+            f"grid: {choice.voices} voices ({how}), {choice.voices} tokens per 16th note",
+            f"left out with --encoding grid: {_counts(self.grid, self.seen)}",
+            f"left out with --encoding events: {_counts(self.events, self.seen)}",
+        ]
+        if self.with_drops:
+            lines.append(f"notes left out per file ({self.with_drops} files):")
+            lines += [f"  {name}: " + ", ".join(f"{reason} {n}" for reason, n in row.items())
+                      for name, row in self.rows]
+            if self.with_drops > SHOWN_FILES:
+                lines.append(f"  ... and {self.with_drops - SHOWN_FILES} more files")
+        return lines
 
 
 def _counts(counter: Counter, total: int) -> str:
@@ -55,34 +137,15 @@ def _counts(counter: Counter, total: int) -> str:
 def describe(corpus: Corpus, voices: int | None = None) -> str:
     """The report of ``seqgen data midi``: files read and skipped (with reasons), notes, duration, pitch
     range, polyphony, note lengths, the grid's voice count, and notes left out per reason and file."""
-    pitches = np.concatenate([columns_of(p.notes)["pitch"] for p in corpus.performances])  # (notes,)
-    stats = note_stats(corpus.performances)
-    per_file, grid_total, events_total, choice = _per_file_drops(corpus, voices)
-    seen = len(pitches) + sum(n for p in corpus.performances for _, n in p.dropped)
-    how = (f"99th percentile of the {len(choice.needed)} files' polyphony on the grid: {choice.percentile:.3g}, "
-           f"at most {MAX_AUTO_VOICES}; --voices sets it" if choice.automatic else "set by --voices")
-    lines = [
-        f"files read: {len(corpus.performances)}",
-        f"files skipped: {len(corpus.skipped)}",
-        *(f"  {path}: {reason}" for path, reason in corpus.skipped),
-        f"notes: {len(pitches)}",
-        f"duration: {sum(p.duration for p in corpus.performances):.1f} s "
-        f"({sum(p.duration_beats for p in corpus.performances):.1f} beats)",
-        f"pitch range: {pitches.min()}-{pitches.max()}",
-        f"polyphony: max {stats['polyphony_max']}, mean {stats['polyphony_mean']:.2f}",
-        f"note length: median {stats['length_median_s']:.2f} s, 99th percentile {stats['length_p99_s']:.2f} s, "
-        f"longest {stats['length_max_s']:.2f} s",
-        f"grid: {choice.voices} voices ({how}), {choice.voices} tokens per 16th note",
-        f"left out with --encoding grid: {_counts(grid_total, seen)}",
-        f"left out with --encoding events: {_counts(events_total, seen)}",
-    ]
-    if per_file:
-        lines.append(f"notes left out per file ({len(per_file)} files):")
-        for name, row in list(per_file.items())[:SHOWN_FILES]:
-            lines.append(f"  {name}: " + ", ".join(f"{reason} {n}" for reason, n in row.items()))
-        if len(per_file) > SHOWN_FILES:
-            lines.append(f"  ... and {len(per_file) - SHOWN_FILES} more files")
-    return "\n".join(lines)
+    tally = _Tally(voices)
+    for path, reason in corpus.skipped:
+        tally.skip(path, reason)
+    for p in corpus.performances:
+        tally.add(p)
+    voices = tally.choice().voices
+    for p in corpus.performances:
+        tally.add_drops(p, voices)
+    return "\n".join(tally.lines())
 
 
 def drop_lines(performances: Sequence[Performance], codec) -> list[str]:
@@ -108,8 +171,24 @@ def drop_lines(performances: Sequence[Performance], codec) -> list[str]:
 
 def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums: bool = False,
                     voices: int | None = None, workers: int | None = None, cache: Path | None = None) -> str:
-    """The report of ``seqgen data midi`` (:func:`describe`) of a corpus or of the paths to read
-    (with ``workers`` processes, through the ``cache`` folder: :func:`midi_folder.read_corpus`)."""
-    if not isinstance(corpus, Corpus):
-        corpus = read_corpus(corpus, include_drums=include_drums, workers=workers, cache=cache)
-    return describe(corpus, voices=voices)
+    """The report of ``seqgen data midi`` (:func:`describe`) of a corpus or of the paths to read, one
+    file at a time as they are read (with ``workers`` processes, through the ``cache`` folder:
+    :func:`midi_folder.iter_corpus`), so memory does not grow with the folder."""
+    if isinstance(corpus, Corpus):
+        return describe(corpus, voices=voices)
+    files, shown = corpus_files(corpus)
+    tally, first_skip = _Tally(voices), None
+    read = functools.partial(iter_corpus, files, include_drums=include_drums, workers=workers, cache=cache)
+    for file, result in read():
+        if isinstance(result, str):
+            first_skip = first_skip or (str(file), result)
+            tally.skip(str(file), result)
+        else:
+            tally.add(result)
+    if not tally.files:
+        raise nothing_usable(len(files), shown, first_skip)
+    chosen = tally.choice().voices
+    for _, result in read():  # the second pass (see _Tally); a file skipped now was skipped before
+        if not isinstance(result, str):
+            tally.add_drops(result, chosen)
+    return "\n".join(tally.lines())
