@@ -49,13 +49,17 @@ def _check(value, name: str, low: float, high: float) -> float:
 def pitch_bias(tonic: int, mode: str, strength: float) -> np.ndarray:
     """``(128,)`` nats added to the note-on logit of each MIDI pitch for the key ``tonic`` ``mode``:
     ``-strength`` outside the scale; inside it the key's Krumhansl-Kessler profile, scaled from 0 at
-    the tonic to ``-strength`` at the profile's lowest weight."""
+    the tonic to ``-strength`` at the profile's lowest weight; all moved so the mean odds stay 1."""
     if mode not in SCALES or isinstance(tonic, bool) or not isinstance(tonic, (int, np.integer)):
         raise SeqgenError(f"key must be a tonic 0-11 and 'major' or 'minor', got {tonic!r} {mode!r}")
     scale = np.roll(SCALES[mode], tonic % 12)  # (12,) bool, pitch class in the key
     profile = np.roll(MAJOR_PROFILE if mode == "major" else MINOR_PROFILE, tonic % 12)  # (12,)
     lean = strength * (profile - profile.max()) / (profile.max() - profile.min())  # 0 .. -strength
-    return np.where(scale, lean, -strength)[np.arange(128) % 12]
+    by_class = np.where(scale, lean, -strength)
+    # Moved so the pitch classes keep their total mass (log-mean-exp 0): the key moves mass between
+    # pitches, not from notes to time shifts, which would thin the piece under --density (measured).
+    by_class -= np.log(np.mean(np.exp(by_class)))
+    return by_class[np.arange(128) % 12]
 
 
 def key_steer(codec, tonic: int, mode: str, strength: float = KEY_STRENGTH):

@@ -27,10 +27,11 @@ def _context(codec, recent: list[int]) -> Context:
 def test_key_steer_lowers_out_of_scale_note_ons_only(codec):
     logits = tf.zeros([1, codec.vocab_size])
     out = ms.key_steer(codec, 4, "minor", strength=3.0)(logits, None).numpy()[0]
-    moved = out[NOTE_ON:NOTE_ON + 128]
+    moved = out[NOTE_ON:NOTE_ON + 128] - out[NOTE_ON + 64]  # against the tonic E
+    assert np.mean(np.exp(out[NOTE_ON:NOTE_ON + 12])) == pytest.approx(1, rel=1e-5)  # notes keep their mass
     for pitch in range(128):
         if pitch % 12 not in E_MINOR:
-            assert moved[pitch] == -3.0, pitch
+            assert moved[pitch] == pytest.approx(-3.0), pitch
         else:
             assert -3.0 < moved[pitch] <= 0, pitch
     assert moved[64] == 0 and moved[64] > moved[71] > moved[69]  # tonic E, then the fifth B, above A
