@@ -4,6 +4,8 @@ Trains a model with key and density control tokens on a MIDI folder (or takes ``
 each asked key and density writes ``--pieces`` pieces of ``--seconds`` s and reports the share whose
 analysed key (Krumhansl-Kessler on the duration-weighted pitch classes, as the controls are taken)
 equals the asked one, and the share whose notes per second are within 25% of the asked density.
+Pieces are steered as ``generate midi`` steers them (``--key-strength``, ``--density-gain``; 0 turns
+either off, to measure what the control tokens alone do).
 
     python benchmarks/midi_controls.py /tmp/m21/piano --epochs 4 --preset small
 """
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from common import table  # (sets sys.path to the checkout)
+
+from seqgen.generate.midi_steering import DENSITY_GAIN, KEY_STRENGTH
 
 KEYS = ("C major", "E minor", "Bb major", "F# minor")
 DENSITIES = (3.0, 6.0, 12.0)
@@ -37,14 +41,16 @@ def asked_and_got(run: Path, key: str, density: float, args: argparse.Namespace)
     from seqgen.data_prep.midi_controls import asked_controls, key_index, notes_controls
     from seqgen.data_prep.music_metrics import parse_key
     from seqgen.generate.midi_gen import generate_events
+    from seqgen.generate.midi_steering import steering
     from seqgen.generate.runs import open_run
     from seqgen.generate.sampling import SamplingConfig
 
     loaded = open_run(run, "midi")
     codec = loaded.codec
     prime, _ = asked_controls(codec, key, density, {})
+    steer = steering(codec, key, density, args.key_strength, args.density_gain)
     rows, _ = generate_events(loaded.model, codec, prime, args.pieces, SamplingConfig(seed=args.seed),
-                              seconds=args.seconds)
+                              seconds=args.seconds, steer=steer)
     want = key_index(*parse_key(key))
     keys, rates = [], []
     for row in rows:
@@ -66,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pieces", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--key-strength", type=float, default=KEY_STRENGTH, help="0: no key steering")
+    parser.add_argument("--density-gain", type=float, default=DENSITY_GAIN, help="0: no density steering")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="seqgen-controls-") as tmp:

@@ -13,6 +13,8 @@ OPTION_KEYS = {"corpus": "source.corpus", "encoding": "data.encoding", "voices":
                "window": "data.window", "transpose": "data.max_transpose", "controls": "data.controls",
                "workers": "data.workers"}
 MAX_WORKERS = 256  # data_prep.midi_folder.MAX_WORKERS, repeated so --help imports nothing of the reader
+# generate.midi_steering's defaults, repeated so --help does not import TensorFlow (tests/test_midi_steering.py)
+KEY_STRENGTH, DENSITY_GAIN = 4.0, 6.0
 WORKERS = click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=None,
                        help="Processes reading the files [default: every core, one per 1,000 files].")
 
@@ -140,10 +142,15 @@ def train_midi(family, preset, batch_size, out, resume, force, train, corpus, en
 @click.option("--key", default=None, help='Key to ask for, e.g. "E minor" (runs trained with --controls).')
 @click.option("--density", type=finite(0, 100, min_open=True), default=None,
               help="Notes per second to ask for (runs trained with --controls).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
+@click.option("--key-strength", type=finite(0, 50), default=KEY_STRENGTH, show_default=True,
+              help="With --key: nats taken off notes outside the key's scale while sampling (0 = off).")
+@click.option("--density-gain", type=finite(0, 50), default=DENSITY_GAIN, show_default=True,
+              help="With --density: how hard sampling pulls the running notes per second to it (0 = off).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
+              help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 def generate_midi(run_dir, primer, primer_beats, steps, seconds, temperature, top_k, top_p, greedy, num, seed,
-                  bpm, instrument, key, density, out, force) -> None:
+                  bpm, instrument, key, density, key_strength, density_gain, out, force) -> None:
     """Write new MIDI from a run trained on your own corpus.
 
     Example: seqgen generate midi --run runs/mine --primer start.mid --seconds 30 --num 3 -o new.mid
@@ -154,5 +161,6 @@ def generate_midi(run_dir, primer, primer_beats, steps, seconds, temperature, to
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
     for line in write_midi_pieces(run_dir, out, primer=primer, primer_beats=primer_beats, steps=steps,
                                   seconds=seconds, num=num, sampling=sampling, bpm=bpm, instrument=instrument,
-                                  force=force, key=key, density=density):
+                                  force=force, key=key, density=density, key_strength=key_strength,
+                                  density_gain=density_gain):
         click.echo(line)

@@ -30,10 +30,11 @@ from seqgen.data_prep.music_metrics import parse_key
 from seqgen.data_prep.pipeline import with_bos
 from seqgen.generate.chorale_gen import generate_grids
 from seqgen.generate.chorale_io import read_primer_file
+from seqgen.generate.midi_steering import DENSITY_GAIN, KEY_STRENGTH, duration_grammar, steering
 from seqgen.generate.outputs import output_paths
 from seqgen.generate.runs import open_run
 from seqgen.generate.sampler import sampler_for
-from seqgen.generate.sampling import SamplingConfig, make_strategy
+from seqgen.generate.sampling import SamplingConfig, compose, make_strategy
 
 DEFAULT_STEPS = {"grid": 128, "events": 512, "durations": 512}  # when neither steps nor seconds is given
 MAX_EVENTS_PER_SECOND = 200  # cap for --seconds: a model that rarely moves time still stops
@@ -94,11 +95,26 @@ def event_primer(path: str | os.PathLike, codec: EventCodec, beats: float) -> np
     return codec.encode(kept)
 
 
+def start_tokens(codec: EventCodec, prime: np.ndarray) -> np.ndarray:
+    """What the model reads first: a controlled run's training windows start with their key and
+    density tokens, never with BOS, so a primer that starts with control tokens gets no BOS."""
+    prime = np.asarray(prime, np.int32)
+    controlled = codec.config.controls and len(prime) >= 2 and prime[0] >= codec.first_control
+    return prime if controlled else with_bos(prime, codec.bos_id)
+
+
 def generate_events(model, codec: EventCodec, prime: np.ndarray, num: int, sampling: SamplingConfig,
-                    steps: int | None = None, seconds: float | None = None) -> tuple[list[np.ndarray], list[str]]:
-    """``num`` token rows (primer included) of ``steps`` tokens or ``seconds`` of music; and notes for the user."""
-    sampler = sampler_for(model, sampling, codec.forbidden_ids)
-    batch = np.tile(with_bos(prime, codec.bos_id), (num, 1))  # (num, 1 + primer tokens)
+                    steps: int | None = None, seconds: float | None = None,
+                    steer=None) -> tuple[list[np.ndarray], list[str]]:
+    """``num`` token rows (primer included) of ``steps`` tokens or ``seconds`` of music; and notes for the user.
+
+    ``steer`` (:func:`midi_steering.steering`) is a processor run after the forbidden ids; control
+    tokens are forbidden after the primer (training windows hold them only at their start)."""
+    controls = range(codec.first_control, codec.vocab_size)
+    chain = [s for s in (duration_grammar(codec), steer) if s is not None]
+    steer = compose(*chain) if chain else None
+    sampler = sampler_for(model, sampling, (*codec.forbidden_ids, *controls), rules=steer)
+    batch = np.tile(start_tokens(codec, prime), (num, 1))  # (num, [BOS] + primer tokens)
     if seconds is None:
         steps = steps or DEFAULT_STEPS["events"]
         if steps <= len(prime):
@@ -145,10 +161,11 @@ def grid_steps(steps: int | None, seconds: float | None, bpm: float, steps_per_q
 
 def _write_events(model, codec: EventCodec, paths: list[Path], primer: str | None, primer_beats: float,
                   steps: int | None, seconds: float | None, sampling: SamplingConfig, bpm: float,
-                  instrument: int, force: bool, controls: np.ndarray = np.zeros(0, np.int32)) -> list[str]:
+                  instrument: int, force: bool, controls: np.ndarray = np.zeros(0, np.int32),
+                  steer=None) -> list[str]:
     prime = event_primer(primer, codec, primer_beats) if primer else np.array([], np.int32)
     prime = np.concatenate([controls, prime]).astype(np.int32)  # control tokens first, as in training windows
-    rows, lines = generate_events(model, codec, prime, len(paths), sampling, steps, seconds)
+    rows, lines = generate_events(model, codec, prime, len(paths), sampling, steps, seconds, steer)
     for row, path in zip(rows, paths):
         decoded, bounded = codec.decode_counted(row, bpm=bpm)
         length = shift_steps(row, codec).sum() * codec.config.time_step_ms / 1000
@@ -204,13 +221,16 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
                       primer_beats: float = 4.0, steps: int | None = None, seconds: float | None = None,
                       num: int = 1, sampling: SamplingConfig = SamplingConfig(), bpm: float | None = None,
                       instrument: int = 0, force: bool = False, key: str | None = None,
-                      density: float | None = None) -> list[str]:
+                      density: float | None = None, key_strength: float = KEY_STRENGTH,
+                      density_gain: float = DENSITY_GAIN) -> list[str]:
     """Everything ``seqgen generate midi`` does; returns the lines to print.
 
     Options, output paths, the run and the primer are all checked before any sampling, so bad input
     writes nothing. ``bpm`` defaults to the median first tempo of the run's corpus. ``key`` and
     ``density`` (notes per second) need a run trained with controls; such a run gets the training
-    windows' commonest key and density when they are not given.
+    windows' commonest key and density when they are not given. What is asked is also held at
+    sampling time (:mod:`generate.midi_steering`): ``key_strength`` nats off out-of-key note-ons,
+    ``density_gain`` for the density; 0 turns either off.
     """
     from seqgen.generate.midi_writer import check_bpm
 
@@ -229,7 +249,8 @@ def write_midi_pieces(run: str | os.PathLike, out: str | os.PathLike, *, primer:
             bpm or float(record.get("bpm", 120.0)), instrument, force)
     if isinstance(codec, EventCodec):
         controls, said = asked_controls(codec, key, density, record.get("controls") or {})
-        return ([said] if said else []) + _write_events(*args, controls=controls)
+        steer = steering(codec, key, density, key_strength, density_gain)
+        return ([said] if said else []) + _write_events(*args, controls=controls, steer=steer)
     if key is not None or density is not None:
         raise SeqgenError("--key and --density need a run trained with controls: "
                           "seqgen train midi --encoding durations --controls")
