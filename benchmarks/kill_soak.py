@@ -1,6 +1,6 @@
 """Kill soak: many SIGKILLs of a real training process, at random replace events (inside checkpoint,
 state, log and backup writes) and at random moments, each followed by a resume; then the final run
-is checked as in tests/test_kill.py (each epoch once in log.csv, best.keras never worse, model.keras
+is checked as in tests/test_processes.py (each epoch once in log.csv, best.keras never worse, model.keras
 equal to it, no temporary files left).
 
     python benchmarks/kill_soak.py --rounds 5 --kills 8 --epochs 8
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import common  # noqa: F401 - puts the checkout on sys.path
 
-from tests.test_kill import Observer, check_final_run, kill_and_resume
+from tests.kill_run import Observer, check_final_run, kill_and_resume
+from tests.zygote import Zygote
 
 
-def soak_round(seed: int, kills: int, epochs: int) -> int:
+def soak_round(zygote: Zygote, seed: int, kills: int, epochs: int) -> int:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
@@ -28,7 +29,7 @@ def soak_round(seed: int, kills: int, epochs: int) -> int:
         # About 12 replace events per epoch; half the kills are events, half random moments.
         events = [rng.randint(1, 12 * epochs // 2) for _ in range(kills - kills // 2)]
         moments = [rng.uniform(0.0, 0.5) for _ in range(kills // 2)]
-        done = kill_and_resume(run, epochs, events, moments, observer)
+        done = kill_and_resume(zygote, run, epochs, events, moments, observer)
         check_final_run(run, epochs, observer)
         return done
 
@@ -41,10 +42,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     start, total = time.perf_counter(), 0
-    for r in range(args.rounds):
-        done = soak_round(args.seed + r, args.kills, args.epochs)
-        total += done
-        print(f"round {r}: {done} kills, run correct", flush=True)
+    with tempfile.TemporaryDirectory() as logs:
+        zygote = Zygote(Path(logs) / "zygote.log")  # each training a fresh process forked from it
+        try:
+            for r in range(args.rounds):
+                done = soak_round(zygote, args.seed + r, args.kills, args.epochs)
+                total += done
+                print(f"round {r}: {done} kills, run correct", flush=True)
+        finally:
+            zygote.close()
     print(f"{args.rounds} rounds, {total} kills, every run correct, {time.perf_counter() - start:.0f} s")
 
 

@@ -11,7 +11,7 @@ twice when several workers train together, although the TensorFlow machinery und
    ``axis=None`` (across replicas only), which is what ``axis=0`` means for one value per replica.
 
 Both use Keras internals, so they are applied only under this strategy and checked by
-``tests/test_multiworker.py`` (two workers on 127.0.0.1 must end with the same weights).
+``tests/test_processes.py`` (two workers on 127.0.0.1 must end with the same weights).
 """
 
 from __future__ import annotations

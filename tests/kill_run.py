@@ -1,5 +1,6 @@
-"""Kill tests: a real training process is killed (SIGKILL) again and again, including in the middle of
-checkpoint, log and backup writes, and resumed; the run must end as if nothing had happened.
+"""Kill safety: a real training process is killed (SIGKILL) again and again, including in the middle of
+checkpoint, log and backup writes, and resumed; the run must end as if nothing had happened. Used by
+``tests/test_processes.py`` and ``benchmarks/kill_soak.py``.
 
 Each training is a fresh process forked from one zygote (tests/zygote.py). The worker kills itself
 just before or just after its N-th file replacement (``os.replace``: every
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import time
 from pathlib import Path
@@ -20,9 +20,6 @@ import numpy as np
 import pytest
 
 from tests.zygote import Zygote, running
-
-EPOCHS = 5
-
 
 def tiny_data():
     """Deterministic tiny next-token data: (inputs, targets) of shape (32, 6)."""
@@ -117,7 +114,7 @@ def kill_and_resume(zygote: Zygote, run: Path, epochs: int, kill_events, timed_k
     kills = 0
     plans = [("event", k) for k in kill_events] + [("time", t) for t in timed_kills]
     for kind, value in plans + [("none", 0)]:
-        pid = zygote.start("tests.test_kill", "worker", str(run), epochs, value if kind == "event" else 0)
+        pid = zygote.start("tests.kill_run", "worker", str(run), epochs, value if kind == "event" else 0)
         if kind == "time":
             kill_later(pid, run, value)
         code = zygote.wait(pid)
@@ -143,19 +140,3 @@ def check_final_run(run: Path, epochs: int, observer: Observer) -> None:
     assert state["best"] <= min(val_losses) + 1e-6
     assert state["best"] <= observer.best + 1e-6
     assert not [p.name for p in run.iterdir() if p.name.startswith(".")]
-
-
-def test_killed_training_resumes_to_a_correct_run(tmp_path):
-    rng = random.Random(7)
-    run = tmp_path / "run"
-    run.mkdir()
-    observer = Observer(run)
-    # About 12 replace events per epoch: these land in checkpoint, state, log and backup writes.
-    events = [rng.randint(3, 14), rng.randint(10, 24)]
-    zygote = Zygote(tmp_path / "zygote.log")
-    try:
-        kills = kill_and_resume(zygote, run, EPOCHS, events, [rng.uniform(0.0, 0.2)], observer)
-    finally:
-        zygote.close()
-    assert kills >= 2
-    check_final_run(run, EPOCHS, observer)
