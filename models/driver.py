@@ -128,8 +128,12 @@ def check_resume_options(run: Path, info: RunInfo, request: TrainRequest, task: 
             continue
         mine, theirs = _under(asked, key), _under(recorded, key)
         if theirs and mine != theirs:
-            raise SeqgenError(f"{flag} {_show(mine)} conflicts with the run in {run}, which has "
-                              f"{_show(theirs)}; drop {flag} to resume with the run's settings")
+            # A source option given without its source (--max-categories alone) reaches the request
+            # without a value; an option the run left at its default was recorded as None.
+            asked = f"{flag} {_show(mine)}" if mine else flag
+            has = _show(theirs) if any(v is not None for v in theirs.values()) else f"no {flag}"
+            raise SeqgenError(f"{asked} conflicts with the run in {run}, which has {has}; "
+                              f"drop {flag} to resume with the run's settings")
 
 
 def _flat(values: dict, prefix: str = "") -> dict:

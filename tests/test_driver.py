@@ -103,3 +103,14 @@ def test_run_json_with_wrong_types_is_one_line_naming_the_field(tmp_path, field,
     (tmp_path / "run.json").write_text(json.dumps(values))
     with pytest.raises(SeqgenError, match=fragment):
         driver.read_info(tmp_path)
+
+
+def test_a_resume_option_the_run_left_unset_reads_plainly(tmp_path_factory):
+    run = shared(tmp_path_factory, "sketch") / "run"  # trained from --data: no --max-categories
+    request = driver.TrainRequest(None, None, {}, None, TrainConfig(epochs=1),
+                                  {"source.max_categories": "--max-categories"})
+    with pytest.raises(SeqgenError) as refused:
+        driver.check_resume_options(run, driver.read_info(run), request, trained_task("sketch"))
+    message = str(refused.value)
+    assert "--max-categories conflicts with the run in" in message and "which has no --max-categories" in message
+    assert "None" not in message and "--max-categories  " not in message
