@@ -3,6 +3,7 @@ experiment, and one clear line for every bad input."""
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -15,9 +16,7 @@ from seqgen.data_prep.synthetic_sketches import synthetic_drawing, write_synthet
 from seqgen.models import sketch_task
 from seqgen.models.sketch_classifier import SketchClassifierConfig, sketch_classifier_config
 from seqgen.models.sketch_experiment import TrialResult, markdown_table, prepare_experiment_dir, summary_rows
-from seqgen.models import driver
-from seqgen.models.sketch_task import SketchDataConfig, SketchSource, load_sketch_run
-from seqgen.models.train import TrainConfig
+from seqgen.models.sketch_task import load_sketch_run
 from tests.cli_helpers import assert_one_line_error, run
 from tests.shared_runs import SKETCH_CLASSES, shared
 
@@ -123,32 +122,26 @@ def test_show_renders_drawings_and_never_overwrites(drawings, tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_interrupted_run_resumes_and_refuses_other_settings(tmp_path, monkeypatch):
-    import keras
-
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 0:
-                raise KeyboardInterrupt
-
-    out, source = tmp_path / "run", SketchSource(synthetic=True, max_categories=3, per_class=8)
-    request = driver.TrainRequest("tiny", None, source.to_dict(), SketchDataConfig(batch_size=8), TrainConfig(epochs=2))
-    with pytest.raises(KeyboardInterrupt):
-        driver.train("sketch", out, request, callbacks=lambda *_: [Interrupt()], verbose=0)
-    assert (out / "backup").exists() and not (out / "model.keras").exists()
+def test_interrupted_run_resumes_and_refuses_other_settings(sketch_run, drawings, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(sketch_run, out)
+    (out / "model.keras").unlink()
+    (out / "backup").mkdir()  # as an interrupted run leaves it (the trainer's tests interrupt for real)
     assert_one_line_error(run("train", "sketches", "--resume", "--model", "textbook", "--out", out),
                           "--model textbook conflicts with the run", "which has tiny")
-    assert_one_line_error(run("train", "sketches", "--resume", "--synthetic", "--max-categories", "4", "--out", out),
-                          "--max-categories 4 conflicts", "which has 3")
+    assert_one_line_error(run("train", "sketches", "--resume", "--data", drawings / "circle.ndjson", "--out", out),
+                          "--data", "conflicts with the run", str(drawings), "drop --data")
+    assert_one_line_error(run("train", "sketches", "--resume", "--max-categories", "3", "--out", out),
+                          "--max-categories conflicts", "which has no --max-categories")
     assert_one_line_error(run("train", "sketches", "--resume", "--raw", "keep", "--out", out),
                           "--raw keep conflicts", "which has simplify")
     assert_one_line_error(run("train", "sketches", "--resume", "--augment", "off", "--out", out),
                           "--augment jitter=0.0, rotation=0.0, scale=0.0, stroke_dropout=0.0 conflicts",
                           "which has jitter=0.05, rotation=10.0, scale=0.15, stroke_dropout=0.1", "drop --augment")
-    same_data = ["--synthetic", "--max-categories", "3", "--per-class", "8", "--augment", "on", "--max-length", "250"]
-    result = run("train", "sketches", "--resume", *same_data, "--epochs", "2", "--out", out)
+    same_data = ["--data", drawings, "--augment", "on", "--max-length", "250"]
+    result = run("train", "sketches", "--resume", *same_data, "--epochs", "4", "--out", out)
     assert result.exit_code == 0, result.output
-    assert [int(row["epoch"]) for row in csv.DictReader((out / "log.csv").open())] == [0, 1]
+    assert [int(row["epoch"]) for row in csv.DictReader((out / "log.csv").open())] == [0, 1, 2, 3]
     assert (out / "model.keras").exists() and not (out / "backup").exists()
 
 
