@@ -38,12 +38,14 @@ def random_drawings(lengths, seed=0) -> list[np.ndarray]:
 def test_padding_never_changes_logits(preset):
     keras.utils.set_random_seed(1)
     model = build_sketch_classifier(small(preset), num_classes=5)
-    drawings = random_drawings([1, 6, 13, 30])
+    # Short drawings: eager recurrent layers run a Python step per point. Lengths odd and even, so
+    # the strided convolutions round both ways (textbook: 13 -> 7 -> 4 -> 2).
+    drawings = random_drawings([1, 4, 7, 13])
     drawings[2][4] = 0.0  # a repeated point inside a drawing stays a real step
     tight = model(pad_strokes(drawings), training=False).numpy()
     assert tight.shape == (4, 5) and tight.dtype == np.float32
-    loose = model(pad_strokes(drawings, 47), training=False).numpy()
-    alone = np.concatenate([model(pad_strokes([d], 40), training=False).numpy() for d in drawings])
+    loose = model(pad_strokes(drawings, 22), training=False).numpy()
+    alone = np.concatenate([model(pad_strokes([d], 17), training=False).numpy() for d in drawings])
     np.testing.assert_allclose(loose, tight, atol=1e-5)
     np.testing.assert_allclose(alone, tight, atol=1e-5)
     # ... while changing a real step does change them (the test can fail)
@@ -63,9 +65,9 @@ def test_strided_convolution_lengths_and_zeroed_padding():
 def test_batch_norm_statistics_ignore_padding():
     keras.utils.set_random_seed(2)
     model = build_sketch_classifier(small("default", dropout=0.0), num_classes=3)
-    drawings = random_drawings([9, 20, 25], seed=3)
+    drawings = random_drawings([5, 10, 13], seed=3)
     tight = model(pad_strokes(drawings), training=True).numpy()  # batch statistics in use
-    loose = model(pad_strokes(drawings, 60), training=True).numpy()
+    loose = model(pad_strokes(drawings, 30), training=True).numpy()
     np.testing.assert_allclose(loose, tight, atol=1e-4)
 
 
@@ -74,10 +76,10 @@ def test_saved_model_reloads_to_identical_logits(tmp_path, preset):
     keras.utils.set_random_seed(3)
     model = build_sketch_classifier(small(preset), num_classes=4)
     batch = pad_strokes(random_drawings([7, 18, 3]))
-    before = model.predict(batch, verbose=0)
+    before = model(batch, training=False).numpy()  # eager: tracing predict twice costs more than it runs
     model.save(tmp_path / "sketch.keras")
     reloaded = keras.models.load_model(tmp_path / "sketch.keras")
-    np.testing.assert_array_equal(reloaded.predict(batch, verbose=0), before)
+    np.testing.assert_array_equal(reloaded(batch, training=False).numpy(), before)
     assert [w.shape for w in reloaded.weights] == [w.shape for w in model.weights]
 
 
