@@ -70,15 +70,12 @@ def write_midi_corpus(folder: Path) -> Path:
 
 
 def _chorale(folder: Path) -> None:
-    """``jsb/``: CSV chorales; ``run/``: a finished 3-epoch GRU (window 8, stride 4, batch 8)."""
-    from seqgen.models import driver
-    from seqgen.models.chorale_task import ChoraleDataConfig
-    from seqgen.models.train import TrainConfig
-
-    data = ChoraleDataConfig(window_steps=8, stride_steps=4, batch_size=8, max_transpose=2)
-    request = driver.TrainRequest("gru", "tiny", {"source": str(write_csv_chorales(folder / "jsb"))}, data,
-                                  TrainConfig(epochs=3, learning_rate=0.01))
-    write_report(folder, driver.train("chorale", folder / "run", request, verbose=0).report)
+    """``jsb/``: CSV chorales; ``run/``: ``train chorales`` for 3 epochs, GRU (window 8, batch 8)."""
+    result = cli("train", "chorales", "--model", "gru", "--preset", "tiny", "--epochs", "3", "--window", "8",
+                 "--batch-size", "8", "--transpose", "2", "--learning-rate", "0.01",
+                 "--source", write_csv_chorales(folder / "jsb"), "--out", folder / "run")
+    assert result.exit_code == 0, result.output
+    (folder / "output.txt").write_text(result.output)
 
 
 def _text(folder: Path) -> None:

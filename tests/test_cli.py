@@ -2,28 +2,22 @@
 
 import mido
 import pytest
-from click.testing import CliRunner
 
-from seqgen.generate.cli import main
 from tests.cli_helpers import assert_one_line_error, run
-from tests.chorale_factory import write_csv_chorales
+from tests.shared_runs import shared
 
 
 @pytest.fixture(scope="module")
 def csv_data(tmp_path_factory):
-    return str(write_csv_chorales(tmp_path_factory.mktemp("jsb")))
+    return str(shared(tmp_path_factory, "chorale") / "jsb")
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, csv_data):
-    out = tmp_path_factory.mktemp("runs") / "lstm"
-    result = CliRunner().invoke(main, ["train", "chorales", "--model", "lstm", "--preset", "tiny", "--epochs", "2",
-                                       "--window", "8", "--batch-size", "8", "--source", csv_data, "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "seqgen evaluate" in result.output
-    return out
-
-
+def run_dir(tmp_path_factory):
+    """``train chorales`` through click (the session's shared run: tests/shared_runs.py); read-only."""
+    folder = shared(tmp_path_factory, "chorale")
+    assert "seqgen evaluate" in (folder / "output.txt").read_text()
+    return folder / "run"
 
 
 def test_data_chorales_prints_statistics(csv_data):
