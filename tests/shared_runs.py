@@ -118,13 +118,14 @@ def _sketch(folder: Path) -> None:
 
 
 def _series(folder: Path) -> None:
-    """``syn.csv``: 200 synthetic rows; ``run/``: ``train series``, GRU, 1 epoch, window 16, horizon 4."""
-    from seqgen.data_prep.series_synthetic import write_synthetic_csv
-
-    write_synthetic_csv(folder / "syn.csv", 200)
-    result = cli("train", "series", "--csv", folder / "syn.csv", "--time", "date", "--target", "value",
-                 "--model", "gru", "--preset", "tiny", "--epochs", "1", "--window", "16", "--horizon", "4",
-                 "--no-anchor", "--out", folder / "run")
+    """``m.csv``: 300 months of a yearly sine with noise; ``run/``: ``train series``, GRU, 1 epoch, horizon 4,
+    the window left to follow the season (24 months)."""
+    t = np.arange(300)
+    values = np.sin(2 * np.pi * t / 12) + 0.1 * np.random.default_rng(0).normal(size=300)
+    (folder / "m.csv").write_text("month,y\n" + "".join(
+        f"{1990 + i // 12}-{i % 12 + 1:02d},{v:.4f}\n" for i, v in enumerate(values)))
+    result = cli("train", "series", "--csv", folder / "m.csv", "--time", "month", "--target", "y", "--model", "gru",
+                 "--preset", "tiny", "--epochs", "1", "--horizon", "4", "--no-anchor", "--out", folder / "run")
     assert result.exit_code == 0, result.output
     (folder / "output.txt").write_text(result.output)
 

@@ -13,7 +13,8 @@ from tests.shared_runs import shared
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """``syn.csv`` and ``run/``: a GRU trained 1 epoch on it, window 16, horizon 4 (shared by the session)."""
+    """``m.csv`` (monthly) and ``run/``: a GRU trained 1 epoch on it, horizon 4, default window (shared by the
+    session: tests/shared_runs.py)."""
     return shared(tmp_path_factory, "series")
 
 
@@ -27,18 +28,18 @@ def test_data_series_reports_step_split_and_season(tmp_path):
 
 def test_train_evaluate_forecast(trained, tmp_path):
     info = json.loads((trained / "run" / "run.json").read_text())
-    assert info["task"] == "series" and info["model"]["anchored"] is False and info["codec"]["columns"] == ["value"] and "interval" in info["record"]
+    assert info["task"] == "series" and info["model"]["anchored"] is False and info["codec"]["columns"] == ["y"] and "interval" in info["record"]
     result = run("evaluate", trained / "run")
     assert result.exit_code == 0, result.output
     for name in ("model (direct)", "model (autoregressive)", "naive", "linear", "MASE"):
         assert name in result.output
     out = tmp_path / "forecast.csv"
-    result = run("forecast", trained / "run", "--csv", trained / "syn.csv", "--horizon", "6", "-o", out, "--plot")
+    result = run("forecast", trained / "run", "--csv", trained / "m.csv", "--horizon", "6", "-o", out, "--plot")
     assert result.exit_code == 0, result.output
     assert "autoregressive" in result.output and (tmp_path / "forecast.png").stat().st_size > 1000
     rows = list(csv.reader(out.open()))
-    assert rows[0] == ["time", "value_forecast", "low_80", "high_80"] and len(rows) == 7
-    assert rows[1][0] == "2000-07-19"  # the day after the last of 200 daily steps from 2000-01-01
+    assert rows[0] == ["time", "y_forecast", "low_80", "high_80"] and len(rows) == 7
+    assert rows[1][0] == "2015-01"  # the month after the last of 300 monthly steps from 1990-01
     low, mid, high = (np.array([float(r[i]) for r in rows[1:]]) for i in (2, 1, 3))
     assert (low <= mid).all() and (mid <= high).all()
     again = run("forecast", trained / "run", "--horizon", "6", "-o", out)
@@ -77,19 +78,12 @@ def test_root_help_mentions_numeric_series():
     assert result.exit_code == 0 and "numeric series" in words and "forecast" in words
 
 
-def test_default_window_follows_the_season_and_is_recorded(tmp_path):
-    t = np.arange(300)
-    values = np.sin(2 * np.pi * t / 12) + 0.1 * np.random.default_rng(0).normal(size=300)
-    (tmp_path / "m.csv").write_text("month,y\n" + "".join(
-        f"{1990 + i // 12}-{i % 12 + 1:02d},{v:.4f}\n" for i, v in enumerate(values)))
-    result = run("train", "series", "--csv", tmp_path / "m.csv", "--time", "month", "--target", "y", "--model", "gru",
-                 "--preset", "tiny", "--epochs", "1", "--horizon", "3", "--out", tmp_path / "run")
-    assert result.exit_code == 0, result.output
-    info = json.loads((tmp_path / "run" / "run.json").read_text())
+def test_default_window_follows_the_season_and_is_recorded(trained, tmp_path):
+    info = json.loads((trained / "run" / "run.json").read_text())
     assert info["data"]["window"] is None and info["record"]["window"] == 24 and info["record"]["season"] == 12
-    result = run("evaluate", tmp_path / "run")
+    result = run("evaluate", trained / "run")
     assert result.exit_code == 0, result.output
     assert "window 24" in result.output and "season: 12 steps: the yearly cycle of a monthly step" in result.output
     assert "seasonal naive (12)" in result.output
     out = tmp_path / "f.csv"
-    assert run("forecast", tmp_path / "run", "-o", out).exit_code == 0 and len(out.read_text().splitlines()) == 4
+    assert run("forecast", trained / "run", "-o", out).exit_code == 0 and len(out.read_text().splitlines()) == 5
