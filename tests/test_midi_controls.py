@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import midi_factory as mf
 from seqgen.data_prep import midi_controls as mc
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_durations import DurationCodec, DurationConfig
@@ -13,6 +12,7 @@ from seqgen.data_prep.midi_events import EventCodec, EventConfig
 from seqgen.data_prep.midi_read import Note
 from seqgen.data_prep.pipeline import token_windows
 from tests.cli_helpers import assert_one_line_error, run
+from tests.shared_runs import shared
 
 CODECS = [DurationCodec(DurationConfig(controls=1)), EventCodec(EventConfig(controls=1))]
 E_MINOR = [64, 67, 71, 64, 66, 67, 69, 71, 72, 71, 67, 64]  # E G B, E F# G A B C B G E
@@ -72,14 +72,9 @@ def test_transposition_moves_the_key_token_with_the_notes():
         np.testing.assert_array_equal(again[:, 0], moved[:, 0])
 
 
-def test_train_with_controls_and_ask_from_the_cli(tmp_path):
-    rng = np.random.default_rng(1)
-    for i in range(3):
-        mf.write_notes(tmp_path / f"p{i}.mid", [(int(rng.choice(E_MINOR)), b / 4, 0.25) for b in range(48)])
-    out = tmp_path / "run"
-    result = run("train", "midi", "--corpus", tmp_path, "--encoding", "durations", "--controls", "--model", "gru",
-                 "--preset", "tiny", "--epochs", "1", "--window", "16", "--batch-size", "8", "--out", out)
-    assert result.exit_code == 0, result.output
+def test_train_with_controls_and_ask_from_the_cli(tmp_path_factory, tmp_path):
+    folder = shared(tmp_path_factory, "durations")
+    out = folder / "run"  # train midi --encoding durations --controls
     result = run("generate", "midi", "--run", out, "--key", "E minor", "--density", "6", "--bpm", "90",
                  "--steps", "40", "-o", tmp_path / "g.mid")
     assert result.exit_code == 0, result.output
@@ -87,5 +82,5 @@ def test_train_with_controls_and_ask_from_the_cli(tmp_path):
     result = run("generate", "midi", "--run", out, "--key", "X minor", "-o", tmp_path / "h.mid")
     assert_one_line_error(result, "is not a key")
     assert not (tmp_path / "h.mid").exists()
-    result = run("train", "midi", "--corpus", tmp_path, "--encoding", "grid", "--controls", "--out", tmp_path / "r2")
+    result = run("train", "midi", "--corpus", folder / "corpus", "--encoding", "grid", "--controls", "--out", tmp_path / "r2")
     assert_one_line_error(result, "controls need a token-stream encoding")

@@ -6,7 +6,6 @@ import mido
 import numpy as np
 import pytest
 
-import midi_factory as mf
 from seqgen.data_prep.codec_base import codec_from_config
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.midi_durations import FIRST_SHIFT, DurationCodec, DurationConfig, duration_bins
@@ -14,6 +13,7 @@ from seqgen.data_prep.midi_events import NOTE_ON
 from seqgen.data_prep.midi_read import Note, read_midi
 from seqgen.generate.midi_gen import trim_to_steps
 from tests.cli_helpers import run
+from tests.shared_runs import shared
 
 CODEC = DurationCodec()
 
@@ -106,19 +106,14 @@ def test_trim_to_steps_uses_the_codecs_shift_tokens():
     assert trim_to_steps(tokens, CODEC, 20).tolist() == [NOTE_ON + 60, length_token(CODEC, 10), CODEC.shift_token(20)]
 
 
-def test_train_and_generate_durations_from_the_cli(tmp_path):
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        mf.write_notes(tmp_path / f"p{i}.mid", [(int(rng.choice([60, 62, 64, 67])), b / 2, 0.5) for b in range(24)])
-    out = tmp_path / "run"
-    result = run("train", "midi", "--corpus", tmp_path, "--encoding", "durations", "--model", "gru", "--preset",
-                 "tiny", "--epochs", "1", "--window", "16", "--batch-size", "8", "--out", out)
-    assert result.exit_code == 0, result.output
-    assert "durations:" in result.output
+def test_train_and_generate_durations_from_the_cli(tmp_path_factory, tmp_path):
+    folder = shared(tmp_path_factory, "durations")  # train midi --encoding durations (--controls), 1 epoch
+    out = folder / "run"
+    assert "durations:" in (folder / "output.txt").read_text()
     result = run("generate", "midi", "--run", out, "--seconds", "2", "-o", tmp_path / "g.mid")
     assert result.exit_code == 0, result.output
     assert mido.MidiFile(tmp_path / "g.mid").length <= 2.0 + 1e-6
-    assert read_midi(tmp_path / "p0.mid").notes  # the corpus is untouched
+    assert read_midi(folder / "corpus" / "p0.mid").notes  # the corpus is untouched
     result = run("evaluate", out)
     assert result.exit_code == 0 and "nats per second of music" in result.output, result.output
 
