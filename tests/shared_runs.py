@@ -21,6 +21,7 @@ from tests.chorale_factory import write_csv_chorales
 from tests.cli_helpers import run as cli
 
 SKETCH_CLASSES = ["circle", "cross", "line", "square"]  # sorted, as every loader returns them
+E_MINOR = [64, 67, 71, 64, 66, 67, 69, 71, 72, 71, 67, 64]  # E G B, E F# G A B C B G E: a tune in E minor
 TEXT_LINES = ["to be or not to be", "that is the question", "whether tis nobler in the mind", "to suffer the slings"]
 
 
@@ -134,12 +135,12 @@ def _durations(folder: Path) -> None:
     """``corpus/``: three E-minor tunes of 16th notes; ``run/``: ``train midi --encoding durations --controls``,
     1 epoch (the durations and the controls modules both read it: one training for both)."""
     rng = np.random.default_rng(1)
-    e_minor = [64, 67, 71, 64, 66, 67, 69, 71, 72, 71, 67, 64]  # E G B, E F# G A B C B G E
     (folder / "corpus").mkdir()
     for i in range(3):
-        mf.write_notes(folder / "corpus" / f"p{i}.mid", [(int(rng.choice(e_minor)), b / 4, 0.25) for b in range(48)])
+        mf.write_notes(folder / "corpus" / f"p{i}.mid", [(int(rng.choice(E_MINOR)), b / 4, 0.25) for b in range(48)])
     result = cli("train", "midi", "--corpus", folder / "corpus", "--encoding", "durations", "--controls", "--model",
-                 "gru", "--preset", "tiny", "--epochs", "1", "--window", "16", "--batch-size", "8", "--out", folder / "run")
+                 "gru", "--preset", "tiny", "--epochs", "1", "--window", "16", "--batch-size", "8",
+                 "--out", folder / "run")
     assert result.exit_code == 0, result.output
     (folder / "output.txt").write_text(result.output)
 

@@ -12,10 +12,9 @@ from seqgen.data_prep.midi_events import EventCodec, EventConfig
 from seqgen.data_prep.midi_read import Note
 from seqgen.data_prep.pipeline import token_windows
 from tests.cli_helpers import assert_one_line_error, run
-from tests.shared_runs import shared
+from tests.shared_runs import E_MINOR, shared
 
 CODECS = [DurationCodec(DurationConfig(controls=1)), EventCodec(EventConfig(controls=1))]
-E_MINOR = [64, 67, 71, 64, 66, 67, 69, 71, 72, 71, 67, 64]  # E G B, E F# G A B C B G E
 
 
 def e_minor_notes(per_second: float, seconds: float = 8.0) -> list[Note]:
@@ -82,5 +81,6 @@ def test_train_with_controls_and_ask_from_the_cli(tmp_path_factory, tmp_path):
     result = run("generate", "midi", "--run", out, "--key", "X minor", "-o", tmp_path / "h.mid")
     assert_one_line_error(result, "is not a key")
     assert not (tmp_path / "h.mid").exists()
-    result = run("train", "midi", "--corpus", folder / "corpus", "--encoding", "grid", "--controls", "--out", tmp_path / "r2")
+    result = run("train", "midi", "--corpus", folder / "corpus", "--encoding", "grid", "--controls",
+                 "--out", tmp_path / "r2")
     assert_one_line_error(result, "controls need a token-stream encoding")
