@@ -3,9 +3,10 @@
 The rule for voice ``v`` at step ``t`` sees voices ``< v`` of step ``t`` and all voices of step ``t - 1``
 (the last ``2 * voices`` tokens, :class:`processors.Context`), and scores every candidate token at
 once: ``(batch, vocab)`` violations of :mod:`data_prep.part_writing` (the very functions ``seqgen
-judge`` counts with), looked up in tables built from those functions (:mod:`generate.rule_tables`). ``strict`` masks a candidate that breaks more rules than the best candidate
-left (so when every candidate breaks one, the least bad stay); ``soft`` takes ``penalty`` nats off a
-candidate's logit per violation; ``off`` leaves the logits alone.
+judge`` counts with), looked up in tables built from those functions (:mod:`generate.rule_tables`;
+:func:`violations` computes them directly, the tables' reference). ``strict`` masks a candidate that
+breaks more rules than the best candidate left (so when every candidate breaks one, the least bad
+stay); ``soft`` takes ``penalty`` nats off a candidate's logit per violation; ``off`` leaves the logits alone.
 """
 
 from __future__ import annotations
