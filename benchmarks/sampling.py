@@ -74,8 +74,8 @@ def text_rows(characters: int = 4096) -> list[dict]:
     return rows
 
 
-def rules_rows(presets: str, steps: int = 512) -> list[dict]:
-    """ms per time step with the rules off, soft and strict; ratios to off."""
+def rules_rows(presets: str, steps: int = 512, repeats: int = 2) -> list[dict]:
+    """ms per time step with the rules off, soft and strict (best of ``repeats``); ratios to off."""
     from seqgen.models.config import make_config
     from seqgen.models.registry import build_model
 
@@ -86,7 +86,7 @@ def rules_rows(presets: str, steps: int = 512) -> list[dict]:
         for batch in (1, 32):
             row = {"preset": spec, "batch": batch}
             for mode in ("off", "soft", "strict"):
-                row[f"ms/step {mode}"] = min(sampler_ms_per_step(model, steps, batch, mode) for _ in range(2))
+                row[f"ms/step {mode}"] = min(sampler_ms_per_step(model, steps, batch, mode) for _ in range(repeats))
             row["strict vs off"] = row["ms/step strict"] / row["ms/step off"]
             rows.append(row)
     return rows
@@ -101,9 +101,10 @@ def main() -> None:
     parser.add_argument("--rerun-steps", default="64,512", help="lengths to time the re-running method at")
     parser.add_argument("--text-only", action="store_true", help="only the characters-per-second rows")
     parser.add_argument("--rules-only", action="store_true", help="only the rules-on vs off rows")
+    parser.add_argument("--repeats", type=int, default=2, help="rules rows: best of this many runs per cell")
     args = parser.parse_args()
     if args.rules_only:
-        print(table(rules_rows(args.presets)))
+        print(table(rules_rows(args.presets, repeats=args.repeats)))
         return
     if args.text_only:
         print(table(text_rows()))
@@ -126,7 +127,7 @@ def main() -> None:
     keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k) if k in rows[0] else 99)
     print(table([{k: r.get(k, "") for k in keys} for r in rows]))
     print()
-    print(table(rules_rows(args.presets)))
+    print(table(rules_rows(args.presets, repeats=args.repeats)))
     print()
     print(table(text_rows()))
 

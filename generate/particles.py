@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqgen.data_prep import part_writing as pw
-from seqgen.generate.rules import pitch_table, violations
+from seqgen.generate.rules import pitch_table, scorer
 
 
 class ParticleFilter:
@@ -25,8 +25,9 @@ class ParticleFilter:
     def __init__(self, codec, forced, particles: int, resample_below: float, penalty: float):
         self.forced, self.n = forced, particles
         self.threshold, self.penalty = float(resample_below) * particles, float(penalty)
-        self.voices, self.table = codec.voices, tf.constant(pitch_table(codec))
-        self.ranges = tf.constant(pw.RANGES[: codec.voices] if codec.voices == 4 else [(0, 127)] * codec.voices)
+        ranges = pw.RANGES[: codec.voices] if codec.voices == 4 else [(0, 127)] * codec.voices
+        parallels = ("parallel_fifths", "parallel_octaves")
+        self.rules = scorer(pitch_table(codec), codec.voices, parallels, ranges) if self.penalty else None
         self.history = 2 * codec.voices
 
     def start(self, batch: int):
@@ -35,8 +36,7 @@ class ParticleFilter:
 
     def _parallels(self, token, context) -> tf.Tensor:
         """``(batch,)`` parallel fifths and octaves the drawn ``token`` writes."""
-        rules = ("parallel_fifths", "parallel_octaves")
-        return violations(context, self.table, self.voices, rules, self.ranges, tokens=token)[:, 0]
+        return self.rules.broken(context, token)[:, 0]
 
     def update(self, logits, token, context, carry, seed):
         """-> ``(carry, parents (batch,))`` after ``token (batch,)`` was drawn at ``context.position``."""

@@ -3,9 +3,10 @@
 The rule for voice ``v`` at step ``t`` sees voices ``< v`` of step ``t`` and all voices of step ``t - 1``
 (the last ``2 * voices`` tokens, :class:`processors.Context`), and scores every candidate token at
 once: ``(batch, vocab)`` violations of :mod:`data_prep.part_writing` (the very functions ``seqgen
-judge`` counts with). ``strict`` masks a candidate that breaks more rules than the best candidate
-left (so when every candidate breaks one, the least bad stay); ``soft`` takes ``penalty`` nats off a
-candidate's logit per violation; ``off`` leaves the logits alone.
+judge`` counts with), looked up in tables built from those functions (:mod:`generate.rule_tables`;
+:func:`violations` computes them directly, the tables' reference). ``strict`` masks a candidate that
+breaks more rules than the best candidate left (so when every candidate breaks one, the least bad
+stay); ``soft`` takes ``penalty`` nats off a candidate's logit per violation; ``off`` leaves the logits alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tensorflow as tf
 
 from seqgen.data_prep import part_writing as pw
 from seqgen.data_prep.errors import SeqgenError
+from seqgen.generate import rule_tables
 from seqgen.generate.sampling import compose
 
 MODES = ("strict", "soft", "off")
@@ -75,6 +77,29 @@ def violations(context, table: tf.Tensor, voices: int, rules: tuple, ranges: tf.
     return total
 
 
+class Formula:
+    """:func:`violations` behind :class:`rule_tables.RuleTables`' interface: the reference the tables are
+    tested against, and the scorer for pitch sets too wide for tables."""
+
+    def __init__(self, table: np.ndarray, voices: int, rules: tuple, ranges):
+        self.table, self.voices, self.rules = tf.constant(table), voices, rules
+        self.ranges = tf.constant(ranges, tf.int32)
+
+    def counts(self, context) -> tf.Tensor:
+        return violations(context, self.table, self.voices, self.rules, self.ranges)
+
+    def broken(self, context, tokens: tf.Tensor) -> tf.Tensor:
+        return violations(context, self.table, self.voices, self.rules, self.ranges, tokens=tokens)
+
+
+def scorer(table: np.ndarray, voices: int, rules: tuple, ranges):
+    """The rules' counts for pitch ``table (vocab,)``: looked up in tables where they fit (a few ops a
+    token instead of 100-240), else computed by :func:`violations`; both give the same numbers."""
+    if rule_tables.fits(table, voices):
+        return rule_tables.RuleTables(table, voices, tuple(rules), ranges)
+    return Formula(table, voices, tuple(rules), ranges)
+
+
 def part_writing(codec, config: RulesConfig = RulesConfig()):
     """The processor for ``config`` on ``codec``'s grid (four voices), or None when ``config.mode`` is off."""
     if config.mode == "off":
@@ -82,18 +107,17 @@ def part_writing(codec, config: RulesConfig = RulesConfig()):
     if codec.voices != len(pw.RANGES):
         raise SeqgenError(f"part-writing rules need {len(pw.RANGES)} voices, the model writes {codec.voices}; "
                           "use --rules off")
-    table, ranges = tf.constant(pitch_table(codec)), tf.constant(pw.RANGES, tf.int32)
-    voices, rules, penalty = codec.voices, tuple(config.rules), float(config.penalty)
+    rules, penalty = scorer(pitch_table(codec), codec.voices, config.rules, pw.RANGES), float(config.penalty)
 
     def apply(logits: tf.Tensor, context) -> tf.Tensor:
-        counts = violations(context, table, voices, rules, ranges)  # (batch, vocab)
+        counts = rules.counts(context)  # (batch, vocab)
         if config.mode == "soft":
             return logits - tf.cast(penalty * counts, logits.dtype)
         finite = logits > tf.constant(-math.inf, logits.dtype)
         best = tf.reduce_min(tf.where(finite, counts, math.inf), axis=-1, keepdims=True)  # (batch, 1)
         return tf.where(tf.logical_and(finite, counts <= best), logits, tf.constant(-math.inf, logits.dtype))
 
-    apply.history = 2 * voices
+    apply.history = 2 * codec.voices
     return apply
 
 

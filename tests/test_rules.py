@@ -1,5 +1,6 @@
 """Part-writing rules as processors, on hand-made tokens: each rule scored where it is broken, strict
-masks (the least bad kept when all break), soft subtracts, and the judge counts the same rules."""
+masks (the least bad kept when all break), soft subtracts, and the judge counts the same rules; the
+lookup tables the sampler uses count exactly what the formula does, on random contexts."""
 
 import math
 
@@ -7,10 +8,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from seqgen.data_prep import part_writing as pw
 from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.generate.processors import Context
-from seqgen.generate.rules import RulesConfig, part_writing, pitch_table
+from seqgen.generate.rule_tables import RuleTables, fits
+from seqgen.generate.rules import ALL_RULES, Formula, RulesConfig, part_writing, pitch_table, scorer
 
 CODEC = ChoraleCodec(36, 84)
 
@@ -103,3 +106,47 @@ def test_the_asked_keys_scale_and_profile_steer_the_notes():
     both = steering(CODEC, RulesConfig("soft"), (2, "minor"), 2.0, 0.0)  # the rules' history, the scale's cost
     assert both.history == 8
     assert both(logits, at([72, 64, 55, 48], [], 0)).numpy()[0, tok(75)] == -2  # Eb: in range, no rule, outside
+
+
+def random_contexts(codec, rng, batch=256):
+    """``(batch, 8)`` recent tokens: mostly pitches a few steps apart (so the rules fire), and some
+    silence, BOS, phrase-end and mode tokens."""
+    low, high = codec.low, codec.high
+    pitch = np.clip(rng.integers(low, high + 1, (batch, 1)) + np.cumsum(rng.integers(-7, 8, (batch, 8)), 1), low, high)
+    tokens = 2 + 2 * (pitch - low) + rng.integers(0, 2, (batch, 8))
+    tokens += rng.choice([0, codec.fermata_start - 2], (batch, 8), p=[0.9, 0.1])  # some phrase ends
+    other = rng.choice([0, 1, *codec.mode_ids], (batch, 8))
+    return np.where(rng.random((batch, 8)) < 0.1, other, tokens).astype(np.int32)
+
+
+PARALLELS = ("parallel_fifths", "parallel_octaves")  # the particle filter's penalty: counted for drawn tokens
+
+
+@pytest.mark.parametrize("voices, subsets", [(4, [ALL_RULES, PARALLELS] + [(r,) for r in ALL_RULES]),
+                                             (3, [PARALLELS]), (2, [PARALLELS])])
+def test_the_tables_count_exactly_what_the_formula_counts(voices, subsets):
+    codec = ChoraleCodec(48, 72, voices=voices, phrases=True)
+    table, rng = pitch_table(codec), np.random.default_rng(voices)
+    ranges = pw.RANGES if voices == 4 else [(0, 127)] * voices
+    for rules in subsets:
+        tables, formula, total = RuleTables(table, voices, rules, ranges), Formula(table, voices, rules, ranges), 0
+        every = rules in (ALL_RULES, PARALLELS)  # at every voice; one rule alone (the formula is slow eagerly)
+        voice_drawn = range(voices) if every else (rng.choice([1, 2]), 3)  # at an upper voice and the bass
+        for position in [voices + int(v) for v in voice_drawn]:  # (BOS, silence in the contexts: the first step)
+            recent = random_contexts(codec, rng)[:, -2 * voices:]
+            context = Context(tf.constant(position), tf.constant(recent))
+            counts = tables.counts(context).numpy()
+            np.testing.assert_array_equal(counts, formula.counts(context).numpy())
+            total += counts.sum()
+            if every:
+                worst = counts.argmax(axis=1)  # a rule-breaking token where there is one
+                drawn = np.where(rng.random(len(recent)) < 0.5, worst, rng.integers(0, codec.vocab_size, len(recent)))
+                broken = tables.broken(context, tf.constant(drawn, tf.int32)).numpy()
+                np.testing.assert_array_equal(broken, formula.broken(context, tf.constant(drawn, tf.int32)).numpy())
+                assert broken.shape == (len(recent), 1) and (broken[:, 0] == counts[np.arange(len(drawn)), drawn]).all()
+        assert total > 0, rules  # each rule fired somewhere: the comparison was not vacuous
+
+
+def test_pitch_sets_too_wide_for_tables_keep_the_formula():
+    wide, narrow = pitch_table(ChoraleCodec(1, 127)), pitch_table(CODEC)
+    assert isinstance(scorer(wide, 4, ALL_RULES, pw.RANGES), Formula) and fits(narrow, 4) and not fits(wide, 4)
