@@ -60,8 +60,8 @@ def violations(context, table: tf.Tensor, voices: int, rules: tuple, ranges: tf.
     prev = tf.gather(pitches, voices - v + u, axis=1)  # (batch, voices): step t - 1
     cur = tf.gather(pitches, tf.minimum(2 * voices - v + u, 2 * voices - 1), axis=1)  # voices < v of step t
     upper = (u < v)[None, :, None]  # (1, voices, 1): the pairs (u above v) decided now
-    flags = ((u == v - 1)[None, :, None], tf.logical_and(u == 0, v == voices - 1)[None, :, None],
-             tf.logical_and(u == v - 1, v <= 2)[None, :, None])
+    flags = tf.gather(_flag_table(voices), v)  # (voices, 3): part_writing's own pair_flags for (u, v)
+    flags = tuple(flags[None, :, i, None] for i in range(3))  # each (1, voices, 1)
     cand = table[None, None, :] if tokens is None else tf.gather(table, tokens)[:, None, None]  # (1 or batch, 1, K)
     l0 = tf.gather(prev, v, axis=1)[:, None, None]  # (batch, 1, 1)
     broken = pw.pair_rules(prev[:, :, None], l0, cur[:, :, None], cand, *flags)  # each (batch, voices, vocab)
@@ -75,6 +75,12 @@ def violations(context, table: tf.Tensor, voices: int, rules: tuple, ranges: tf.
         low, high = ranges[v, 0], ranges[v, 1]
         total += tf.cast(pw.out_of_range(cand[:, 0], low, high), tf.float32)
     return total
+
+
+def _flag_table(voices: int) -> tf.Tensor:
+    """``(voices, voices, 3)`` bool: ``pw.pair_flags(u, low, voices)`` at ``[low, u]``, so the formula and
+    the tables (which call pair_flags too) cannot disagree on which pair rules apply."""
+    return tf.constant([[pw.pair_flags(u, low, voices) for u in range(voices)] for low in range(voices)])
 
 
 class Formula:
