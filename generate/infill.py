@@ -233,6 +233,7 @@ def infill(run: str | None, chorale: str, out: str, config: InfillConfig, *, bar
     chosen = parse_voices(voices)
     if key is not None:
         parse_key(key)
+    parse_bars(bars, 1 << 30)  # the spelling of --bars refused before the model loads; its range once the piece is read
     loaded = open_run(run, "chorale")
     model, codec, info = loaded.model, loaded.codec, loaded.info
     piece = load_piece(chorale, info.source.get("source", "music21"), data_dir)

@@ -105,6 +105,17 @@ def test_open_ended_bars_are_refused():
     assert parse_bars("5-6", 128) == range(64, 96)
 
 
+def test_bars_spelling_is_refused_before_the_model_loads(tmp_path, monkeypatch):
+    from seqgen.generate import runs
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before --bars was checked")
+
+    monkeypatch.setattr(runs, "open_run", no_model)
+    assert_one_line_error(run("infill", "bwv269", "--bars", "5-", "-o", tmp_path / "x.mid"), "--bars")
+    assert not (tmp_path / "x.mid").exists()
+
+
 def test_a_one_voice_piece_is_not_a_four_part_piece():
     from seqgen.generate.input_checks import check_parts_sound
 
