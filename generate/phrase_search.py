@@ -69,7 +69,11 @@ class _Piece:
 def _phrase_end(fermata: np.ndarray, begin: int, config: "PhraseConfig") -> int | None:
     """The last step of the first phrase end after ``begin``: a run of ``config.hold`` to
     ``config.max_hold`` fermata steps (Bach's are a quarter or longer; shorter runs are slips), followed by a non-fermata
-    step (so it surely ended), at least ``config.min_phrase_steps`` after ``begin``; or ``None``."""
+    step (so it surely ended), at least ``config.min_phrase_steps`` after ``begin``; or ``None``. Also ``None``
+    when the phrase begins under the fermata the piece so far ends with: its first steps would lengthen that
+    hold (decoded as one run), past ``max_hold``, into chords of 17-30 steps that no search step checked."""
+    if 0 < begin < len(fermata) and fermata[begin - 1] and fermata[begin]:
+        return None
     f = np.concatenate([[False], fermata[begin:], [False]]).astype(np.int8)
     starts, ends = np.flatnonzero(np.diff(f) == 1), np.flatnonzero(np.diff(f) == -1) - 1  # in fermata[begin:]
     for first, last in zip(starts, ends):

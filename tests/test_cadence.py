@@ -77,6 +77,11 @@ def test_phrase_end_needs_a_held_fermata_after_the_shortest_phrase():
     f[:] = False
     f[10:30] = True  # a chord stuck under a fermata for 20 steps
     assert _phrase_end(f, 0, config) is None
+    f[:] = False
+    f[6:10] = f[30:34] = True  # a phrase end at 9, then the next phrase from 10
+    assert _phrase_end(f, 10, config) == 33
+    f[10:12] = True  # the next phrase begins under the last fermata: that hold would grow to 6 steps
+    assert _phrase_end(f, 10, config) is None
 
 
 def test_phrase_config_names_the_bad_value():
