@@ -2,7 +2,8 @@
 
 For each phrase, ``particles`` continuations of the piece so far are sampled (one batch through the
 ordinary sampler) for up to ``max_phrase_steps`` steps. Each is cut at its first phrase end (the
-end of a run of fermata steps, which the phrase codec predicts), and kept only if it closes on a
+end of a run of fermata steps, which the phrase codec predicts; an inner phrase keeps the step after
+it, so the next phrase never begins under that fermata), and kept only if it closes on a
 cadence (:mod:`generate.cadence`): an inner phrase on a recognisable one (authentic, half, plagal,
 deceptive, or V - I in a related key), the last phrase on a held root-position tonic reached from
 the dominant, in the key the whole piece is heard in (the benchmark's test, so what the search ranks
@@ -101,7 +102,8 @@ def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode
         key = piece.key or key_in_mode(cut, mode)
         cadence = phrase_cadence(cut, end, *key) != "other"
         level = cadence * (1 + (piece.asked is None or _heard_in(cut, piece.asked)))  # asked: still heard in it
-    return row[: 1 + (end + 1) * codec.voices], key, level
+    keep = end + 1 + (not final)  # an inner phrase keeps the step that ended its fermata: the next begins after it
+    return row[: 1 + keep * codec.voices], key, level
 
 
 # music21's default key profile (``analyze("key")``: Aarden-Essen, music21.analysis.discrete), which hears
