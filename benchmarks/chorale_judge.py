@@ -40,6 +40,7 @@ def samples(loaded, n: int, steps: int, sampling, phrases: int | None, key: str 
     from seqgen.generate.rules import RulesConfig
 
     tonic, mode = parse_key(key) if key else (None, None)
+    steps = None if phrases else steps  # one length: free steps or phrases (generate_grids refuses both)
     grids, _ = generate_grids(loaded.model, loaded.codec, None, steps, n, sampling, mode=mode, phrases=phrases,
                               rules=RulesConfig(rules), tonic=tonic)
     return [apply_key(g, key)[0] for g in grids] if key else grids

@@ -62,10 +62,12 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
               help="Start from: SPLIT:INDEX (test:3), a chorale name (bwv269), or a MIDI/MusicXML file.")
 @click.option("--primer-steps", type=click.IntRange(1, limits.MAX_STEPS), default=16, show_default=True,
               help="How many 16th-note steps of the primer to keep.")
-@click.option("--steps", type=click.IntRange(1, limits.MAX_STEPS), default=128, show_default=True,
-              help="Length in 16th-note steps, primer included.")
+@click.option("--steps", type=click.IntRange(1, limits.MAX_STEPS), default=None,
+              help="Sample this many 16th-note steps freely, primer included: no cadence search, the piece "
+                   "stops mid-phrase (not with --phrases).")
 @click.option("--phrases", type=click.IntRange(1, 32), default=None,
-              help="Write this many phrases, the last ending on a cadence (a search; --steps is then unused).")
+              help="Write this many phrases, each closing on a cadence, the last on the tonic (a search).  "
+                   "[default: 4; a model without phrase ends samples 128 steps]")
 @sampling_options
 @click.option("--bpm", type=finite(1, 1000), default=80, show_default=True, help="Tempo.")
 @click.option("--instrument", type=click.IntRange(0, 127), default=19, show_default=True,
@@ -81,7 +83,8 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
 @DATA_DIR
 def generate_chorale(run_dir, primer, primer_steps, steps, phrases, temperature, top_k, top_p, greedy, num, seed,
                      bpm, instrument, fmt, plot, key, rules, rule_penalty, out, force, data_dir) -> None:
-    """Write Bach-style chorales, four voices sampled one note at a time.
+    """Write Bach-style chorales, four voices sampled one note at a time: by default four phrases
+    ending on cadences, the last on the tonic; --steps N samples N steps freely instead.
 
     Example: seqgen generate chorale --primer bwv269 --temperature 0.8 --num 3 -o chorale.mid
     """
@@ -89,7 +92,6 @@ def generate_chorale(run_dir, primer, primer_steps, steps, phrases, temperature,
     from seqgen.generate.rules import RulesConfig
     from seqgen.generate.sampling import SamplingConfig
 
-    limits.check_tokens(steps * limits.CHORALE_VOICES, num)  # before the model loads
     sampling = SamplingConfig(temperature, top_k, top_p, seed, greedy)
     part_writing = RulesConfig(rules, rule_penalty)
     for line in write_chorales(run_dir, out, primer=primer, primer_steps=primer_steps, steps=steps, num=num,

@@ -2,7 +2,8 @@
 
 For each phrase, ``particles`` continuations of the piece so far are sampled (one batch through the
 ordinary sampler) for up to ``max_phrase_steps`` steps. Each is cut at its first phrase end (the
-end of a run of fermata steps, which the phrase codec predicts), and kept only if it closes on a
+end of a run of fermata steps, which the phrase codec predicts; an inner phrase keeps the step after
+it, so the next phrase never begins under that fermata), and kept only if it closes on a
 cadence (:mod:`generate.cadence`): an inner phrase on a recognisable one (authentic, half, plagal,
 deceptive, or V - I in a related key), the last phrase on a held root-position tonic reached from
 the dominant, in the key the whole piece is heard in (the benchmark's test, so what the search ranks
@@ -69,7 +70,11 @@ class _Piece:
 def _phrase_end(fermata: np.ndarray, begin: int, config: "PhraseConfig") -> int | None:
     """The last step of the first phrase end after ``begin``: a run of ``config.hold`` to
     ``config.max_hold`` fermata steps (Bach's are a quarter or longer; shorter runs are slips), followed by a non-fermata
-    step (so it surely ended), at least ``config.min_phrase_steps`` after ``begin``; or ``None``."""
+    step (so it surely ended), at least ``config.min_phrase_steps`` after ``begin``; or ``None``. Also ``None``
+    when the phrase begins under the fermata the piece so far ends with: its first steps would lengthen that
+    hold (decoded as one run), past ``max_hold``, into chords of 17-30 steps that no search step checked."""
+    if 0 < begin < len(fermata) and fermata[begin - 1] and fermata[begin]:
+        return None
     f = np.concatenate([[False], fermata[begin:], [False]]).astype(np.int8)
     starts, ends = np.flatnonzero(np.diff(f) == 1), np.flatnonzero(np.diff(f) == -1) - 1  # in fermata[begin:]
     for first, last in zip(starts, ends):
@@ -97,7 +102,8 @@ def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode
         key = piece.key or key_in_mode(cut, mode)
         cadence = phrase_cadence(cut, end, *key) != "other"
         level = cadence * (1 + (piece.asked is None or _heard_in(cut, piece.asked)))  # asked: still heard in it
-    return row[: 1 + (end + 1) * codec.voices], key, level
+    keep = end + 1 + (not final)  # an inner phrase keeps the step that ended its fermata: the next begins after it
+    return row[: 1 + keep * codec.voices], key, level
 
 
 # music21's default key profile (``analyze("key")``: Aarden-Essen, music21.analysis.discrete), which hears

@@ -6,12 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SEQGEN=${SEQGEN:-seqgen}
 PART=${1:-all}
-$SEQGEN generate chorale --phrases 4 --seed 1 --plot --force -o chorale-4phrases.mid
-$SEQGEN generate chorale --phrases 4 --key "D minor" --seed 2 --plot --force -o chorale-dminor-4phrases.mid
-$SEQGEN generate chorale --seed 1 --plot --force -o chorale-seed1.mid
-$SEQGEN generate chorale --seed 2 --temperature 0.8 --plot --force -o chorale-t0.8.mid
+$SEQGEN generate chorale --seed 1 --plot --force -o chorale-4phrases.mid  # the default: 4 phrases
+$SEQGEN generate chorale --key "D minor" --seed 2 --plot --force -o chorale-dminor-4phrases.mid
+$SEQGEN generate chorale --steps 128 --seed 1 --plot --force -o chorale-seed1.mid  # free sampling, no cadence
+$SEQGEN generate chorale --steps 128 --seed 2 --temperature 0.8 --plot --force -o chorale-t0.8.mid
 $SEQGEN generate chorale --seed 3 --top-p 0.9 --steps 192 --plot --force -o chorale-topp0.9-long.mid
-$SEQGEN generate chorale --primer bwv269 --primer-steps 16 --seed 4 --plot --force -o chorale-primer-bwv269.mid
+$SEQGEN generate chorale --primer bwv269 --primer-steps 16 --steps 128 --seed 4 --plot --force -o chorale-primer-bwv269.mid
 $SEQGEN harmonize bwv269 --particles 32 --seed 1 --force -o harmonized-bwv269.mid
 $SEQGEN infill bwv269 --bars 5-6 --voices alto,tenor --seed 1 --force -o infilled-bwv269-bars5-6.mid
 python -c "from seqgen.generate.judge import read_piece; from seqgen.generate.score_writer import piano_roll_png

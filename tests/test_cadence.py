@@ -77,6 +77,11 @@ def test_phrase_end_needs_a_held_fermata_after_the_shortest_phrase():
     f[:] = False
     f[10:30] = True  # a chord stuck under a fermata for 20 steps
     assert _phrase_end(f, 0, config) is None
+    f[:] = False
+    f[6:10] = f[30:34] = True  # a phrase end at 9, then the next phrase from 10
+    assert _phrase_end(f, 10, config) == 33
+    f[10:12] = True  # the next phrase begins under the last fermata: that hold would grow to 6 steps
+    assert _phrase_end(f, 10, config) is None
 
 
 def test_phrase_config_names_the_bad_value():
@@ -148,3 +153,44 @@ def test_the_last_phrase_is_judged_in_the_key_the_whole_piece_is_heard_in():
     assert _final(piece, _Piece(np.zeros(1), asked=asked), "minor", 4)[1] == 1  # nor the key asked
     assert _final(_grid(I, IV, I6), _Piece(np.zeros(1)), None, 4)[1] == 0  # no V - I at all
     assert aarden_key(piece) == (0, "major") and aarden_key(Grid.from_pitches(np.zeros((4, 4), np.int16))) == (0, "major")
+
+
+def test_no_length_asked_means_four_phrases_through_the_search(monkeypatch):
+    from dataclasses import replace
+
+    from seqgen.generate import chorale_gen
+
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    script = _script(codec, I, IV, V, I, fermata_from=12)
+    asked = []
+
+    def one_short_phrase(model, codec, num, sampling, config, *args, **kwargs):  # the real search, made small
+        asked.append(config)
+        small = replace(config, phrases=1, particles=2, max_phrase_steps=20, min_onsets=2)
+        return phrase_pieces(model, codec, num, sampling, small, *args, **kwargs)
+
+    monkeypatch.setattr(chorale_gen, "phrase_pieces", one_short_phrase)
+    model = ScriptedModel(script, codec.vocab_size)
+    grids, notes = chorale_gen.generate_grids(model, codec, None, None, 1, SamplingConfig(), mode="major")
+    assert asked == [PhraseConfig(chorale_gen.DEFAULT_PHRASES)] and chorale_gen.DEFAULT_PHRASES == 4
+    assert notes == [] and ends_on_cadence(grids[0], 0, "major")
+
+
+def test_one_length_free_steps_or_phrases():
+    from seqgen.generate.chorale_gen import piece_length
+
+    assert piece_length(None, None) == (None, 4) and piece_length(16, None) == (16, None)
+    assert piece_length(None, 2) == (None, 2)
+    with pytest.raises(SeqgenError, match=r"--steps 16 \(free sampling, no cadence\) or --phrases 2 .*not both"):
+        piece_length(16, 2)
+
+
+def test_a_model_without_phrase_ends_samples_free_steps_by_default():
+    from seqgen.generate.chorale_gen import FREE_STEPS, generate_grids
+
+    codec = ChoraleCodec(40, 80)  # no fermatas
+    model = ScriptedModel(np.concatenate([[0], codec.encode(_grid(I, IV, V, I))]), codec.vocab_size)
+    grids, notes = generate_grids(model, codec, None, None, 1, SamplingConfig())
+    assert grids[0].steps == FREE_STEPS == 128 and "no phrase ends" in notes[0] and "--steps N" in notes[0]
+    with pytest.raises(SeqgenError, match="--phrases needs a model trained with phrase ends"):
+        generate_grids(model, codec, None, None, 1, SamplingConfig(), phrases=2)  # asked, not defaulted: refused

@@ -75,6 +75,8 @@ def test_generate_into_a_key(run_dir, tmp_path):
     (["generate", "chorale", "--run", "{run}", "--top-p", "1.5", "-o", "{tmp}/x.mid"], ["--top-p"]),
     (["generate", "chorale", "--run", "{run}", "--top-k", "0", "-o", "{tmp}/x.mid"], ["--top-k"]),
     (["generate", "chorale", "--run", "{run}", "--steps", "0", "-o", "{tmp}/x.mid"], ["--steps"]),
+    (["generate", "chorale", "--run", "{run}", "--steps", "16", "--phrases", "2", "-o", "{tmp}/x.mid"],
+     ["--steps 16", "--phrases 2", "not both"]),
     (["generate", "chorale", "--run", "{run}", "--plot", "-o", "{tmp}/x.png"], ["should end in .mid or .midi",
                                                                               "-o x.mid"]),
     (["generate", "chorale", "--run", "{run}", "-o", "{tmp}/missing/x.mid"], ["does not exist"]),
@@ -112,3 +114,30 @@ def test_quick_start_uses_the_shipped_model(tmp_path):
     notes = [m for t in midi.tracks for m in t if m.type == "note_on" and m.velocity > 0]
     assert len(notes) >= 8
     assert all(36 <= m.note <= 81 for m in notes)  # inside the shipped vocabulary
+
+
+def test_generate_writes_four_phrases_unless_steps_are_asked(monkeypatch, tmp_path):
+    """The length decision, through click: no option -> the phrase search with 4, --phrases N -> N, and the
+    primer's tokens before them; the model and the search stand in (their own tests are in test_cadence)."""
+    from types import SimpleNamespace
+
+    from seqgen.data_prep.chorale_codec import ChoraleCodec
+    from seqgen.generate import chorale_gen
+    from tests.chorale_factory import toy_grid
+
+    codec, asked = ChoraleCodec(36, 81, 4, phrases=True), []
+
+    def search(model, codec, num, sampling, config, mode, primer, **kwargs):
+        asked.append((num, config.phrases, len(primer)))
+        return [toy_grid(16)] * num, []
+
+    loaded = SimpleNamespace(model=None, codec=codec, info=SimpleNamespace(source={"source": "music21"}))
+    monkeypatch.setattr(chorale_gen, "open_run", lambda run, task: loaded)
+    monkeypatch.setattr(chorale_gen, "phrase_pieces", search)
+    monkeypatch.setattr(chorale_gen, "resolve_primer", lambda *args: toy_grid(32))
+    result = run("generate", "chorale", "--num", "2", "-o", tmp_path / "c.mid")
+    assert result.exit_code == 0, result.output
+    assert asked == [(2, 4, 0)] and (tmp_path / "c-2.mid").is_file()
+    result = run("generate", "chorale", "--phrases", "2", "--primer", "bwv269", "--primer-steps", "8", "-o", tmp_path / "p.mid")
+    assert result.exit_code == 0, result.output
+    assert asked[1] == (1, 2, 8 * 4) and (tmp_path / "p.mid").is_file()  # the primer's 8 steps, then 2 phrases
