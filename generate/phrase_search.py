@@ -49,11 +49,13 @@ class PhraseConfig:
     min_phrase_steps: int = 12  # Bach's shortest phrase: earlier fermatas do not end the phrase
     max_hold: int = 16  # a longer fermata is a stuck chord, not a phrase end (Bach's longest: 24, 95%: 12)
     min_onsets: int = 3  # soprano notes struck before the fermata: a phrase is new music, not a held chord
+    max_still: int = 11  # steps in a row with no voice struck before the fermata: more is a stuck chord (a
+    #   chord held past a dotted half mid-phrase, which the model's fermata slips make and Bach does not)
 
     def __post_init__(self) -> None:
         for name, low, high in (("phrases", 1, 32), ("particles", 1, 256), ("max_phrase_steps", 8, 256),
                                 ("hold", 1, 32), ("min_phrase_steps", 1, 256),
-                                ("max_hold", 1, 256), ("min_onsets", 0, 256)):
+                                ("max_hold", 1, 256), ("min_onsets", 0, 256), ("max_still", 1, 256)):
             value = getattr(self, name)
             if not low <= value <= high:
                 raise SeqgenError(f"phrase search: {name} must be in {low}..{high}, got {value!r}")
@@ -84,6 +86,13 @@ def _phrase_end(fermata: np.ndarray, begin: int, config: "PhraseConfig") -> int 
     return None
 
 
+def longest_still(struck: np.ndarray) -> int:
+    """The most steps in a row of ``struck (steps, voices)`` on which no voice is struck (held or silent)."""
+    still = np.concatenate([[0], (~struck.any(axis=1)).astype(np.int8), [0]])
+    starts, ends = np.flatnonzero(np.diff(still) == 1), np.flatnonzero(np.diff(still) == -1)
+    return int((ends - starts).max()) if starts.size else 0
+
+
 def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode, final: bool, config):
     """``(cut tokens, key, level)`` for one sampled row, or ``None`` if it ends no phrase; ``level`` 2: the
     cadence asked in the key asked (or heard), 1: the cadence in another key, 0: no cadence."""
@@ -93,7 +102,7 @@ def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode
         return None
     before = np.flatnonzero(~grid.meta["fermata"][: end + 1])
     held = int(before[-1]) + 1 if before.size else 0  # first step of the fermata
-    if grid.struck[begin:held, 0].sum() < config.min_onsets:
+    if grid.struck[begin:held, 0].sum() < config.min_onsets or longest_still(grid.struck[begin:held]) > config.max_still:
         return None
     cut = Grid(grid.pitches[: end + 1], grid.struck[: end + 1], meta={"fermata": grid.meta["fermata"][: end + 1]})
     if final:

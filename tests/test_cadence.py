@@ -7,7 +7,8 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.generate.cadence import cadence_kind, ends_on_cadence, key_in_mode, phrase_cadence
-from seqgen.generate.phrase_search import PhraseConfig, _Piece, _final, _phrase_end, aarden_key, phrase_pieces
+from seqgen.generate.phrase_search import (PhraseConfig, _Piece, _final, _phrase_end, aarden_key, longest_still,
+                                          phrase_pieces)
 from seqgen.generate.sampling import SamplingConfig
 
 # S, A, T, B in C major
@@ -135,6 +136,20 @@ def test_phrase_search_keeps_a_piece_ending_on_its_cadence():
     grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 2, SamplingConfig(), config, "major")
     assert notes == [] and len(grids) == 2
     assert grids[0].steps == 16 and ends_on_cadence(grids[0], 0, "major") and grids[0].meta["key"] == (0, "major")
+
+
+def test_a_chord_stuck_mid_phrase_ends_no_phrase():
+    struck = np.zeros((10, 4), bool)
+    struck[[0, 2, 9]] = True  # still on steps 1 and 3-8
+    assert longest_still(struck) == 6 and longest_still(np.ones((3, 4), bool)) == 0 and longest_still(struck[3:5]) == 2
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    script = _script(codec, I, IV, V, I, fermata_from=12)  # each chord struck once, then held 3 steps
+    for still, found in ((3, True), (2, False)):
+        config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2, max_still=still)
+        grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
+        assert (notes == []) == found, notes
+    with pytest.raises(SeqgenError, match="max_still must be in 1..256, got 0"):
+        PhraseConfig(max_still=0)
 
 
 def test_phrase_search_reports_a_missed_cadence():
