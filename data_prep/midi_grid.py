@@ -27,7 +27,6 @@ longer than :data:`MAX_GRID_STEPS` is refused before anything is allocated.
 
 from __future__ import annotations
 
-from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -37,18 +36,13 @@ from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.data_prep.midi_notes import columns_of
 from seqgen.data_prep.midi_read import Note, Performance
+from seqgen.data_prep.midi_voices import assign_voices, line_counts, line_order, paint, split_lines
 
 STEPS_PER_QUARTER = 4  # sixteenth-note grid, as for the chorales
 MAX_GRID_STEPS = 200_000  # 50,000 quarter notes (7 hours at 120 bpm): the reader's max_beats, in steps
 MAX_AUTO_VOICES = 8  # the most voices chosen automatically; up to 15 when asked
 VOICE_PERCENTILE = 99.0  # of the files' polyphony, for the automatic voice count
 MAX_VOICES = 15  # MIDI channels besides drums
-
-
-class _Span(NamedTuple):
-    start: int  # step
-    end: int  # step, exclusive
-    pitch: int
 
 
 def _steps(notes: Sequence[Note], steps_per_quarter: int):
@@ -63,70 +57,6 @@ def _steps(notes: Sequence[Note], steps_per_quarter: int):
     end = np.maximum(np.floor((cols["end_beat"][keep] - offset) * steps_per_quarter + 0.5).astype(np.int64), start + 1)
     part = cols["track"][keep] * 16 + cols["channel"][keep]  # sorts as (track, channel)
     return start, end, cols["pitch"][keep], part, offset, int((~keep).sum())
-
-
-def _quantise(notes: Sequence[Note], steps_per_quarter: int) -> tuple[dict[tuple[int, int], list[_Span]], float, int]:
-    """Spans per part ``(track, channel)``, the cut leading beats, and the number of pitch-0 notes left out."""
-    start, end, pitch, part, offset, dropped = _steps(notes, steps_per_quarter)
-    parts: dict[tuple[int, int], list[_Span]] = {}
-    for key in np.unique(part).tolist():
-        mine = part == key
-        rows = zip(start[mine].tolist(), end[mine].tolist(), pitch[mine].tolist())
-        parts[divmod(key, 16)] = list(map(tuple.__new__, repeat(_Span), rows))  # built in C, not via _make
-    return parts, offset, dropped
-
-
-def _split_part(spans: list[_Span]) -> list[list[_Span]]:
-    """Lines of one part: each note to the first line free at its onset, chords from the top down."""
-    ordered = sorted(spans, key=lambda s: (s.start, -s.pitch, s.end))
-    if all(a.end <= b.start for a, b in zip(ordered, ordered[1:])):
-        return [ordered]  # a part with no overlap (most melodies): the loop below would give one line too
-    lines: list[list[_Span]] = []
-    for span in ordered:
-        free = next((line for line in lines if line[-1].end <= span.start), None)
-        if free is None:
-            lines.append([span])
-        else:
-            free.append(span)
-    return lines
-
-
-def _mean_pitch(line: list[_Span]) -> float:
-    return float(np.mean([s.pitch for s in line]))
-
-
-def _lines(performance: Performance, steps_per_quarter: int) -> tuple[list[list[_Span]], float, int]:
-    """All lines of a performance (parts in track, channel order), the cut beats, pitch-0 notes dropped."""
-    parts, offset, dropped = _quantise(performance.notes, steps_per_quarter)
-    lines = [line for key in sorted(parts) for line in _split_part(parts[key])]
-    return lines, offset, dropped
-
-
-def _assign(lines: list[list[_Span]], voices: int) -> tuple[list[list[_Span]], int]:
-    """Lines -> at most ``voices`` voices ordered top-down (rule 3 of the module doc), and notes dropped."""
-    if len(lines) <= voices:
-        return sorted(lines, key=_mean_pitch, reverse=True), 0
-    weight = [sum(s.end - s.start for s in line) for line in lines]
-    keep = sorted(range(len(lines)), key=lambda i: -weight[i])[:voices]  # stable: earlier parts win ties
-    out = sorted((list(lines[i]) for i in keep), key=_mean_pitch, reverse=True)
-    means = [_mean_pitch(v) for v in out]
-    steps = max(s.end for line in lines for s in line)
-    busy = np.zeros((steps, voices), bool)  # (steps, voices) occupied
-    for v, voice in enumerate(out):
-        for s in voice:
-            busy[s.start : s.end, v] = True
-    dropped = 0
-    kept = set(keep)
-    rest = sorted((s for i, line in enumerate(lines) if i not in kept for s in line), key=lambda s: (s.start, -s.pitch))
-    for s in rest:
-        free = [v for v in range(voices) if not busy[s.start : s.end, v].any()]
-        if not free:
-            dropped += 1
-            continue
-        v = min(free, key=lambda v: (abs(s.pitch - means[v]), v))
-        busy[s.start : s.end, v] = True
-        out[v].append(s)
-    return out, dropped
 
 
 def needed_voices(performance: Performance, steps_per_quarter: int = STEPS_PER_QUARTER) -> int:
@@ -166,39 +96,58 @@ def grid_voices(performances: Sequence[Performance], voices: int | None = 4,
     return choose_voices(performances, voices, steps_per_quarter).voices
 
 
-def _checked_lines(performance: Performance, steps_per_quarter: int) -> tuple[list[list[_Span]], float, int, int]:
-    """:func:`_lines` and the grid's steps, refused beyond :data:`MAX_GRID_STEPS`."""
-    lines, offset, dropped = _lines(performance, steps_per_quarter)
-    steps = max((s.end for line in lines for s in line), default=0)
+class _Lines(NamedTuple):
+    """A performance's pitched notes in :func:`midi_voices.line_order`, ``(notes,)`` arrays each, and their lines."""
+
+    start: np.ndarray  # step
+    end: np.ndarray  # step, exclusive
+    pitch: np.ndarray
+    line: np.ndarray  # :func:`midi_voices.split_lines`
+    lines: int
+    offset: float  # whole beats cut before the first note
+    dropped: int  # pitch-0 notes left out
+    steps: int  # the grid's length
+
+
+def _checked_lines(performance: Performance, steps_per_quarter: int) -> _Lines:
+    """The notes split into lines (rule 1 of the module doc), refused beyond :data:`MAX_GRID_STEPS` steps."""
+    start, end, pitch, part, offset, dropped = _steps(performance.notes, steps_per_quarter)
+    steps = int(end.max()) if end.size else 0
     if steps > MAX_GRID_STEPS:
         raise SeqgenError(f"{performance.name or 'a performance'} needs a grid of {steps} steps, over the limit of "
                           f"{MAX_GRID_STEPS} (midi_grid.MAX_GRID_STEPS): split the file or leave it out")
-    return lines, offset, dropped, steps
+    order = line_order(start, end, pitch, part)
+    start, end, pitch, part = start[order], end[order], pitch[order], part[order]
+    line, lines = split_lines(start, end, part)
+    return _Lines(start, end, pitch, line, lines, offset, dropped, steps)
+
+
+def grid_lines(performance: Performance, steps_per_quarter: int = STEPS_PER_QUARTER) -> int:
+    """How many lines the performance's parts split into: with at least that many voices its grid
+    drops no note for want of a voice (the report reads only the other files twice)."""
+    start, end, _, part, _, _ = _steps(performance.notes, steps_per_quarter)
+    return line_counts(start, end, part)
 
 
 def grid_drops(performance: Performance, voices: int, steps_per_quarter: int = STEPS_PER_QUARTER) -> dict[str, int]:
     """``performance_to_grid(...).meta["dropped"]`` without building the grid (for reports)."""
-    lines, _, dropped, _ = _checked_lines(performance, steps_per_quarter)
-    return {"voices": _assign(lines, voices)[1], "pitch": dropped}
+    ls = _checked_lines(performance, steps_per_quarter)
+    lost = 0 if ls.lines <= voices else assign_voices(ls.start, ls.end, ls.pitch, ls.line, ls.lines, voices)[1]
+    return {"voices": lost, "pitch": ls.dropped}
 
 
 def performance_to_grid(performance: Performance, voices: int = 4, steps_per_quarter: int = STEPS_PER_QUARTER) -> Grid:
     """One performance on a ``(steps, voices)`` grid (see the module doc for how notes become voices)."""
     if voices < 1 or steps_per_quarter < 1:
         raise SeqgenError(f"need voices >= 1 and steps_per_quarter >= 1, got {voices} and {steps_per_quarter}")
-    lines, offset, dropped, steps = _checked_lines(performance, steps_per_quarter)
-    assigned, lost = _assign(lines, voices)
-    pitches = np.zeros((steps, voices), np.int16)  # (steps, voices)
-    struck = np.zeros((steps, voices), bool)
-    for v, voice in enumerate(assigned):
-        for s in voice:
-            pitches[s.start : s.end, v] = s.pitch
-            struck[s.start, v] = True
+    ls = _checked_lines(performance, steps_per_quarter)
+    voice, lost = assign_voices(ls.start, ls.end, ls.pitch, ls.line, ls.lines, voices)
+    pitches, struck = paint(ls.start, ls.end, ls.pitch, voice, ls.steps, voices)  # (steps, voices) each
     meta = {
         "source": performance.name,
-        "offset_beats": offset,
-        "dropped": {"voices": lost, "pitch": dropped},
-        "dropped_notes": dropped + lost,
+        "offset_beats": ls.offset,
+        "dropped": {"voices": lost, "pitch": ls.dropped},
+        "dropped_notes": ls.dropped + lost,
         "bpm": performance.tempos[0][1] if performance.tempos else 120.0,
     }
     return Grid(pitches, struck, name=Path(performance.name).stem, steps_per_quarter=steps_per_quarter, meta=meta)
