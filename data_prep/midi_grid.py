@@ -124,7 +124,8 @@ def _checked_lines(performance: Performance, steps_per_quarter: int) -> _Lines:
 
 def grid_lines(performance: Performance, steps_per_quarter: int = STEPS_PER_QUARTER) -> int:
     """How many lines the performance's parts split into: with at least that many voices its grid
-    drops no note for want of a voice (the report reads only the other files twice)."""
+    drops no note for want of a voice (so a report could read only the other files twice; the report
+    does not use it yet)."""
     start, end, _, part, _, _ = _steps(performance.notes, steps_per_quarter)
     return line_counts(start, end, part)
 
