@@ -14,6 +14,7 @@ from the whole piece), the share of steps where all four voices are silent, and 
 Goals (issue 18): >= 90% of pieces end V - I on a root-position tonic; >= 90% in the asked key.
 
     python benchmarks/chorale_judge.py --samples 50 --phrases 4 --phrase-samples 50 --harmonize 20
+    python benchmarks/chorale_judge.py --samples 0 --harmonize 20 --harmonize-both   # harmonisations only
 """
 
 from __future__ import annotations
@@ -67,21 +68,22 @@ def our_measures(grids, key: str | None) -> dict:
     return out
 
 
-def harmonizations(tests, particles: int, seed: int, penalty: float = 3.0):
+def harmonizations(tests, particles: int, seed: int, penalty: float = 3.0, cadences: bool = True):
     """Each test chorale's soprano harmonised by the shipped model (``harmonize``'s defaults: strict rules,
-    parallel penalty 3); also the share of A/T/B cells equal to Bach's, and seconds per piece (the first
-    one includes tracing the loop the others reuse)."""
+    parallel penalty 3, the cadence search at the fermatas and the last note unless ``cadences`` is off);
+    also the share of A/T/B cells equal to Bach's, the share of phrase ends closed on the cadence asked,
+    and seconds per piece (the first one includes tracing the loop the others reuse)."""
     from seqgen.generate.runs import open_run
     from seqgen.generate.harmonize import HarmonizeConfig, fill_given
 
     loaded = open_run(None, "chorale")
     model, codec = loaded.model, loaded.codec
-    grids, same, nats, seconds = [], [], [], []
+    grids, same, nats, seconds, closed = [], [], [], [], []
     for i, bach in enumerate(tests):
         bach, _ = codec.fit_into_range(bach)
         given = codec.encode(bach)
         mask = np.arange(len(given)) % 4 == 0
-        config = HarmonizeConfig(particles=particles, seed=seed + i, parallel_penalty=penalty)
+        config = HarmonizeConfig(particles=particles, seed=seed + i, parallel_penalty=penalty, cadences=cadences)
         with Timer() as timer:
             result = fill_given(model, codec, given, mask, config)
         seconds.append(timer.seconds)
@@ -89,7 +91,9 @@ def harmonizations(tests, particles: int, seed: int, penalty: float = 3.0):
         grids.append(grid)
         same.append(float((grid.pitches[:, 1:] == bach.pitches[:, 1:]).mean()))
         nats.append(-result.log_likelihood / len(given))
+        closed.append(result.cadences / result.phrases if cadences else math.nan)
     return grids, {"A/T/B = Bach's": float(np.mean(same)), "nats/note": float(np.mean(nats)),
+                   "phrase ends closed": float(np.mean(closed)),
                    "s first piece": seconds[0], "s/piece": float(np.mean(seconds))}
 
 
@@ -102,7 +106,8 @@ def column(grids, reference) -> dict:
 def markdown(columns: dict[str, dict]) -> str:
     names = list(columns)
     lines = ["| measure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    keys = RULES + OURS + DISTANCES + GENERAL + ("A/T/B = Bach's", "nats/note", "s first piece", "s/piece")
+    keys = RULES + OURS + DISTANCES + GENERAL + ("A/T/B = Bach's", "nats/note", "phrase ends closed", "s first piece",
+                                                  "s/piece")
     for key in keys:
         cells = [columns[n].get(key) for n in names]
         if all(c is None for c in cells):
@@ -139,6 +144,8 @@ def main() -> None:
     parser.add_argument("--phrase-samples", type=int, default=50, help="pieces per phrase-search column")
     parser.add_argument("--key", default="D minor", help="the key asked of the last column")
     parser.add_argument("--harmonize", type=int, default=0, help="test sopranos to harmonise (0: skip)")
+    parser.add_argument("--harmonize-both", action="store_true",
+                        help="also harmonise without the cadence search (harmonize --no-cadences)")
     parser.add_argument("--particles", type=int, default=32)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -156,9 +163,12 @@ def main() -> None:
             grids = samples(loaded, n, args.steps, sampling, phrases, key, rules)
         columns[label] = {**column(grids, reference), **our_measures(grids, key), "s/piece": timer.seconds / n}
         print(f"{label}: done\n{markdown(columns)}", flush=True)  # a table so far, in case of a stop
-    if args.harmonize:
-        grids, extra = harmonizations(tests[: args.harmonize], args.particles, args.seed)
-        columns[f"harmonised {args.particles}p"] = {**column(grids, reference), **our_measures(grids, None), **extra}
+    for cadences in (True, False) if args.harmonize_both else (True,):
+        if not args.harmonize:
+            break
+        grids, extra = harmonizations(tests[: args.harmonize], args.particles, args.seed, cadences=cadences)
+        label = f"harmonised {args.particles}p" + ("" if cadences else ", no cadence search")
+        columns[label] = {**column(grids, reference), **our_measures(grids, None), **extra}
     print(markdown(columns))
 
 

@@ -81,28 +81,37 @@ def judge_cmd(files, reference, as_json, data_dir) -> None:
               help="Hypotheses weighed against the coming melody notes (1 = plain forced decoding).")
 @click.option("--parallel-penalty", type=finite(0, 1000), default=3.0, show_default=True,
               help="Nats taken off a hypothesis's weight for each parallel fifth or octave (0 = off).")
+@click.option("--cadences/--no-cadences", default=True, show_default=True,
+              help="Search phrase by phrase for a cadence at each phrase end (the fermatas and the last note).")
+@click.option("--phrase-ends", default=None, metavar="BARS",
+              help="Bars whose last melody note ends a phrase, 1-based in 4/4, e.g. 2,4,6 "
+                   "(in place of the melody's fermatas; a MIDI melody has none).")
 @RULES
 @PROPOSAL
 @KEY
 @OUTPUT
 @DATA_DIR
-def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, rules, rule_penalty, temperature, top_p,
-                  greedy, seed, num, key, bpm, instrument, soundfont, force, data_dir) -> None:
+def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, cadences, phrase_ends, rules, rule_penalty,
+                  temperature, top_p, greedy, seed, num, key, bpm, instrument, soundfont, force, data_dir) -> None:
     """Keep a melody (or a bass) exactly and write the other three voices with a chorale model.
 
     MELODY is a monophonic MIDI/MusicXML file (of a 4-part file the top part, or the lowest with
-    --given bass) or a dataset chorale: test:3, bwv269.
+    --given bass) or a dataset chorale: test:3, bwv269. Each phrase closes on a cadence where the
+    model can find one: at the melody's fermatas (MusicXML, dataset chorales), at the bars
+    --phrase-ends names, and at the last note.
 
     Example: seqgen harmonize bwv269 --particles 32 --seed 1 -o harmonized.mid
+
+    Example: seqgen harmonize tune.mid --phrase-ends 2,4,6,8 -o harmonized.mid
     """
     from seqgen.generate.chorale_io import OutputConfig
     from seqgen.generate.harmonize import HarmonizeConfig, harmonize
     from seqgen.generate.rules import RulesConfig
 
     config = HarmonizeConfig(particles, temperature, top_p, seed, greedy, given, parallel_penalty=parallel_penalty,
-                             rules=RulesConfig(rules, rule_penalty))
+                             rules=RulesConfig(rules, rule_penalty), cadences=cadences)
     output = OutputConfig(bpm, instrument, force, soundfont)
-    for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir):
+    for line in harmonize(run_dir, melody, out, config, num, key, output, data_dir, phrase_ends):
         click.echo(line)
 
 

@@ -48,6 +48,7 @@ class HarmonizeConfig:
     resample_below: float = 0.5  # resample when the effective sample size falls below this share
     parallel_penalty: float = 3.0  # nats off a hypothesis's weight per parallel fifth or octave it writes
     rules: RulesConfig = RulesConfig()  # part-writing rules on the proposal of the free voices
+    cadences: bool = True  # search phrase by phrase for a cadence at every phrase end (harmonize_phrases)
 
     def __post_init__(self):
         if self.particles < 1:
@@ -66,14 +67,27 @@ class FillResult:
     log_likelihood: float  # log p(all its tokens) under the model, nats
     log_evidence: float  # particle estimate of log p(given tokens), nats (less the parallel penalty, if any)
     resamples: int  # how often the particles were resampled
+    phrases: int = 1  # phrase ends searched for a cadence (cadences on), the last note included
+    cadences: int = 0  # of them, closed on the cadence asked (:mod:`generate.harmonize_phrases`)
 
 
-def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config: HarmonizeConfig) -> FillResult:
-    """Tokens ``(length,)`` where ``mask`` is True are kept from ``given``; the rest are drawn (see module doc)."""
+def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config: HarmonizeConfig,
+               ends: list[int] | None = None) -> FillResult:
+    """Tokens ``(length,)`` where ``mask`` is True are kept from ``given``; the rest are drawn (see module doc).
+    With ``config.cadences``, phrase by phrase, each closed on a cadence where the particles allow
+    (:mod:`generate.harmonize_phrases`): at the steps ``ends``, by default the given tokens' fermatas
+    and the last step."""
     from seqgen.generate.particles import trace_back
 
     sampler, forced = _loop_for(model, codec, len(given), config)
-    forced.assign(given, np.asarray(mask, bool))
+    mask = np.asarray(mask, bool)
+    if config.cadences:
+        from seqgen.generate.harmonize_phrases import fill_phrases, phrase_ends
+
+        ends = phrase_ends(codec, given, mask) if ends is None else ends
+        done = fill_phrases(sampler, forced, codec, given, mask, config, ends)
+        return FillResult(done.tokens, done.log_likelihood, done.log_evidence, done.resamples, done.phrases, done.cadences)
+    forced.assign(given, mask)
     sampler.reseed(config.seed)
     n = config.particles
     tokens, parents, (log_w, log_lik, penalty, evidence, resamples) = sampler.weighed(
@@ -150,29 +164,38 @@ def given_column(piece: Grid, given: str) -> int:
 
 
 def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, num: int = 1, key: str | None = None,
-              output: OutputConfig = OutputConfig(), data_dir: str | None = None) -> list[str]:
-    """Everything ``seqgen harmonize`` does; returns the lines to print."""
+              output: OutputConfig = OutputConfig(), data_dir: str | None = None,
+              phrase_ends: str | None = None) -> list[str]:
+    """Everything ``seqgen harmonize`` does; returns the lines to print. ``phrase_ends`` (``"2,4,6"``, bars)
+    marks where the melody's phrases end, in place of its own fermatas."""
+    from seqgen.generate.harmonize_phrases import fermata_ends, mark_phrase_ends, parse_bar_list
     from seqgen.generate.runs import open_run
 
     paths = music_paths(out, num, output.force)
     if key is not None:
         mm.parse_key(key)  # a bad key fails before the model loads
+    if phrase_ends is not None:
+        parse_bar_list(phrase_ends)  # so does a bad bar list
     loaded = open_run(run, "chorale")
     model, codec, info = loaded.model, loaded.codec, loaded.info
     piece = load_piece(melody, info.source.get("source", "music21"), data_dir)
     piece, key_name, lines = apply_key(piece, key, GIVEN_VOICES[config.given])
     voice, column = GIVEN_VOICES[config.given], given_column(piece, config.given)
+    if phrase_ends is not None:
+        piece = mark_phrase_ends(piece, phrase_ends, column)
     pitches = np.zeros((piece.steps, codec.voices), np.int16)  # (steps, voices): only the given voice sounds
     struck = np.zeros((piece.steps, codec.voices), bool)
     pitches[:, voice], struck[:, voice] = piece.pitches[:, column], piece.struck[:, column]
+    # Fermatas ride on the soprano's tokens (the codec's phrase ends), so the model hears them when it is given.
     phrases = {k: piece.meta[k] for k in ("fermata",) if k in piece.meta and config.given == "soprano"}
-    grid, moved = codec.fit_into_range(Grid(pitches, struck, piece.name, meta=phrases))  # fermatas: phrase ends given
+    grid, moved = codec.fit_into_range(Grid(pitches, struck, piece.name, meta=phrases))
+    ends = fermata_ends(piece.meta.get("fermata"), grid.steps)
     if moved:
         lines.append(f"{moved} notes of the {config.given} outside the model's range {codec.low}-{codec.high} moved by octaves")
     given = codec.encode(grid)
     mask = np.arange(len(given)) % codec.voices == voice
     for i, path in enumerate(paths):
-        result = fill_given(model, codec, given, mask, _with_seed(config, config.seed + i))
+        result = fill_given(model, codec, given, mask, _with_seed(config, config.seed + i), ends)
         harmony = codec.decode(result.tokens, name=f"{piece.name}-harmonized")
         lines.append(write_grid(harmony, path, bpm=output.bpm, instrument=output.instrument, force=output.force,
                                 key=key_name, soundfont=output.soundfont))
@@ -180,6 +203,9 @@ def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, n
                      f"log p({config.given}){' less penalties' if config.parallel_penalty else ''} {result.log_evidence:.1f} nats; "
                      f"{config.particles} particles, "
                      f"{result.resamples} resamplings")
+        if config.cadences:
+            where = "the melody's fermatas and its last note" if len(ends) > 1 else "the melody's last note"
+            lines.append(f"  cadences at {result.cadences} of {result.phrases} phrase ends ({where})")
     return lines
 
 

@@ -6,7 +6,9 @@ weight; each parallel fifth or octave the token writes (:mod:`data_prep.part_wri
 rule) takes ``penalty`` nats off the weight. When the effective sample size falls below
 ``resample_below`` of the particles at a given note, the particles are resampled (systematic
 resampling) and the loop reorders its state and recent tokens by the returned parents; the chosen
-hypothesis is read back through the parents afterwards (:func:`trace_back`).
+hypothesis is read back through the parents afterwards (:func:`trace_back`). Positions at or past the
+forced tokens' length (where the loop's last chunk runs on past the piece, or past the phrase that
+:mod:`generate.harmonize_phrases` is filling) add nothing to the log-likelihood or the penalty.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ class ParticleFilter:
         log_w, log_lik, penalty, evidence, resamples = carry
         log_p = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), token, batch_dims=1)  # (batch,) untempered
         given = self.forced.pinned(context)
-        log_lik += log_p
+        inside = context.position < self.forced.length  # the loop's chunk may run past the piece: unweighed
+        log_lik += tf.where(inside, log_p, 0.0)
         log_w += tf.where(given, log_p, 0.0)
         if self.penalty:
-            cost = self.penalty * self._parallels(token, context)
+            cost = tf.where(inside, self.penalty * self._parallels(token, context), 0.0)
             log_w, penalty = log_w - cost, penalty + cost
         weights = tf.exp(log_w - tf.reduce_max(log_w))
         ess = tf.reduce_sum(weights) ** 2 / tf.reduce_sum(weights ** 2)
