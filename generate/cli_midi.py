@@ -97,8 +97,8 @@ def _prepare_tfds(paths, tfds_dir, encoding, include_drums, voices, workers, bea
               help="grid: at most this many voices [default: the corpus's 99th-percentile polyphony, at most 8].")
 @click.option("--window", type=click.IntRange(min=2), default=None,
               help="Steps (grid) or tokens per training window [default: 64 steps, 256 tokens].")
-@click.option("--transpose", type=click.IntRange(0, 12), default=5, show_default=True,
-              help="Random transposition range in semitones (0 = off).")
+@click.option("--transpose", type=click.IntRange(0, 12), default=None,
+              help="Random transposition range in semitones (0 = off) [default: 5 with --controls, else 0].")
 @click.option("--controls", is_flag=True,
               help="events/durations: learn each window's key and note density, for generate midi --key/--density.")
 @WORKERS

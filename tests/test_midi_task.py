@@ -275,3 +275,13 @@ def test_generate_refuses_a_run_of_another_task(tmp_path):
     # No model file at all: the task check must come first, or the error would be about the weights.
     assert_one_line_error(run("generate", "midi", "--run", tmp_path, "-o", tmp_path / "x.mid"),
                           "is a 'chorale' run, not a midi run", "seqgen train midi")
+
+
+def test_transposition_by_default_only_with_controls():
+    from seqgen.models.midi_task import TRANSPOSE_WITH_CONTROLS, MidiDataConfig
+
+    assert MidiDataConfig().transpose == 0
+    assert MidiDataConfig(controls=True).transpose == TRANSPOSE_WITH_CONTROLS
+    assert MidiDataConfig(max_transpose=3).transpose == 3 and MidiDataConfig(controls=True, max_transpose=0).transpose == 0
+    with pytest.raises(SeqgenError, match="max_transpose must be in 0..12, got 13"):
+        MidiDataConfig(max_transpose=13)
