@@ -15,6 +15,10 @@ part-writing rules (``rules``) shape the proposal, and the weighing and resampli
 ``parallel_penalty`` also takes that many nats off a hypothesis's weight for every parallel fifth
 or octave it writes (the rule the shipped model breaks most, ``benchmarks/RESULTS.md``), so such
 hypotheses die out too; the final pick is the highest log-likelihood less the penalty.
+
+By default (``cadences``) the filter runs one phrase at a time and keeps, at each phrase end, a
+particle that closes it on a cadence (:mod:`generate.harmonize_phrases`); ``--no-cadences`` runs it
+over the whole melody at once, as described above.
 """
 
 from __future__ import annotations
