@@ -61,7 +61,7 @@ class MidiDataConfig:
     batch_size: int = 32  # windows per batch
     # Random transposition of each window, in semitones (0 = off); None: TRANSPOSE_WITH_CONTROLS with
     # controls (so every key asked was seen in training), else 0: a 10-minute CPU run on 300 folk tunes
-    # kept 86-90% of notes in key untransposed against 66-71% with +-5 (RESULTS.md, "A 10-minute CPU run").
+    # kept 94% of notes in key untransposed against 71% with +-5 (RESULTS.md, "A 10-minute CPU run").
     max_transpose: int | None = None
     valid_fraction: float = 0.1  # share of the files held out for validation
     controls: bool = False  # events/durations: each window starts with its key and density tokens (midi_controls)

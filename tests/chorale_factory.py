@@ -42,3 +42,16 @@ def toy_grid(steps: int = 16, seed: int = 0) -> Grid:
     struck[::2] = True
     pitches[5, 1] = 0  # a rest in the alto
     return Grid(pitches, struck, name=f"toy{seed}")
+
+
+def save_chorale_run(model, codec, out: Path) -> Path:
+    """A run folder ``out`` holding ``model`` and ``codec`` as `seqgen train chorales` writes them, untrained."""
+    from seqgen.models.config import config_to_dict
+    from seqgen.models.run_dir import save_model
+    from seqgen.models.run_info import RunInfo, write_info
+
+    out.mkdir(parents=True)
+    save_model(model, out / "model.keras")
+    write_info(out, RunInfo(task="chorale", model=config_to_dict(model.config), source={"source": "music21"}, data={},
+                            train={}, preset="tiny", codec=codec.to_config()))
+    return out

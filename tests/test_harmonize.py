@@ -12,10 +12,7 @@ from seqgen.generate.harmonize import HarmonizeConfig, fill_given
 from seqgen.generate.midi_writer import grid_to_midi, midi_to_grid
 from seqgen.models.config import make_config
 from seqgen.models.registry import build_model
-from seqgen.models.config import config_to_dict
-from seqgen.models.run_dir import save_model
-from seqgen.models.run_info import RunInfo, write_info
-from tests.chorale_factory import toy_grid
+from tests.chorale_factory import save_chorale_run, toy_grid
 from tests.cli_helpers import assert_one_line_error, run
 
 CODEC = ChoraleCodec(43, 76)
@@ -83,12 +80,7 @@ def test_keys_by_name():
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, model):
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    out.mkdir()
-    save_model(model, out / "model.keras")
-    write_info(out, RunInfo(task="chorale", model=config_to_dict(model.config), source={"source": "music21"}, data={},
-                            train={}, preset="tiny", codec=CODEC.to_config()))
-    return out
+    return save_chorale_run(model, CODEC, tmp_path_factory.mktemp("runs") / "tiny")
 
 
 def test_harmonize_cli_keeps_a_midi_melody(tmp_path, run_dir):

@@ -11,10 +11,9 @@ from seqgen.generate.harmonize import HarmonizeConfig, fill_given
 from seqgen.generate.harmonize_phrases import closes, fermata_ends, mark_phrase_ends, parse_bar_list, trace_all
 from seqgen.generate.midi_writer import grid_to_midi, midi_to_grid
 from seqgen.generate.particles import trace_back
-from seqgen.models.config import config_to_dict, make_config
+from seqgen.models.config import make_config
 from seqgen.models.registry import build_model
-from seqgen.models.run_dir import save_model
-from seqgen.models.run_info import RunInfo, write_info
+from tests.chorale_factory import save_chorale_run
 from tests.cli_helpers import assert_one_line_error, run
 
 CODEC = ChoraleCodec(36, 81, phrases=True)
@@ -130,12 +129,7 @@ def test_log_likelihood_counts_the_piece_and_not_the_chunk_past_its_end(model):
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, model):
-    out = tmp_path_factory.mktemp("runs") / "phrases"
-    out.mkdir()
-    save_model(model, out / "model.keras")
-    write_info(out, RunInfo(task="chorale", model=config_to_dict(model.config), source={"source": "music21"}, data={},
-                            train={}, preset="tiny", codec=CODEC.to_config()))
-    return out
+    return save_chorale_run(model, CODEC, tmp_path_factory.mktemp("runs") / "phrases")
 
 
 def test_harmonize_cli_marks_phrase_ends_on_a_midi_melody(tmp_path, run_dir):
