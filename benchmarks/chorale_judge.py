@@ -143,12 +143,21 @@ def main() -> None:
     parser.add_argument("--phrases", type=int, default=None, help="also pieces of this many phrases (the cadence search)")
     parser.add_argument("--phrase-samples", type=int, default=50, help="pieces per phrase-search column")
     parser.add_argument("--key", default="D minor", help="the key asked of the last column")
+    parser.add_argument("--phrase-pick", default="sample", choices=("sample", "likeliest"),
+                        help="the phrase search's pick among the particles that close a phrase (PhraseConfig.pick)")
     parser.add_argument("--harmonize", type=int, default=0, help="test sopranos to harmonise (0: skip)")
     parser.add_argument("--harmonize-both", action="store_true",
                         help="also harmonise without the cadence search (harmonize --no-cadences)")
     parser.add_argument("--particles", type=int, default=32)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.phrase_pick != "sample":  # generate_grids builds PhraseConfig(phrases): give it the other pick
+        from functools import partial
+
+        import seqgen.generate.chorale_gen as chorale_gen
+        from seqgen.generate.phrase_search import PhraseConfig
+
+        chorale_gen.PhraseConfig = partial(PhraseConfig, pick=args.phrase_pick)
 
     from seqgen.data_prep.chorale_cache import load_chorales
     from seqgen.generate.judge import bach_reference

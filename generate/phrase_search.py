@@ -7,10 +7,12 @@ it, so the next phrase never begins under that fermata), and kept only if it clo
 cadence (:mod:`generate.cadence`): an inner phrase on a recognisable one (authentic, half, plagal,
 deceptive, or V - I in a related key), the last phrase on a held root-position tonic reached from
 the dominant, in the key the whole piece is heard in (the benchmark's test, so what the search ranks
-is what is judged). Of the kept ones, the likeliest under the model (mean log-probability per token of
-the new phrase) continues. So the final cadence is the model's own music, searched for, never a
-chord pasted on. If no particle qualifies, a second round with another seed is tried; then the
-likeliest particle that ends a phrase at all is taken and the piece is reported as missing it
+is what is judged). Of the kept ones, one drawn at random continues (``pick="sample"``: a draw from
+the model given the cadence); ``pick="likeliest"`` takes the highest mean log-probability per token of
+the new phrase instead, which favours held chords (note-length distance to Bach 0.44-0.51 against
+0.22-0.27, ``benchmarks/RESULTS.md``). So the final cadence is the model's own music, searched for, never a
+chord pasted on. If no particle qualifies, a second round with another seed is tried; then a
+particle that ends a phrase at all (by the same pick) is taken and the piece is reported as missing it
 (four rounds for the last phrase). A phrase end needs a fermata of ``hold`` to ``max_hold`` steps
 and ``min_onsets`` new soprano notes before it, so a chord stuck under a fermata is no phrase.
 
@@ -34,6 +36,7 @@ from seqgen.generate.cadence import ends_on_cadence, key_in_mode, phrase_cadence
 from seqgen.generate.sampler import sampler_for
 from seqgen.generate.sampling import SamplingConfig
 
+PICKS = ("sample", "likeliest")
 ROUNDS = 4  # sampling rounds per inner phrase before giving up on its cadence
 FINAL_ROUNDS = 12  # and for the last phrase, whose cadence is asked strictly
 
@@ -51,6 +54,8 @@ class PhraseConfig:
     min_onsets: int = 3  # soprano notes struck before the fermata: a phrase is new music, not a held chord
     max_still: int = 11  # steps in a row with no voice struck before the fermata: more is a stuck chord (a
     #   chord held past a dotted half mid-phrase, which the model's fermata slips make and Bach does not)
+    pick: str = "sample"  # of the particles that close the phrase best: "sample", one at random (a draw from
+    #   the model given the cadence), or "likeliest" (highest mean log-probability: held chords win, RESULTS.md)
 
     def __post_init__(self) -> None:
         for name, low, high in (("phrases", 1, 32), ("particles", 1, 256), ("max_phrase_steps", 8, 256),
@@ -59,6 +64,8 @@ class PhraseConfig:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise SeqgenError(f"phrase search: {name} must be in {low}..{high}, got {value!r}")
+        if self.pick not in PICKS:
+            raise SeqgenError(f"phrase search: pick must be one of {', '.join(PICKS)}, got {self.pick!r}")
 
 
 @dataclass
@@ -110,7 +117,10 @@ def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode
     else:
         key = piece.key or key_in_mode(cut, mode)
         cadence = phrase_cadence(cut, end, *key) != "other"
-        level = cadence * (1 + (piece.asked is None or _heard_in(cut, piece.asked)))  # asked: still heard in it
+        # Still heard in the key: the one asked, else (after the first phrase) the first phrase's, so the piece
+        # does not drift where its final cadence cannot follow.
+        stays = _heard_in(cut, piece.asked) if piece.asked else piece.key is None or estimate_key(cut) == piece.key
+        level = cadence * (1 + stays)
     keep = end + 1 + (not final)  # an inner phrase keeps the step that ended its fermata: the next begins after it
     return row[: 1 + keep * codec.voices], key, level
 
@@ -160,7 +170,10 @@ def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, 
     todo = list(range(len(pieces)))
     best: dict[int, tuple] = {}
     for r in range(FINAL_ROUNDS if final else ROUNDS):
-        sampler.reseed(seed + r)
+        # Each phrase and round draws its own random numbers (the loop's are fixed by seed and position).
+        round_seed = (seed * 1_000_003 + begin * 64 + r) & 0x7FFFFFFF
+        sampler.reseed(round_seed)
+        draw = np.random.default_rng(round_seed).random(len(todo) * config.particles)  # pick="sample"'s ranks
         primer = np.repeat(np.stack([pieces[i].tokens for i in todo]), config.particles, axis=0)  # (n * P, L)
         new, logp = sampler.scored(primer, config.max_phrase_steps * codec.voices)  # logp: of each new token
         rows = np.concatenate([primer, new], axis=1)
@@ -170,7 +183,8 @@ def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, 
             if judged is None:
                 continue
             tokens, key, level = judged
-            score = (level, float(logp[k, : len(tokens) - len(primer[0])].mean()))
+            rank = float(logp[k, : len(tokens) - len(primer[0])].mean()) if config.pick == "likeliest" else draw[k]
+            score = (level, rank)
             if i not in best or score > best[i][0]:
                 best[i] = (score, tokens, key)
         todo = [i for i in todo if not (i in best and best[i][0][0] == 2)]
