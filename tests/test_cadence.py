@@ -209,3 +209,48 @@ def test_a_model_without_phrase_ends_samples_free_steps_by_default():
     assert grids[0].steps == FREE_STEPS == 128 and "no phrase ends" in notes[0] and "--steps N" in notes[0]
     with pytest.raises(SeqgenError, match="--phrases needs a model trained with phrase ends"):
         generate_grids(model, codec, None, None, 1, SamplingConfig(), phrases=2)  # asked, not defaulted: refused
+
+
+class BranchModel:
+    """Scripts ``a`` and ``b`` (start token first, the same length), told apart at their first different
+    token, which the model draws as ``a``'s with probability 0.8; after it, that script's tokens are sure."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, vocab: int):
+        import tensorflow as tf
+
+        self.at = int(np.flatnonzero(a != b)[0])  # (index of the token that decides the branch)
+        self.b_token = int(b[self.at])
+        sure = [np.eye(vocab, dtype=np.float32)[np.append(s[1:], s[-1])] * 30.0 for s in (a, b)]  # (len, vocab) each
+        mixed = np.full(vocab, -30.0, np.float32)
+        mixed[a[self.at]], mixed[b[self.at]] = np.log(0.8), np.log(0.2)
+        sure[0][self.at - 1] = sure[1][self.at - 1] = mixed
+        self.tables = tf.constant(np.stack(sure))  # (2, len, vocab)
+
+    def initial_state(self, batch):
+        import tensorflow as tf
+
+        return tf.zeros((batch,), tf.int32), tf.zeros((batch,), tf.int32)  # position, branch (0: a, 1: b)
+
+    def step(self, tokens, state):
+        import tensorflow as tf
+
+        position, branch = state
+        branch = tf.where(position == self.at, tf.cast(tokens == self.b_token, tf.int32), branch)
+        row = tf.minimum(position, self.tables.shape[1] - 1)
+        return tf.gather_nd(self.tables, tf.stack([branch, row], axis=1)), (position + 1, branch)
+
+
+def test_the_pick_draws_among_the_cadences_or_takes_the_likeliest():
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    a, b = (_script(codec, I, second, V, I, fermata_from=12) for second in (IV, I))  # both close V - I
+    model = BranchModel(a, b, codec.vocab_size)
+    seconds = {}
+    for pick in ("likeliest", "sample"):
+        config = PhraseConfig(phrases=1, particles=8, max_phrase_steps=20, min_onsets=2, pick=pick)
+        grids, notes = phrase_pieces(model, codec, 10, SamplingConfig(seed=3), config, "major")
+        assert notes == [] and all(ends_on_cadence(g, 0, "major") for g in grids)
+        seconds[pick] = {tuple(g.pitches[4]) for g in grids}  # the second chord: IV (likelier) or I
+    assert seconds["likeliest"] == {IV}
+    assert seconds["sample"] == {IV, I}  # the less likely cadence is drawn too
+    with pytest.raises(SeqgenError, match="pick must be one of sample, likeliest, got 'best'"):
+        PhraseConfig(pick="best")
