@@ -198,6 +198,10 @@ def music_cases() -> list[Case]:
     cases += [Case('harmonize -o ""', [*har, "-o", ""]), Case("harmonize --key bogus", [*har, "--key", "bogus", *out]),
               Case("harmonize -o existing", [*har, "-o", "{C}/out.mid"], setup=existing_output),
               Case("harmonize --given alto", [*har, "--given", "alto", *out])]
+    cases += [Case(f"harmonize --phrase-ends {b!r}", [*har, "--phrase-ends", b, *out])
+              for b in ("", "2-4", "0", "x", "99999999999999999999", "-1")]
+    cases += [Case("harmonize --phrase-ends 1,1,...(20,000)", [*har, "--phrase-ends", ",".join(["1"] * 20000), *out])]
+    cases += [Case("harmonize --phrase-ends 1 (works)", [*har, "--phrase-ends", "1", "--particles", "2", *out], "ok")]
     inf, iout = ["infill", "bwv269"], ["-o", "{C}/i.mid"]
     cases += _numbers(inf, "--sweeps", ["1000000", "-1"], iout) + _numbers(inf, "--window", ["100000", HUGE, "0"], iout)
     cases += _numbers(inf, "--candidates", ["1000000"], iout) + _numbers(inf, "--bpm", ["nan"], iout)

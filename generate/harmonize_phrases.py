@@ -63,10 +63,10 @@ def mark_phrase_ends(melody: Grid, spec: str, column: int = 0) -> Grid:
     fermata = np.zeros(melody.steps, bool)
     for bar in bars:
         if bar > count:
-            raise SeqgenError(f"--phrase-ends {spec!r}: the melody has bars 1-{count} (16th-note steps, 4/4)")
+            raise SeqgenError(f"--phrase-ends {_shown(spec)}: the melody has bars 1-{count} (16th-note steps, 4/4)")
         struck = np.flatnonzero(melody.struck[(bar - 1) * STEPS_PER_BAR: bar * STEPS_PER_BAR, column])
         if not struck.size:
-            raise SeqgenError(f"--phrase-ends {spec!r}: no melody note begins in bar {bar}; mark bars with notes")
+            raise SeqgenError(f"--phrase-ends {_shown(spec)}: no melody note begins in bar {bar}; mark bars with notes")
         start = (bar - 1) * STEPS_PER_BAR + int(struck[-1])
         end = start + 1
         while end < melody.steps and melody.pitches[end, column] and not melody.struck[end, column]:
@@ -80,8 +80,13 @@ def parse_bar_list(spec: str) -> list[int]:
     """``"2,4,6"`` -> ``[2, 4, 6]``; one line naming ``--phrase-ends`` for anything else."""
     parts = [p.strip() for p in spec.split(",")]
     if not parts or not all(p.isdigit() and int(p) >= 1 for p in parts) or len(parts) > 10_000:
-        raise SeqgenError(f"--phrase-ends {spec!r}: write bar numbers (1-based, 4/4), e.g. 2,4,6,8")
+        raise SeqgenError(f"--phrase-ends {_shown(spec)}: write bar numbers (1-based, 4/4), e.g. 2,4,6,8")
     return sorted({int(p) for p in parts})
+
+
+def _shown(spec: str) -> str:
+    """``spec`` quoted for a one-line message, cut after 40 characters."""
+    return repr(spec if len(spec) <= 40 else spec[:40] + "...")
 
 
 def fill_phrases(sampler, forced, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config,

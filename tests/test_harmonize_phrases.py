@@ -150,3 +150,9 @@ def test_harmonize_cli_marks_phrase_ends_on_a_midi_melody(tmp_path, run_dir):
     assert_one_line_error(run("harmonize", path, "--run", run_dir, "--phrase-ends", "9", "-o", tmp_path / "x.mid"),
                           "bars 1-3")
     assert not (tmp_path / "x.mid").exists()
+
+
+def test_a_long_bar_list_is_cut_in_the_message():
+    with pytest.raises(SeqgenError) as error:
+        parse_bar_list(",".join(["1"] * 20000) + ",x")
+    assert len(str(error.value)) < 120 and "..." in str(error.value)
