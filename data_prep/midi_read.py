@@ -124,10 +124,10 @@ def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
 
 def _header(data: bytes) -> tuple[int, int]:
     """``(format, offset of the first chunk after the header)``; checks what symusic does not."""
+    if data[:4] != b"MThd" and not b"MThd".startswith(data):  # a text file named .mid is no truncated MIDI
+        raise _Unusable(f"not a readable MIDI file (no MThd header; it starts with {data[:4]!r})")
     if len(data) < 14:
         raise _Unusable("truncated MIDI data (the file ends inside a chunk)")
-    if data[:4] != b"MThd":
-        raise _Unusable(f"not a readable MIDI file (no MThd header; it starts with {data[:4]!r})")
     length, midi_format, tracks, division = struct.unpack(">LHHH", data[4:14])
     if midi_format not in (0, 1, 2):
         raise _Unusable(f"unknown MIDI format {midi_format} (expected 0, 1 or 2)")

@@ -193,7 +193,7 @@ def test_describe_corpus(tmp_path):
     assert text == [
         "files read: 1",
         "files skipped: 1",
-        f"  {tmp_path / 'bad.mid'}: truncated MIDI data (the file ends inside a chunk)",
+        f"  {tmp_path / 'bad.mid'}: not a readable MIDI file (no MThd header; it starts with b'xx')",
         "notes: 5",
         "duration: 1.0 s (2.0 beats)",
         "pitch range: 48-74",
@@ -561,3 +561,15 @@ def test_note_table_builds_rows_from_its_columns(tmp_path):
     cols = columns_of(perf.notes)
     assert cols["pitch"].tolist() == [48, 72, 74] and not cols["pitch"].flags.writeable
     assert {k: v.tolist() for k, v in columns_of(rows).items()} == {k: v.tolist() for k, v in cols.items()}
+
+
+def test_a_short_file_is_truncated_only_if_it_starts_as_midi(tmp_path):
+    from seqgen.data_prep.midi_folder import read_corpus
+
+    for name, data in (("text.mid", b"hi"), ("cut.mid", b"MTh"), ("cut2.mid", b"MThd\x00\x00")):
+        mf.write_bytes(tmp_path / name, data)
+    mf.write_notes(tmp_path / "good.mid", [(72, 0, 1)])  # one usable file, so the folder is read
+    skipped = dict(read_corpus([tmp_path]).skipped)
+    assert skipped[str(tmp_path / "text.mid")].startswith("not a readable MIDI file")
+    assert skipped[str(tmp_path / "cut.mid")].startswith("truncated MIDI data")
+    assert skipped[str(tmp_path / "cut2.mid")].startswith("truncated MIDI data")
