@@ -254,3 +254,19 @@ def test_the_pick_draws_among_the_cadences_or_takes_the_likeliest():
     assert seconds["sample"] == {IV, I}  # the less likely cadence is drawn too
     with pytest.raises(SeqgenError, match="pick must be one of sample, likeliest, got 'best'"):
         PhraseConfig(pick="best")
+
+
+def test_a_piece_without_its_final_cadence_goes_back_one_phrase(monkeypatch):
+    import seqgen.generate.phrase_search as ps
+
+    def fake_phrase(codec, sampler, seed, pieces, mode, final, config):  # the retry's ending works for piece 0 only
+        for p in pieces:
+            p.tokens = np.append(p.tokens, seed)
+            p.missed += final and (p.tokens[0] != 0 or seed == 0)
+
+    monkeypatch.setattr(ps, "_phrase", fake_phrase)
+    before = [_Piece(np.array([0])), _Piece(np.array([1]))]
+    pieces = [_Piece(np.array([0, 0, 0]), missed=1), _Piece(np.array([1, 0, 0]), missed=1)]
+    ps._backtrack(None, None, 5, pieces, before, [0, 0], None, PhraseConfig())
+    assert list(pieces[0].tokens) == [0, 5, 5] and pieces[0].missed == 0  # written again: found
+    assert list(pieces[1].tokens) == [1, 0, 0] and pieces[1].missed == 1  # the retry missed too: kept as it was
