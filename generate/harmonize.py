@@ -209,6 +209,8 @@ def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, n
                      f"{result.resamples} resamplings")
         if config.cadences:
             where = "the melody's fermatas and its last note" if len(ends) > 1 else "the melody's last note"
+            if phrase_ends is not None:
+                where = f"bars {', '.join(map(str, parse_bar_list(phrase_ends)))} and the melody's last note"
             lines.append(f"  cadences at {result.cadences} of {result.phrases} phrase ends ({where})")
     return lines
 

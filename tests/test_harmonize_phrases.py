@@ -141,7 +141,7 @@ def test_harmonize_cli_marks_phrase_ends_on_a_midi_melody(tmp_path, run_dir):
     assert "of 1 phrase ends (the melody's last note)" in plain.output
     marked = run("harmonize", path, "--run", run_dir, "--particles", "3", "--phrase-ends", "1,2", "-o", out, "--force")
     assert marked.exit_code == 0, marked.output
-    assert "of 3 phrase ends (the melody's fermatas and its last note)" in marked.output
+    assert "of 3 phrase ends (bars 1, 2 and the melody's last note)" in marked.output
     np.testing.assert_array_equal(midi_to_grid(out, voices=4).pitches[: tune.steps, 0], TUNE)
     off = run("harmonize", path, "--run", run_dir, "--particles", "3", "--no-cadences", "-o", out, "--force")
     assert off.exit_code == 0 and "cadences at" not in off.output, off.output
