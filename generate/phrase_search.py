@@ -9,8 +9,8 @@ deceptive, or V - I in a related key), the last phrase on a held root-position t
 the dominant, in the key the whole piece is heard in (the benchmark's test, so what the search ranks
 is what is judged). Of the kept ones, one drawn at random continues (``pick="sample"``: a draw from
 the model given the cadence); ``pick="likeliest"`` takes the highest mean log-probability per token of
-the new phrase instead, which favours held chords (note-length distance to Bach 0.44-0.51 against
-0.22-0.27, ``benchmarks/RESULTS.md``). So the final cadence is the model's own music, searched for, never a
+the new phrase instead, which favours held chords (note-length distance to Bach 0.34-0.53 against
+0.20-0.36, ``benchmarks/RESULTS.md``). So the final cadence is the model's own music, searched for, never a
 chord pasted on. If no particle qualifies, a second round with another seed is tried; then a
 particle that ends a phrase at all (by the same pick) is taken and the piece is reported as missing it
 (twelve rounds for the last phrase; a piece still without its final cadence then goes back one phrase
