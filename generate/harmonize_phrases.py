@@ -104,7 +104,7 @@ def fill_phrases(sampler, forced, codec: ChoraleCodec, given: np.ndarray, mask: 
         stop = (end + 1) * codec.voices
         forced.assign(given[:stop], mask[:stop])  # positions past the phrase are free and unweighed
         best = None
-        for r in range(FINAL_ROUNDS if final else ROUNDS):
+        for r in range(1 if config.greedy else FINAL_ROUNDS if final else ROUNDS):  # greedy: every round the same
             seed = (config.seed * 1_000_003 + k * 16 + r) & 0x7FFFFFFF
             sampler.reseed(seed)
             run = _run(sampler, codec, prefix, stop, config.particles, end, home, final, seed)
