@@ -171,7 +171,7 @@ def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, 
     begin = (len(pieces[0].tokens) - 1) // codec.voices  # first new step
     todo = list(range(len(pieces)))
     best: dict[int, tuple] = {}
-    for r in range(FINAL_ROUNDS if final else ROUNDS):
+    for r in range(1 if sampler.greedy else FINAL_ROUNDS if final else ROUNDS):  # greedy: every round the same
         # Each phrase and round draws its own random numbers (the loop's are fixed by seed and position).
         round_seed = (seed * 1_000_003 + begin * 64 + r) & 0x7FFFFFFF
         sampler.reseed(round_seed)
@@ -251,7 +251,7 @@ def phrase_pieces(model, codec: ChoraleCodec, num: int, sampling: SamplingConfig
         _phrase(codec, sampler, sampling.seed, pieces, mode, False, config)
     missed = [p.missed for p in pieces]
     _phrase(codec, sampler, sampling.seed, pieces, mode, True, config)
-    if before is not None:
+    if before is not None and not sampling.greedy:  # a greedy retry would write the same again
         _backtrack(codec, sampler, sampling.seed + BACKTRACK_SEED, pieces, before, missed, mode, config)
     grids, notes = [], []
     for i, piece in enumerate(pieces):
