@@ -259,6 +259,7 @@ def phrase_pieces(model, codec: ChoraleCodec, num: int, sampling: SamplingConfig
         grid.meta["key"] = piece.key or key_in_mode(grid, mode)
         grids.append(grid)
         if piece.missed:
-            notes.append(f"piece {i + 1}: {piece.missed} of {config.phrases} phrases found no cadence "
-                         f"in {ROUNDS * config.particles}-{FINAL_ROUNDS * config.particles} tries")
+            tries = "one greedy try" if sampling.greedy else \
+                f"{ROUNDS * config.particles}-{FINAL_ROUNDS * config.particles} tries"
+            notes.append(f"piece {i + 1}: {piece.missed} of {config.phrases} phrases found no cadence in {tries}")
     return grids, notes

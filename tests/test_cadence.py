@@ -157,7 +157,10 @@ def test_phrase_search_reports_a_missed_cadence():
     script = _script(codec, I, IV, V, I6, fermata_from=12)
     config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2)
     grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
-    assert len(notes) == 1 and "no cadence" in notes[0] and grids[0].steps == 16
+    assert len(notes) == 1 and "no cadence in 8-24 tries" in notes[0] and grids[0].steps == 16
+    _, greedy = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(greedy=True), config,
+                              "major")
+    assert greedy == ["piece 1: 1 of 1 phrases found no cadence in one greedy try"]
 
 
 def test_the_last_phrase_is_judged_in_the_key_the_whole_piece_is_heard_in():
