@@ -143,6 +143,22 @@ def click(driver, element_id: str) -> None:
     driver.find_element("id", element_id).click()
 
 
+def click_in_row(driver, text: str, selector: str, tries: int = 50) -> None:
+    """A real click on ``selector`` in the runs table's row naming ``text``. The table is drawn again when a
+    watched training job ends (another test's), which can take the row away between finding and clicking
+    it (StaleElementReferenceException, seen once in CI): then the row is found again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(tries):
+        try:
+            row = [r for r in driver.find_elements("css selector", ".run-row") if text in r.text][0]
+            row.find_element("css selector", selector).click()
+            return
+        except (StaleElementReferenceException, IndexError):
+            time.sleep(0.1)
+    raise AssertionError(f"no clickable {selector} in a runs row naming {text!r} after {tries} tries")
+
+
 def canvas_click(driver, x: float, y: float, drag_to: float | None = None) -> None:
     """A real mouse press at canvas pixel (x, y) (released at x = ``drag_to`` when given)."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -302,8 +318,7 @@ def test_forecast_an_uploaded_csv(browser, tmp_path):
 def test_evaluate_a_run_from_the_runs_page(browser):
     page(browser, "runs")
     until(browser, "[...document.querySelectorAll('.run-row')].some(r => r.textContent.includes('series-gru'))")
-    row = [r for r in browser.find_elements("css selector", ".run-row") if "series-gru" in r.text][0]
-    row.find_element("css selector", ".evaluate").click()
+    click_in_row(browser, "series-gru", ".evaluate")
     text = until(browser, "document.getElementById('evaluation').textContent.includes('MAE') && "
                           "document.getElementById('evaluation').textContent")
     assert "naive" in text
