@@ -139,6 +139,17 @@ def test_harmonize_keeps_a_typed_melody(client):
     assert (np.array(job["result"]["pitches"])[:, 1:] > 0).any()
 
 
+def test_harmonize_searches_cadences_at_the_bars_asked(client):
+    tune = "G4:4 A4:4 B4:4 C5:4 D5:4 C5:4 B4:8 A4:4 B4:4 C5:8 D5:8 G4:16"
+    job = run_job(client, "/api/chorale/harmonize", {"text": tune, "particles": 3, "phrase_ends": "1,2"})
+    assert job["status"] == "done", job
+    assert "of 3 phrase ends" in " ".join(job["result"]["messages"])
+    soprano = np.array(job["result"]["pitches"])[:, 0]
+    assert soprano.tolist() == parse_melody(tune, 100).pitches[:, 0].tolist()
+    bad = run_job(client, "/api/chorale/harmonize", {"text": tune, "particles": 3, "phrase_ends": "9"})
+    assert bad["status"] == "failed" and "--phrase-ends" in bad["error"], bad
+
+
 def test_melody_names_and_errors():
     assert parse_melody("C4 C#4:2 Db r:2 C", 64).pitches[:, 0].tolist() == [60] * 4 + [61] * 2 + [61] * 4 + [0] * 2 + [60] * 4
     from seqgen.studio.security import StudioError

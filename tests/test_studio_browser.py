@@ -222,10 +222,14 @@ def test_harmonise_a_clicked_melody(browser):
     particles = browser.find_element("id", "particles")
     particles.clear()
     particles.send_keys("4")
+    browser.find_element("id", "phrase-ends").send_keys("1")  # the melody's first bar ends a phrase
     click(browser, "harmonize")
     until(browser, "studio.piece && studio.piece.name.includes('harmonised')")
     soprano = [row[0] for row in browser.execute_script("return studio.piece.pitches")]
     assert soprano == [p for p, _ in melody for _ in range(4)]
+    assert "of 2 phrase ends" in browser.find_element("id", "messages").text
+    screenshot(browser, "chorale-harmonised")
+    browser.find_element("id", "phrase-ends").clear()
     click(browser, "click-mode")
     click(browser, "clear-melody")
 

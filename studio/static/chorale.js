@@ -61,6 +61,7 @@
   async function harmonize() {
     const body = { run: $("chorale-form").run.value, particles: $("particles").value, seed: $("chorale-form").seed.value,
                    key: $("chorale-form").key.value };
+    if ($("phrase-ends").value.trim()) body.phrase_ends = $("phrase-ends").value.trim();
     if (roll.melody.length) body.notes = roll.melody;
     else if ($("melody").value.trim()) body.text = $("melody").value;
     else if (studio.uploadedMelody) body.piece = studio.uploadedMelody;
