@@ -33,6 +33,8 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.generate.chorale_io import OutputConfig, apply_key, load_piece, write_grid
+from seqgen.generate.harmonize_phrases import (FillResult, fermata_ends, given_phrase_ends, mark_phrase_ends,
+                                               parse_bar_list)
 from seqgen.generate.outputs import music_paths
 from seqgen.generate.rules import RulesConfig
 
@@ -65,16 +67,6 @@ class HarmonizeConfig:
             raise SeqgenError(f"resample_below must be in (0, 1], got {self.resample_below}")
 
 
-@dataclass
-class FillResult:
-    tokens: np.ndarray  # (length,) the chosen hypothesis, no BOS
-    log_likelihood: float  # log p(all its tokens) under the model, nats
-    log_evidence: float  # particle estimate of log p(given tokens), nats (less the parallel penalty, if any)
-    resamples: int  # how often the particles were resampled
-    phrases: int = 1  # phrase ends searched for a cadence (cadences on), the last note included
-    cadences: int = 0  # of them, closed on the cadence asked (:mod:`generate.harmonize_phrases`)
-
-
 def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config: HarmonizeConfig,
                ends: list[int] | None = None) -> FillResult:
     """Tokens ``(length,)`` where ``mask`` is True are kept from ``given``; the rest are drawn (see module doc).
@@ -86,11 +78,10 @@ def fill_given(model, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, 
     sampler, forced = _loop_for(model, codec, len(given), config)
     mask = np.asarray(mask, bool)
     if config.cadences:
-        from seqgen.generate.harmonize_phrases import fill_phrases, phrase_ends
+        from seqgen.generate.harmonize_phrases import fill_phrases
 
-        ends = phrase_ends(codec, given, mask) if ends is None else ends
-        done = fill_phrases(sampler, forced, codec, given, mask, config, ends)
-        return FillResult(done.tokens, done.log_likelihood, done.log_evidence, done.resamples, done.phrases, done.cadences)
+        return fill_phrases(sampler, forced, codec, given, mask, config,
+                            given_phrase_ends(codec, given) if ends is None else ends)
     forced.assign(given, mask)
     sampler.reseed(config.seed)
     n = config.particles
@@ -167,19 +158,29 @@ def given_column(piece: Grid, given: str) -> int:
     return column
 
 
+def given_grid(codec: ChoraleCodec, piece: Grid, column: int, voice: int) -> tuple[Grid, int, list[int]]:
+    """``(grid, notes moved by octaves, phrase ends)``: the grid the filter fills, where only ``voice``
+    sounds (``piece``'s ``column``, moved into the model's range), and the steps its phrases end at."""
+    pitches = np.zeros((piece.steps, codec.voices), np.int16)  # (steps, voices): only the given voice sounds
+    struck = np.zeros((piece.steps, codec.voices), bool)
+    pitches[:, voice], struck[:, voice] = piece.pitches[:, column], piece.struck[:, column]
+    # Fermatas ride on the soprano's tokens (the codec's phrase ends), so the model hears them when it is given.
+    phrases = {"fermata": piece.meta["fermata"]} if "fermata" in piece.meta and voice == 0 else {}
+    grid, moved = codec.fit_into_range(Grid(pitches, struck, piece.name, meta=phrases))
+    return grid, moved, fermata_ends(piece.meta.get("fermata"), grid.steps)
+
+
 def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, num: int = 1, key: str | None = None,
               output: OutputConfig = OutputConfig(), data_dir: str | None = None,
               phrase_ends: str | None = None) -> list[str]:
     """Everything ``seqgen harmonize`` does; returns the lines to print. ``phrase_ends`` (``"2,4,6"``, bars)
     marks where the melody's phrases end, in place of its own fermatas."""
-    from seqgen.generate.harmonize_phrases import fermata_ends, mark_phrase_ends, parse_bar_list
     from seqgen.generate.runs import open_run
 
     paths = music_paths(out, num, output.force)
     if key is not None:
         mm.parse_key(key)  # a bad key fails before the model loads
-    if phrase_ends is not None:
-        parse_bar_list(phrase_ends)  # so does a bad bar list
+    bars = None if phrase_ends is None else parse_bar_list(phrase_ends)  # so does a bad bar list
     loaded = open_run(run, "chorale")
     model, codec, info = loaded.model, loaded.codec, loaded.info
     piece = load_piece(melody, info.source.get("source", "music21"), data_dir)
@@ -187,13 +188,7 @@ def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, n
     voice, column = GIVEN_VOICES[config.given], given_column(piece, config.given)
     if phrase_ends is not None:
         piece = mark_phrase_ends(piece, phrase_ends, column)
-    pitches = np.zeros((piece.steps, codec.voices), np.int16)  # (steps, voices): only the given voice sounds
-    struck = np.zeros((piece.steps, codec.voices), bool)
-    pitches[:, voice], struck[:, voice] = piece.pitches[:, column], piece.struck[:, column]
-    # Fermatas ride on the soprano's tokens (the codec's phrase ends), so the model hears them when it is given.
-    phrases = {k: piece.meta[k] for k in ("fermata",) if k in piece.meta and config.given == "soprano"}
-    grid, moved = codec.fit_into_range(Grid(pitches, struck, piece.name, meta=phrases))
-    ends = fermata_ends(piece.meta.get("fermata"), grid.steps)
+    grid, moved, ends = given_grid(codec, piece, column, voice)
     if moved:
         lines.append(f"{moved} notes of the {config.given} outside the model's range {codec.low}-{codec.high} moved by octaves")
     given = codec.encode(grid)
@@ -209,8 +204,8 @@ def harmonize(run: str | None, melody: str, out: str, config: HarmonizeConfig, n
                      f"{result.resamples} resamplings")
         if config.cadences:
             where = "the melody's fermatas and its last note" if len(ends) > 1 else "the melody's last note"
-            if phrase_ends is not None:
-                where = f"bars {', '.join(map(str, parse_bar_list(phrase_ends)))} and the melody's last note"
+            if bars is not None:
+                where = f"bars {', '.join(map(str, bars))} and the melody's last note"
             lines.append(f"  cadences at {result.cadences} of {result.phrases} phrase ends ({where})")
     return lines
 

@@ -6,11 +6,12 @@ melody ``harmonize --phrase-ends`` marks them) and its last note. The particle f
 judged there (:mod:`generate.cadence`, the definitions the phrase search and the benchmark use): an
 inner phrase must close on a recognisable cadence (authentic, half, plagal, deceptive, or V - I in a
 related key) in the melody's key, the last on a root-position tonic reached from the dominant in the
-key the whole harmonisation is heard in. Of the particles that close so, the likeliest (log-likelihood
-less the parallel penalty) is kept and the next phrase's particles all continue it; if none does, the
-phrase is sampled again with another seed (``ROUNDS``, ``FINAL_ROUNDS``), then the likeliest is kept
-and the phrase counted as missed. So the cadence is the model's own harmony, searched for, not a
-chord pasted on.
+key the whole harmonisation is heard in. Of the particles that close so, one is drawn by the particle
+weights and the next phrase's particles all continue it (taking the likeliest at every phrase end
+instead favoured held chords, ``benchmarks/RESULTS.md``); if none closes, the phrase is sampled
+again with another seed (``ROUNDS``, ``FINAL_ROUNDS``), then one of all the particles is drawn the
+same way and the phrase counted as missed. So the cadence is the model's own harmony, searched for,
+not a chord pasted on.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
+from seqgen.data_prep.chorales import phrase_ends
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.data_prep.music_metrics import estimate_key
@@ -31,28 +33,31 @@ STEPS_PER_BAR = 16  # --phrase-ends counts bars of 16 16th-note steps (4/4), as 
 
 
 @dataclass
-class Phrased:
-    tokens: np.ndarray  # (length,) the chosen harmonisation, no BOS
+class FillResult:
+    """What harmonize's filter returns, phrase by phrase or over the whole melody at once."""
+
+    tokens: np.ndarray  # (length,) the chosen hypothesis, no BOS
     log_likelihood: float  # log p(all its tokens) under the model, nats
-    log_evidence: float  # the phrases' particle estimates of log p(given | the phrases chosen before), summed
-    resamples: int  # resamplings in the chosen runs
-    phrases: int  # phrase ends searched (the last note included)
-    cadences: int  # of them, closed as asked
+    log_evidence: float  # particle estimate of log p(given tokens), nats (less the parallel penalty, if any);
+    #   phrase by phrase: the phrases' estimates of log p(given | the phrases chosen before), summed
+    resamples: int  # how often the particles were resampled (in the runs kept)
+    phrases: int = 1  # phrase ends searched for a cadence (cadences on), the last note included
+    cadences: int = 0  # of them, closed on the cadence asked
 
 
-def phrase_ends(codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray) -> list[int]:
+def given_phrase_ends(codec: ChoraleCodec, given: np.ndarray) -> list[int]:
     """The steps where phrases end: the last step of each fermata run in the given tokens, and the last step."""
     grid = codec.decode(given)
     return fermata_ends(grid.meta.get("fermata"), grid.steps)
 
 
 def fermata_ends(fermata: np.ndarray | None, steps: int) -> list[int]:
-    """The last step of each run of ``fermata (steps,)`` (None: no fermatas), and the last step."""
+    """The phrase ends of ``fermata (steps,)`` flags (:func:`data_prep.chorales.phrase_ends`; None: no
+    fermatas) before the last step, and the last step."""
     if steps < 1:
         raise SeqgenError("harmonize: the melody has no complete step")
-    fermata = np.zeros(steps, bool) if fermata is None else np.asarray(fermata, bool)[:steps]
-    runs = np.diff(np.concatenate([fermata.astype(np.int8), [0]]))  # -1 after a run's last step
-    return [int(t) for t in np.flatnonzero(runs == -1) if t < steps - 1] + [steps - 1]
+    inner = [] if fermata is None else phrase_ends(np.asarray(fermata, bool)[:steps])
+    return [int(t) for t in inner if t < steps - 1] + [steps - 1]
 
 
 def mark_phrase_ends(melody: Grid, spec: str, column: int = 0) -> Grid:
@@ -90,7 +95,7 @@ def _shown(spec: str) -> str:
 
 
 def fill_phrases(sampler, forced, codec: ChoraleCodec, given: np.ndarray, mask: np.ndarray, config,
-                 ends: list[int]) -> Phrased:
+                 ends: list[int]) -> FillResult:
     """The harmonisation of ``given`` (forced where ``mask``), searched phrase by phrase (module doc);
     ``sampler`` and ``forced`` are harmonize's compiled particle loop."""
     voice = int(np.flatnonzero(mask[: codec.voices])[0])
@@ -115,7 +120,7 @@ def fill_phrases(sampler, forced, codec: ChoraleCodec, given: np.ndarray, mask: 
         prefix = np.concatenate([prefix, row])
         lik, evidence, resamples, cadences = lik + run_lik, evidence + run_evidence, resamples + run_resamples, cadences + level
     forced.assign(given, mask)
-    return Phrased(prefix[1:], lik, evidence, resamples, len(ends), cadences)
+    return FillResult(prefix[1:], lik, evidence, resamples, len(ends), cadences)
 
 
 def _run(sampler, codec, prefix, stop, particles, end, home, final, seed):
@@ -124,6 +129,8 @@ def _run(sampler, codec, prefix, stop, particles, end, home, final, seed):
     drawn by the particle weights (seeded by ``seed``)."""
     tokens, parents, (log_w, log_lik, penalty, ev, res) = sampler.weighed(
         np.repeat(prefix[None], particles, axis=0), stop - len(prefix) + 1)  # (particles, new), (new, particles)
+    from seqgen.generate.particles import trace_all
+
     rows = trace_all(tokens, parents)  # (particles, new)
     judged: dict[bytes, int] = {}  # resampled particles repeat: judge each distinct row once
     for row in rows:
@@ -144,14 +151,3 @@ def closes(grid: Grid, end: int, home: tuple[int, str], final: bool) -> int:
     if final:
         return int(ends_on_cadence(cut, *estimate_key(cut), hold=1))
     return int(phrase_cadence(cut, end, *home) != "other")
-
-
-def trace_all(tokens: np.ndarray, parents: np.ndarray) -> np.ndarray:
-    """Every final row's tokens ``(batch, length)``, following ``parents (length, batch)`` back
-    (:func:`generate.particles.trace_back`, all rows at once)."""
-    out = np.empty_like(tokens)
-    rows = np.arange(tokens.shape[0])
-    for i in range(tokens.shape[1] - 1, -1, -1):
-        rows = parents[i, rows]
-        out[:, i] = tokens[rows, i]
-    return out

@@ -86,3 +86,13 @@ def trace_back(tokens: np.ndarray, parents: np.ndarray, row: int) -> np.ndarray:
         out[i] = tokens[row, i]
     return out
 
+
+def trace_all(tokens: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """Every final row's tokens ``(batch, length)``, following ``parents (length, batch)`` back
+    (:func:`trace_back`, all rows at once: harmonize's phrase search judges them all)."""
+    out = np.empty_like(tokens)
+    rows = np.arange(tokens.shape[0])
+    for i in range(tokens.shape[1] - 1, -1, -1):
+        rows = parents[i, rows]
+        out[:, i] = tokens[rows, i]
+    return out

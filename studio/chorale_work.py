@@ -117,8 +117,8 @@ def melody(body: dict, max_steps: int) -> Grid:
 def harmonize(loader: Loader, body: dict, job: Job, max_steps: int) -> dict:
     """Alto, tenor and bass written under the given soprano by the particle filter."""
     from seqgen.generate.chorale_io import apply_key
-    from seqgen.generate.harmonize import HarmonizeConfig, fill_given
-    from seqgen.generate.harmonize_phrases import fermata_ends, mark_phrase_ends
+    from seqgen.generate.harmonize import HarmonizeConfig, fill_given, given_grid
+    from seqgen.generate.harmonize_phrases import mark_phrase_ends
 
     config = HarmonizeConfig(particles=number(body, "particles", 16, 1, 128, int),
                              seed=number(body, "seed", 0, 0, 2**31 - 1, int))
@@ -130,16 +130,11 @@ def harmonize(loader: Loader, body: dict, job: Job, max_steps: int) -> dict:
     require_ready(loader)
     loaded = loader.open(body.get("run"), "chorale")
     codec = loaded.codec
-    pitches = np.zeros((tune.steps, codec.voices), np.int16)  # (steps, voices): only the soprano sounds
-    struck = np.zeros((tune.steps, codec.voices), bool)
-    pitches[:, 0], struck[:, 0] = tune.pitches[:, 0], tune.struck[:, 0]
-    phrases = {"fermata": tune.meta["fermata"]} if "fermata" in tune.meta else {}  # rides on the soprano's tokens
-    grid, moved = codec.fit_into_range(Grid(pitches, struck, tune.name, meta=phrases))
+    grid, moved, ends = given_grid(codec, tune, 0, 0)  # the soprano given
     if moved:
         lines.append(f"{moved} melody notes outside the model's range {codec.low}-{codec.high} moved by octaves")
     given = codec.encode(grid)
     job.report(0.1, f"harmonising with {config.particles} particles")
-    ends = fermata_ends(tune.meta.get("fermata"), grid.steps)
     result = fill_given(loaded.model, codec, given, np.arange(len(given)) % codec.voices == 0, config, ends)
     lines.append(f"log-likelihood {result.log_likelihood:.1f} nats, {result.resamples} resamplings; "
                  f"cadences at {result.cadences} of {result.phrases} phrase ends")

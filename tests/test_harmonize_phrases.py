@@ -8,9 +8,9 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.generate.harmonize import HarmonizeConfig, fill_given
-from seqgen.generate.harmonize_phrases import closes, fermata_ends, mark_phrase_ends, parse_bar_list, trace_all
+from seqgen.generate.harmonize_phrases import closes, fermata_ends, mark_phrase_ends, parse_bar_list
 from seqgen.generate.midi_writer import grid_to_midi, midi_to_grid
-from seqgen.generate.particles import trace_back
+from seqgen.generate.particles import trace_all, trace_back
 from seqgen.models.config import make_config
 from seqgen.models.registry import build_model
 from tests.chorale_factory import save_chorale_run
