@@ -32,9 +32,10 @@ GENERAL = ("polyphony", "pitch_class_entropy", "scale_consistency", "empty_beat_
 OURS = ("ends V-I", "all silent", "key = asked", "mode = asked", "K-K key = asked")
 
 
-def samples(loaded, n: int, steps: int, sampling, phrases: int | None, key: str | None, rules: str = "strict"):
+def samples(loaded, n: int, steps: int, sampling, phrases: int | None, key: str | None, rules: str = "strict",
+            search=None):
     """``n`` free pieces with part-writing ``rules``, moved into ``key`` when given (as ``generate chorale
-    --key`` does)."""
+    --key`` does); ``search``: the phrase search's :class:`PhraseConfig`."""
     from seqgen.data_prep.music_metrics import parse_key
     from seqgen.generate.chorale_gen import generate_grids
     from seqgen.generate.chorale_io import apply_key
@@ -43,7 +44,7 @@ def samples(loaded, n: int, steps: int, sampling, phrases: int | None, key: str 
     tonic, mode = parse_key(key) if key else (None, None)
     steps = None if phrases else steps  # one length: free steps or phrases (generate_grids refuses both)
     grids, _ = generate_grids(loaded.model, loaded.codec, None, steps, n, sampling, mode=mode, phrases=phrases,
-                              rules=RulesConfig(rules), tonic=tonic)
+                              rules=RulesConfig(rules), tonic=tonic, search=search)
     return [apply_key(g, key)[0] for g in grids] if key else grids
 
 
@@ -145,19 +146,18 @@ def main() -> None:
     parser.add_argument("--key", default="D minor", help="the key asked of the last column")
     parser.add_argument("--phrase-pick", default="sample", choices=("sample", "likeliest"),
                         help="the phrase search's pick among the particles that close a phrase (PhraseConfig.pick)")
+    parser.add_argument("--inner-cadences", type=float, default=None,
+                        help="the share of inner phrases asked to close on a cadence (PhraseConfig.inner_cadences)")
     parser.add_argument("--harmonize", type=int, default=0, help="test sopranos to harmonise (0: skip)")
     parser.add_argument("--harmonize-both", action="store_true",
                         help="also harmonise without the cadence search (harmonize --no-cadences)")
     parser.add_argument("--particles", type=int, default=32)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    if args.phrase_pick != "sample":  # generate_grids builds PhraseConfig(phrases): give it the other pick
-        from functools import partial
+    from seqgen.generate.phrase_search import PhraseConfig
 
-        import seqgen.generate.chorale_gen as chorale_gen
-        from seqgen.generate.phrase_search import PhraseConfig
-
-        chorale_gen.PhraseConfig = partial(PhraseConfig, pick=args.phrase_pick)
+    search = PhraseConfig(pick=args.phrase_pick, **({} if args.inner_cadences is None else
+                                                    {"inner_cadences": args.inner_cadences}))
 
     from seqgen.data_prep.chorale_cache import load_chorales
     from seqgen.generate.judge import bach_reference
@@ -169,7 +169,7 @@ def main() -> None:
     loaded = open_run(args.run, "chorale")
     for label, sampling, rules, key, phrases, n in settings(args):
         with Timer() as timer:
-            grids = samples(loaded, n, args.steps, sampling, phrases, key, rules)
+            grids = samples(loaded, n, args.steps, sampling, phrases, key, rules, search)
         columns[label] = {**column(grids, reference), **our_measures(grids, key), "s/piece": timer.seconds / n}
         print(f"{label}: done\n{markdown(columns)}", flush=True)  # a table so far, in case of a stop
     for cadences in (True, False) if args.harmonize_both else (True,):

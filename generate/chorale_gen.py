@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from seqgen.data_prep.chorale_codec import ChoraleCodec
@@ -41,7 +43,7 @@ def max_steps(steps: int | None, phrases: int | None) -> int:
 def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int | None, num: int,
                    sampling: SamplingConfig, primer_steps: int = 16, progress=None, mode: str | None = None,
                    phrases: int | None = None, rules=None, tonic: int | None = None,
-                   scale_penalty: float | None = None) -> tuple[list[Grid], list[str]]:
+                   scale_penalty: float | None = None, search: PhraseConfig | None = None) -> tuple[list[Grid], list[str]]:
     """``num`` pieces of ``steps`` time steps (the primer's steps included: free sampling), or of ``phrases``
     phrases ending on cadences (:mod:`generate.phrase_search`); neither: :data:`DEFAULT_PHRASES` phrases
     (:func:`piece_length`), or :data:`FREE_STEPS` free steps, said in a note, when the codec marks no phrase
@@ -51,6 +53,7 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int |
     ``rules`` (a :class:`generate.rules.RulesConfig`; None: off) applies the part-writing rules while sampling.
     ``tonic`` with ``mode`` is the key asked: its scale steers the sampler (``scale_penalty`` nats off each note
     outside it, :data:`generate.rules.SCALE_PENALTY` by default, 0: off), and the phrase search ends in it.
+    ``search`` sets the phrase search (its ``phrases`` replaced by the count asked; default :class:`PhraseConfig`).
     """
     steps, phrases, notes = _length_for(codec, steps, phrases)
     prime_tokens = np.array([], np.int32)
@@ -62,7 +65,8 @@ def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int |
         prime_tokens = codec.encode(primer)
     processor = _steering(codec, rules, mode, tonic, scale_penalty)
     if phrases:
-        grids, more = phrase_pieces(model, codec, num, sampling, PhraseConfig(phrases), mode, prime_tokens,
+        grids, more = phrase_pieces(model, codec, num, sampling, replace(search or PhraseConfig(), phrases=phrases),
+                                    mode, prime_tokens,
                                     rules=processor, tonic=tonic)
         return grids, notes + more
     if steps <= len(prime_tokens) // codec.voices:

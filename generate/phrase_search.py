@@ -56,6 +56,8 @@ class PhraseConfig:
     min_onsets: int = 3  # soprano notes struck before the fermata: a phrase is new music, not a held chord
     max_still: int = 11  # steps in a row with no voice struck before the fermata: more is a stuck chord (a
     #   chord held past a dotted half mid-phrase, which the model's fermata slips make and Bach does not)
+    inner_cadences: float = 1.0  # the share of inner phrases asked to close on a cadence; the others take any
+    #   phrase end that stays in the key (Bach closes 76% of his inner phrases on one we recognise, RESULTS.md)
     pick: str = "sample"  # of the particles that close the phrase best: "sample", one at random (a draw from
     #   the model given the cadence), or "likeliest" (highest mean log-probability: held chords win, RESULTS.md)
 
@@ -66,6 +68,8 @@ class PhraseConfig:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise SeqgenError(f"phrase search: {name} must be in {low}..{high}, got {value!r}")
+        if not 0.0 <= self.inner_cadences <= 1.0:
+            raise SeqgenError(f"phrase search: inner_cadences must be in 0..1, got {self.inner_cadences!r}")
         if self.pick not in PICKS:
             raise SeqgenError(f"phrase search: pick must be one of {', '.join(PICKS)}, got {self.pick!r}")
 
@@ -102,9 +106,11 @@ def longest_still(struck: np.ndarray) -> int:
     return int((ends - starts).max()) if starts.size else 0
 
 
-def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode, final: bool, config):
+def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode, final: bool, config,
+           cadence: bool = True):
     """``(cut tokens, key, level)`` for one sampled row, or ``None`` if it ends no phrase; ``level`` 2: the
-    cadence asked in the key asked (or heard), 1: the cadence in another key, 0: no cadence."""
+    cadence asked in the key asked (or heard), 1: the cadence in another key, 0: no cadence. An inner phrase
+    asked for no ``cadence`` counts any phrase end as one."""
     grid = codec.decode(row[1:])
     end = _phrase_end(grid.meta["fermata"], begin, config)
     if end is None:
@@ -118,7 +124,7 @@ def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode
         key, level = _final(cut, piece, mode, config.hold)
     else:
         key = piece.key or key_in_mode(cut, mode)
-        cadence = phrase_cadence(cut, end, *key) != "other"
+        cadence = not cadence or phrase_cadence(cut, end, *key) != "other"
         # Still heard in the key: the one asked, else (after the first phrase) the first phrase's, so the piece
         # does not drift where its final cadence cannot follow.
         stays = _heard_in(cut, piece.asked) if piece.asked else piece.key is None or estimate_key(cut) == piece.key
@@ -171,6 +177,10 @@ def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, 
     begin = (len(pieces[0].tokens) - 1) // codec.voices  # first new step
     todo = list(range(len(pieces)))
     best: dict[int, tuple] = {}
+    # Which inner phrases must close on a cadence: drawn once per phrase, not per round (a draw per particle
+    # would let one lucky particle in 16 skip the cadence nearly always).
+    asked = np.random.default_rng((seed * 1_000_003 + begin * 64 + 63) & 0x7FFFFFFF).random(len(pieces))
+    asked = final | (asked < config.inner_cadences)
     for r in range(1 if sampler.greedy else FINAL_ROUNDS if final else ROUNDS):  # greedy: every round the same
         # Each phrase and round draws its own random numbers (the loop's are fixed by seed and position).
         round_seed = (seed * 1_000_003 + begin * 64 + r) & 0x7FFFFFFF
@@ -181,7 +191,7 @@ def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, 
         rows = np.concatenate([primer, new], axis=1)
         for k, row in enumerate(rows):
             i = todo[k // config.particles]
-            judged = _judge(codec, row, begin, pieces[i], mode, final, config)
+            judged = _judge(codec, row, begin, pieces[i], mode, final, config, bool(asked[i]))
             if judged is None:
                 continue
             tokens, key, level = judged

@@ -163,6 +163,22 @@ def test_phrase_search_reports_a_missed_cadence():
     assert greedy == ["piece 1: 1 of 1 phrases found no cadence in one greedy try"]
 
 
+def test_inner_phrases_asked_for_no_cadence_take_any_phrase_end():
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    first = _script(codec, I, IV, V, I6, fermata_from=12)  # 17 steps: an inner phrase ending on I6, no cadence
+    second = _script(codec, V, IV, V, I, fermata_from=12)[1:]  # 17 more: a final V - I
+    script = np.concatenate([first, second])
+    notes = {}
+    for share in (1.0, 0.0):
+        config = PhraseConfig(phrases=2, particles=2, max_phrase_steps=20, min_onsets=2, inner_cadences=share)
+        grids, notes[share] = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(),
+                                            config, "major")
+        assert grids[0].steps == 33 and ends_on_cadence(grids[0], 0, "major")
+    assert notes[1.0] == ["piece 1: 1 of 2 phrases found no cadence in 8-24 tries"] and notes[0.0] == []
+    with pytest.raises(SeqgenError, match="inner_cadences must be in 0..1, got 1.5"):
+        PhraseConfig(inner_cadences=1.5)
+
+
 def test_the_last_phrase_is_judged_in_the_key_the_whole_piece_is_heard_in():
     piece = _grid(I, IV, V, I)  # C major throughout
     assert _final(piece, _Piece(np.zeros(1)), None, 4) == ((0, "major"), 2)
