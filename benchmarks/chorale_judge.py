@@ -148,6 +148,8 @@ def main() -> None:
                         help="the phrase search's pick among the particles that close a phrase (PhraseConfig.pick)")
     parser.add_argument("--inner-cadences", type=float, default=None,
                         help="the share of inner phrases asked to close on a cadence (PhraseConfig.inner_cadences)")
+    parser.add_argument("--tail", type=int, default=None,
+                        help="steps before a phrase's fermata that the search samples again (PhraseConfig.tail)")
     parser.add_argument("--harmonize", type=int, default=0, help="test sopranos to harmonise (0: skip)")
     parser.add_argument("--harmonize-both", action="store_true",
                         help="also harmonise without the cadence search (harmonize --no-cadences)")
@@ -156,8 +158,8 @@ def main() -> None:
     args = parser.parse_args()
     from seqgen.generate.phrase_search import PhraseConfig
 
-    search = PhraseConfig(pick=args.phrase_pick, **({} if args.inner_cadences is None else
-                                                    {"inner_cadences": args.inner_cadences}))
+    asked = {"inner_cadences": args.inner_cadences, "tail": args.tail}
+    search = PhraseConfig(pick=args.phrase_pick, **{k: v for k, v in asked.items() if v is not None})
 
     from seqgen.data_prep.chorale_cache import load_chorales
     from seqgen.generate.judge import bach_reference

@@ -179,6 +179,24 @@ def test_inner_phrases_asked_for_no_cadence_take_any_phrase_end():
         PhraseConfig(inner_cadences=1.5)
 
 
+def test_a_tail_search_keeps_the_phrase_and_samples_again_only_before_its_fermata():
+    from seqgen.generate.phrase_search import _tails
+
+    codec = ChoraleCodec(40, 80, 4, phrases=True)
+    config = PhraseConfig(min_onsets=2, tail=4)
+    plain = _script(codec, I, IV, V, I6, fermata_from=12)  # 17 steps, fermata 12-15 on I6: no cadence
+    closed = _script(codec, I, IV, V, I, fermata_from=12)  # V - I under the fermata
+    pieces = [_Piece(plain[:1]), _Piece(closed[:1])]
+    best = {0: ((2, 0.3), plain, (0, "major")), 1: ((2, 0.6), closed, (0, "major"))}  # first round: any end
+    primers = {0: plain[:1], 1: closed[:1]}
+    _tails(codec, 0, pieces, "major", config, np.array([True, True]), best, primers)
+    assert best[1][0] == (2, 1.0) and len(primers[1]) == 1  # closed already: kept, nothing sampled again
+    assert best[0][0] == (0, -1.0)  # no cadence: kept only until a tail closes better
+    assert list(primers[0]) == list(plain[: 1 + (12 - 4) * 4])  # the phrase's first 8 steps, then the tail again
+    with pytest.raises(SeqgenError, match="tail must be in 0..256, got -1"):
+        PhraseConfig(tail=-1)
+
+
 def test_the_last_phrase_is_judged_in_the_key_the_whole_piece_is_heard_in():
     piece = _grid(I, IV, V, I)  # C major throughout
     assert _final(piece, _Piece(np.zeros(1)), None, 4) == ((0, "major"), 2)
