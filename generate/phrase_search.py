@@ -183,7 +183,8 @@ def _final(cut: Grid, piece: _Piece, mode: str | None, hold: int) -> tuple[tuple
 
 
 def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, config: PhraseConfig) -> None:
-    """Add one phrase to each of ``pieces`` (all of the same length: one batch of particles)."""
+    """Add one phrase to each of ``pieces`` (all of the same length: one batch of particles; a tail search's
+    later rounds batch the pieces whose kept steps have the same length)."""
     begin = (len(pieces[0].tokens) - 1) // codec.voices  # first new step
     best: dict[int, tuple] = {}
     # Which inner phrases must close on a cadence: drawn once per phrase, not per round (a draw per particle
@@ -232,15 +233,16 @@ def _tails(codec, begin: int, pieces, mode, config: PhraseConfig, asked, best: d
     """After the first round of a ``config.tail`` search: each piece's pick (a phrase end in the key, cadence
     or not) is judged again with its cadence asked; one without sends the next rounds back to ``config.tail``
     steps before its fermata (its own first steps kept: the phrase is the model's, only the close searched)."""
-    for i, (_, tokens, _) in list(best.items()):
+    for i, (_, tokens, key) in list(best.items()):
         judged = _judge(codec, tokens, begin, pieces[i], mode, False, config, bool(asked[i]))
-        if judged is None or judged[2] == 2:
-            best[i] = ((2, 1.0), tokens, judged[1]) if judged else best[i]
+        if judged is not None and judged[2] == 2:
+            best[i] = ((2, 1.0), tokens, judged[1])
             continue
-        best[i] = ((judged[2], -1.0), tokens, judged[1])  # kept only if no tail closes better
+        best[i] = ((0 if judged is None else judged[2], -1.0), tokens, key if judged is None else judged[1])
         fermata = codec.decode(tokens[1:]).meta["fermata"]
-        held = int(np.flatnonzero(~fermata[: len(fermata) - 1])[-1]) + 1  # the fermata's first step
-        primers[i] = tokens[: 1 + max(begin + 1, held - config.tail) * codec.voices]
+        before = np.flatnonzero(~fermata[: len(fermata) - 1])  # the last step kept is the one after the fermata
+        held = int(before[-1]) + 1 if before.size else begin  # the fermata's first step
+        primers[i] = tokens[: 1 + max(begin + 1, held - config.tail) * codec.voices]  # kept only if no tail closes
 
 
 def _phrase(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, config: PhraseConfig) -> None:
