@@ -182,6 +182,11 @@ def _final(cut: Grid, piece: _Piece, mode: str | None, hold: int) -> tuple[tuple
     return (piece.asked, 1) if asked else (heard, 0)
 
 
+def _seed(seed: int, begin: int, r: int) -> int:
+    """The random seed of round ``r`` of the phrase that begins at step ``begin``."""
+    return (seed * 1_000_003 + begin * 64 + r) & 0x7FFFFFFF
+
+
 def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, config: PhraseConfig) -> None:
     """Add one phrase to each of ``pieces`` (all of the same length: one batch of particles; a tail search's
     later rounds batch the pieces whose kept steps have the same length)."""
@@ -189,33 +194,19 @@ def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, 
     best: dict[int, tuple] = {}
     # Which inner phrases must close on a cadence: drawn once per phrase, not per round (a draw per particle
     # would let one lucky particle in 16 skip the cadence nearly always).
-    asked = np.random.default_rng((seed * 1_000_003 + begin * 64 + 63) & 0x7FFFFFFF).random(len(pieces))
-    asked = final | (asked < config.inner_cadences)
+    asked = final | (np.random.default_rng(_seed(seed, begin, 63)).random(len(pieces)) < config.inner_cadences)
     primers = {i: p.tokens for i, p in enumerate(pieces)}
     tail = config.tail and not final and not sampler.greedy
     for r in range(1 if sampler.greedy else FINAL_ROUNDS if final else ROUNDS):  # greedy: every round the same
         # Each phrase and round draws its own random numbers (the loop's are fixed by seed and position).
-        round_seed = (seed * 1_000_003 + begin * 64 + r) & 0x7FFFFFFF
-        sampler.reseed(round_seed)
-        draw = np.random.default_rng(round_seed)
+        sampler.reseed(_seed(seed, begin, r))
+        draw = np.random.default_rng(_seed(seed, begin, r))
         groups: dict[int, list[int]] = {}
         for i in primers:
             groups.setdefault(len(primers[i]), []).append(i)
         for todo in groups.values():
-            primer = np.repeat(np.stack([primers[i] for i in todo]), config.particles, axis=0)  # (n * P, L)
-            done = (primer.shape[1] - 1) // codec.voices - begin  # steps of the phrase kept (a tail search's)
-            new, logp = sampler.scored(primer, (config.max_phrase_steps - done) * codec.voices)  # logp: per new token
-            ranks = draw.random(len(new))  # pick="sample"'s ranks
-            for k, row in enumerate(np.concatenate([primer, new], axis=1)):
-                i = todo[k // config.particles]
-                judged = _judge(codec, row, begin, pieces[i], mode, final, config,
-                                bool(asked[i]) and not (tail and r == 0))
-                if judged is None:
-                    continue
-                tokens, key, level = judged
-                rank = float(logp[k, : len(tokens) - len(primer[0])].mean()) if config.pick == "likeliest" else ranks[k]
-                if i not in best or (level, rank) > best[i][0]:
-                    best[i] = ((level, rank), tokens, key)
+            cadence = asked[todo] & (not (tail and r == 0))  # a tail search's first round takes any phrase end
+            _sample_round(codec, sampler, draw, begin, pieces, todo, primers, cadence, mode, final, config, best)
         if tail and r == 0:
             _tails(codec, begin, pieces, mode, config, asked, best, primers)
         primers = {i: t for i, t in primers.items() if not (i in best and best[i][0][0] == 2)}
@@ -227,6 +218,25 @@ def _extend(codec, sampler, seed: int, pieces: list[_Piece], mode, final: bool, 
             continue
         (level, _), piece.tokens, piece.key = best[i]
         piece.missed += level < 2
+
+
+def _sample_round(codec, sampler, draw, begin: int, pieces, todo: list[int], primers: dict, cadence: np.ndarray,
+                  mode, final: bool, config: PhraseConfig, best: dict) -> None:
+    """``config.particles`` continuations of each of ``pieces[todo]`` (their ``primers``, of one length), each
+    judged (``cadence[j]``: asked of ``todo[j]``); ``best`` keeps each piece's best ``((level, rank), tokens, key)``."""
+    primer = np.repeat(np.stack([primers[i] for i in todo]), config.particles, axis=0)  # (n * P, L)
+    done = (primer.shape[1] - 1) // codec.voices - begin  # steps of the phrase kept (a tail search's)
+    new, logp = sampler.scored(primer, (config.max_phrase_steps - done) * codec.voices)  # logp: per new token
+    ranks = draw.random(len(new))  # pick="sample"'s ranks
+    for k, row in enumerate(np.concatenate([primer, new], axis=1)):
+        i = todo[k // config.particles]
+        judged = _judge(codec, row, begin, pieces[i], mode, final, config, bool(cadence[k // config.particles]))
+        if judged is None:
+            continue
+        tokens, key, level = judged
+        rank = float(logp[k, : len(tokens) - len(primer[0])].mean()) if config.pick == "likeliest" else ranks[k]
+        if i not in best or (level, rank) > best[i][0]:
+            best[i] = ((level, rank), tokens, key)
 
 
 def _tails(codec, begin: int, pieces, mode, config: PhraseConfig, asked, best: dict, primers: dict) -> None:
