@@ -96,3 +96,12 @@ def trace_all(tokens: np.ndarray, parents: np.ndarray) -> np.ndarray:
         rows = parents[i, rows]
         out[:, i] = tokens[rows, i]
     return out
+
+
+def origins(parents: np.ndarray) -> np.ndarray:
+    """``(batch,)``: the row of the run's start that each final row continues, following ``parents
+    (length, batch)`` back (harmonize's phrase search carries each particle's past from phrase to phrase)."""
+    rows = np.arange(parents.shape[1])
+    for i in range(parents.shape[0] - 1, -1, -1):
+        rows = parents[i, rows]
+    return rows

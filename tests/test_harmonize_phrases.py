@@ -8,9 +8,10 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.generate.harmonize import HarmonizeConfig, fill_given
-from seqgen.generate.harmonize_phrases import closes, fermata_ends, mark_phrase_ends, parse_bar_list
+from seqgen.generate.harmonize_phrases import (_keep_closing, _Run, closes, fermata_ends, mark_phrase_ends,
+                                               parse_bar_list, systematic)
 from seqgen.generate.midi_writer import grid_to_midi, midi_to_grid
-from seqgen.generate.particles import trace_all, trace_back
+from seqgen.generate.particles import origins, trace_all, trace_back
 from seqgen.models.config import make_config
 from seqgen.models.registry import build_model
 from tests.chorale_factory import save_chorale_run
@@ -97,6 +98,35 @@ def test_all_rows_trace_back_as_each_one_alone():
     every = trace_all(tokens, parents)
     for row in range(5):
         np.testing.assert_array_equal(every[row], trace_back(tokens, parents, row))
+
+
+def test_origins_are_the_start_rows_each_final_row_continues():
+    # 3 particles, 2 steps: after step 0 rows become (0, 0, 2), after step 1 (2, 1, 1) of those
+    parents = np.array([[0, 0, 2], [2, 1, 1]])
+    np.testing.assert_array_equal(origins(parents), [2, 0, 0])
+    np.testing.assert_array_equal(origins(np.zeros((0, 3), int)), [0, 1, 2])  # no step: every row its own
+
+
+def test_systematic_resampling_keeps_shares_and_never_draws_a_zero_weight():
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(systematic(np.array([0.0, 1.0, 0.0]), rng), [1, 1, 1])
+    drawn = systematic(np.array([1.0, 3.0, 0.0, 0.0]), np.random.default_rng(5))  # 4 draws: exactly 1 and 3
+    np.testing.assert_array_equal(np.bincount(drawn, minlength=4), [1, 3, 0, 0])
+
+
+def made_up_run(level, log_w) -> _Run:
+    n = len(level)
+    rows = np.arange(n)[:, None] * np.ones((1, 3), np.int32)  # row i holds tokens i
+    return _Run(rows, np.array(log_w, float), -np.arange(n, dtype=float), np.zeros(n), np.array(level), -1.0, 0)
+
+
+def test_an_inner_phrase_end_keeps_only_particles_that_close_it():
+    kept = _keep_closing(made_up_run([0, 1, 0, 1], [5.0, 0.0, 5.0, 0.0]), seed=3)
+    assert set(kept.rows[:, 0]) <= {1, 3} and len(kept.rows) == 4  # heavy rows 0 and 2 did not close
+    assert (kept.level == 1).all() and (kept.log_w == 0).all()  # equal weights into the next phrase
+    np.testing.assert_array_equal(kept.log_lik, -kept.rows[:, 0])  # each row keeps its own past
+    none = _keep_closing(made_up_run([0, 0, 0, 0], [0.0, -50.0, -50.0, -50.0]), seed=3)
+    np.testing.assert_array_equal(none.rows[:, 0], [0, 0, 0, 0])  # none closes: by the weights alone
 
 
 def test_cadence_search_keeps_the_melody_and_reports_every_phrase_end(model):
