@@ -31,7 +31,7 @@ from seqgen.data_prep.grid import Grid
 from seqgen.data_prep.music_metrics import estimate_key
 from seqgen.generate.cadence import ends_on_cadence, phrase_cadence
 
-ROUNDS = 2  # particle runs per inner phrase before its likeliest ending is kept without a cadence
+ROUNDS = 2  # particle runs per inner phrase before the first run's particles go on without a cadence
 FINAL_ROUNDS = 4  # and for the last phrase, whose cadence matters most
 STEPS_PER_BAR = 16  # --phrase-ends counts bars of 16 16th-note steps (4/4), as infill's --bars does
 
@@ -43,7 +43,7 @@ class FillResult:
     tokens: np.ndarray  # (length,) the chosen hypothesis, no BOS
     log_likelihood: float  # log p(all its tokens) under the model, nats
     log_evidence: float  # particle estimate of log p(given tokens), nats (less the parallel penalty, if any);
-    #   phrase by phrase: the phrases' estimates of log p(given | the phrases chosen before), summed
+    #   phrase by phrase: the phrases' estimates of log p(given | the particles carried into it), summed
     resamples: int  # how often the particles were resampled (in the runs kept)
     phrases: int = 1  # phrase ends searched for a cadence (cadences on), the last note included
     cadences: int = 0  # of them, closed on the cadence asked
@@ -125,7 +125,8 @@ def fill_phrases(sampler, forced, codec: ChoraleCodec, given: np.ndarray, mask: 
         stop = (end + 1) * codec.voices
         forced.assign(given[:stop], mask[:stop])  # positions past the phrase are free and unweighed
         seed = (config.seed * 1_000_003 + k * 16) & 0x7FFFFFFF
-        run = _phrase(sampler, codec, run, stop, end, home, final, 1 if config.greedy else FINAL_ROUNDS if final else ROUNDS, seed)
+        rounds = 1 if config.greedy else FINAL_ROUNDS if final else ROUNDS
+        run = _phrase(sampler, codec, run, stop, end, home, final, rounds, seed)
         evidence, resamples = evidence + run.evidence, resamples + run.resamples
         if not final:
             run = _keep_closing(run, seed)
