@@ -309,12 +309,22 @@ def phrase_pieces(model, codec: ChoraleCodec, num: int, sampling: SamplingConfig
     if before is not None and not sampling.greedy:  # a greedy retry would write the same again
         _backtrack(codec, sampler, sampling.seed + BACKTRACK_SEED, pieces, before, missed, mode, config)
     grids, notes = [], []
+    tries = "one greedy try" if sampling.greedy else \
+        f"{ROUNDS * config.particles}-{FINAL_ROUNDS * config.particles} tries"
     for i, piece in enumerate(pieces):
+        if len(piece.tokens) == 1 + len(primer):
+            raise _nothing_written(i + 1, tries, sampling.greedy)
         grid = codec.decode(piece.tokens[1:], name=f"seqgen-{i + 1}")
         grid.meta["key"] = piece.key or key_in_mode(grid, mode)
         grids.append(grid)
         if piece.missed:
-            tries = "one greedy try" if sampling.greedy else \
-                f"{ROUNDS * config.particles}-{FINAL_ROUNDS * config.particles} tries"
             notes.append(f"piece {i + 1}: {piece.missed} of {config.phrases} phrases found no cadence in {tries}")
     return grids, notes
+
+
+def _nothing_written(piece: int, tries: str, greedy: bool) -> SeqgenError:
+    """The one line for a piece none of whose phrases ended (nothing to write: a 0-step file helps no one)."""
+    what = ("--greedy holds the likeliest chord and never closes a phrase: sample without --greedy, or ask "
+            "--steps N for N steps of greedy free sampling") if greedy else \
+        "try another --seed, or ask --steps N for free sampling without phrases"
+    return SeqgenError(f"generate chorale: piece {piece} ended no phrase in {tries}, so nothing was written; {what}")

@@ -144,10 +144,16 @@ def test_a_chord_stuck_mid_phrase_ends_no_phrase():
     assert longest_still(struck) == 6 and longest_still(np.ones((3, 4), bool)) == 0 and longest_still(struck[3:5]) == 2
     codec = ChoraleCodec(40, 80, 4, phrases=True)
     script = _script(codec, I, IV, V, I, fermata_from=12)  # each chord struck once, then held 3 steps
-    for still, found in ((3, True), (2, False)):
-        config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2, max_still=still)
-        grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
-        assert (notes == []) == found, notes
+    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2, max_still=3)
+    grids, notes = phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
+    assert notes == [] and grids[0].steps == 16
+    # held 3 steps is too still for max_still=2: no phrase ends, and a piece of no step is refused, not written
+    config = PhraseConfig(phrases=1, particles=2, max_phrase_steps=20, min_onsets=2, max_still=2)
+    refused = "piece 1 ended no phrase in 8-24 tries, so nothing was written; try another --seed"
+    with pytest.raises(SeqgenError, match=refused):
+        phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(), config, "major")
+    with pytest.raises(SeqgenError, match="--greedy holds the likeliest chord.*--steps N"):
+        phrase_pieces(ScriptedModel(script, codec.vocab_size), codec, 1, SamplingConfig(greedy=True), config, "major")
     with pytest.raises(SeqgenError, match="max_still must be in 1..256, got 0"):
         PhraseConfig(max_still=0)
 
