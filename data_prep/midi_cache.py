@@ -17,7 +17,8 @@ written into a new shard. Only one shard's rows are held at a time (files are re
 they were written, so a shard is loaded once per pass).
 
 Shards live under ``<data dir>/midi_notes/v<CACHE_VERSION>/``, where the data dir is
-``$SEQGEN_DATA_DIR`` or the user cache dir (as for the chorales). Nothing is ever evicted.
+``$SEQGEN_DATA_DIR`` or the user cache dir (as for the chorales). Nothing is ever evicted. The
+report's per-file figures live in the same folder (:mod:`data_prep.midi_figures`).
 
 This module deals in arrays only; :mod:`data_prep.midi_read` turns them into a ``Performance``.
 """

@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import os
 import struct
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -83,6 +83,7 @@ class Performance:
     tempos: tuple[tuple[float, float], ...] = ((0.0, 120.0),)  # (beat, bpm) per change
     time_signatures: tuple[tuple[float, int, int], ...] = ()  # (beat, numerator, denominator)
     dropped: tuple[tuple[str, int], ...] = ()  # (reason, notes) for each reason with notes left out
+    key: str = field(default="", compare=False)  # its file's cache key (midi_cache.entry_key), read through a cache
 
     @property
     def duration(self) -> float:
@@ -255,7 +256,7 @@ def _to_entry(p: Performance) -> dict[str, np.ndarray]:
     return {"entry": np.concatenate(parts)}
 
 
-def _from_entry(entry: dict[str, np.ndarray], path: Path) -> Performance | None:
+def _from_entry(entry: dict[str, np.ndarray], path: Path, key: str = "") -> Performance | None:
     """The performance a cache entry holds, named by ``path``, or None for an entry that does not add up
     (read the file again); an entry of an unusable file raises its reason."""
     if "reason" in entry:
@@ -271,14 +272,15 @@ def _from_entry(entry: dict[str, np.ndarray], path: Path) -> Performance | None:
     tempos = tuple((b, bpm) for b, bpm in rows[1 + n : 1 + n + t, :2].tolist())
     signatures = tuple((b, int(num), int(den)) for b, num, den in rows[1 + n + t : 1 + n + t + s, :3].tolist())
     dropped = tuple((r, int(k)) for r, k in zip(DROP_REASONS, rows[0, 5 : 5 + len(DROP_REASONS)].tolist()) if k)
-    return Performance(notes, str(path), tpb, midi_format, tempos, signatures, dropped)
+    return Performance(notes, str(path), tpb, midi_format, tempos, signatures, dropped, key)
 
 
 def cached_performance(path: Path, include_drums: bool, limits: ReadLimits, cache: NotesCache) -> Performance | None:
     """A file's performance from ``cache`` (its bytes read and hashed, one look-up), None on a miss;
     a cached unusable file raises :class:`_Unusable` with its reason."""
-    entry = cache.get(entry_key(_read_bytes(path, limits), _settings(include_drums, limits)))
-    return None if entry is None else _from_entry(entry, path)
+    key = entry_key(_read_bytes(path, limits), _settings(include_drums, limits))
+    entry = cache.get(key)
+    return None if entry is None else _from_entry(entry, path, key)
 
 
 def _performance(path: Path, include_drums: bool, limits: ReadLimits, cache: NotesCache | None = None) -> Performance:
@@ -288,7 +290,7 @@ def _performance(path: Path, include_drums: bool, limits: ReadLimits, cache: Not
         return _parse_performance(data, path, include_drums, limits)
     key = entry_key(data, _settings(include_drums, limits))
     entry = cache.get(key)
-    cached = None if entry is None else _from_entry(entry, path)
+    cached = None if entry is None else _from_entry(entry, path, key)
     if cached is not None:
         return cached
     try:
@@ -297,7 +299,7 @@ def _performance(path: Path, include_drums: bool, limits: ReadLimits, cache: Not
         cache.put(key, {"reason": np.array(str(exc))})
         raise
     cache.put(key, _to_entry(performance))
-    return performance
+    return replace(performance, key=key)
 
 
 def _parse_performance(data: bytes, path: Path, include_drums: bool, limits: ReadLimits) -> Performance:

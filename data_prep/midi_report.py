@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from seqgen.data_prep.midi_events import EventCodec
+from seqgen.data_prep.midi_figures import FiguresCache
 from seqgen.data_prep.midi_folder import Corpus, corpus_files, iter_corpus, nothing_usable
 from seqgen.data_prep.midi_grid import (
     MAX_AUTO_VOICES,
@@ -77,12 +78,19 @@ class _Tally:
         self.stats.add(p)
         self.needed[needed_voices(p)] += 1
 
-    def add_drops(self, p: Performance, voices: int) -> None:
-        """The second pass: notes ``p`` loses to each encoding, the grid having ``voices`` voices."""
+    def add_drops(self, p: Performance, voices: int, figures: FiguresCache | None = None) -> None:
+        """The second pass: notes ``p`` loses to each encoding, the grid having ``voices`` voices
+        (read from ``figures`` when a report over the same files stored them there)."""
         read = Counter(dict(p.dropped))
-        grid = Counter(grid_drops(p, voices))
-        # encode_counted's count without building the tokens (its Python loop is most of the cost)
-        events = Counter({"duplicates": self.codec._spans(p.notes)[1]})
+        known = figures.get(p.key, voices) if figures is not None and p.key else None
+        if known is None or sum(known) > len(p.notes):  # more than the file holds: not this file's, count again
+            # encode_counted's count without building the tokens (its Python loop is most of the cost)
+            found = grid_drops(p, voices)
+            known = (found["voices"], found["pitch"], self.codec._spans(p.notes)[1])
+            if figures is not None and p.key:
+                figures.put(p.key, voices, known)
+        grid = Counter({"voices": known[0], "pitch": known[1]})
+        events = Counter({"duplicates": known[2]})
         self.grid.update(read + grid)
         self.events.update(read + events)
         row = +(read + grid + Counter({"events duplicates": events["duplicates"]}))
@@ -188,7 +196,10 @@ def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums:
     if not tally.files:
         raise nothing_usable(len(files), shown, first_skip)
     chosen = tally.choice().voices
+    figures = None if cache is None else FiguresCache(cache)
     for _, result in read():  # the second pass (see _Tally); a file skipped now was skipped before
         if not isinstance(result, str):
-            tally.add_drops(result, chosen)
+            tally.add_drops(result, chosen, figures)
+    if figures is not None:
+        figures.flush()
     return "\n".join(tally.lines())

@@ -1,0 +1,71 @@
+"""The report's per-file figures beside the notes cache: a warm report reads them and says the same,
+planted figures are read (so they are used), and damaged ones are computed again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import midi_factory as mf
+from seqgen.data_prep.midi_figures import FIGURES_VERSION, FiguresCache
+from seqgen.data_prep.midi_report import describe_corpus
+
+
+@pytest.fixture(scope="module")
+def chords(tmp_path_factory):
+    """Pieces of chords of 1-6 notes (the grid's voices drop some), one with a duplicate note."""
+    root = tmp_path_factory.mktemp("chords")
+    rng = np.random.default_rng(7)
+    for i in range(4):
+        notes = [(int(p), b, 1.0, 80) for b in range(6) for p in rng.choice(np.arange(45, 85), 1 + (i + b) % 6, False)]
+        tracks = [mf.note_track(notes), mf.note_track([(50, 0, 1), (50, 0, 2)], channel=1)]
+        mf.write_midi(root / f"c{i}.mid", tracks)
+    return root
+
+
+@pytest.mark.parametrize("voices", [None, 3])
+def test_a_warm_report_reads_the_figures_and_says_the_same(chords, tmp_path, voices):
+    plain = describe_corpus([chords], voices=voices)
+    cache = tmp_path / "cache"
+    cold = describe_corpus([chords], voices=voices, cache=cache)
+    assert (cache / f"report-figures-v{FIGURES_VERSION}.npz").is_file()
+    warm = describe_corpus([chords], voices=voices, cache=cache)
+    two = describe_corpus([chords], voices=voices, cache=cache, workers=2)
+    assert plain == cold == warm == two
+    if voices == 3:  # the figures are not all zero
+        assert "voices" in plain.split("left out with --encoding grid")[1]
+
+
+def test_stored_figures_are_what_the_report_prints_when_they_fit_the_file(chords, tmp_path):
+    cache = tmp_path / "cache"
+    good = describe_corpus([chords], voices=3, cache=cache)
+    assert "c0.mid: duplicates 1, voices 6" in good
+    figures = FiguresCache(cache)
+    assert len(figures._rows) == 4 and all(v == 3 for _, v in figures._rows)
+    for planted, expected in (((0, 0, 0), "c0.mid: duplicates 1\n"), ((1000, 0, 0), "c0.mid: duplicates 1, voices 6")):
+        for key, voices in list(figures._rows):
+            figures.put(key.decode(), voices, planted)
+        figures.flush()
+        report = describe_corpus([chords], voices=3, cache=cache)
+        assert expected in report  # zeros are read as stored; more drops than notes are counted again
+    assert report == good
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "negative", "wrong dtype"])
+def test_damaged_figures_are_computed_again(chords, tmp_path, damage):
+    cache = tmp_path / "cache"
+    good = describe_corpus([chords], cache=cache)
+    path = cache / f"report-figures-v{FIGURES_VERSION}.npz"
+    if damage == "garbage":
+        path.write_bytes(b"not a zip at all")
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    else:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = dict(archive)
+        arrays["figures"] = -arrays["figures"] - 1 if damage == "negative" else arrays["figures"].astype(np.float64)
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+    assert FiguresCache(cache)._rows == {}
+    assert describe_corpus([chords], cache=cache) == good
+    assert len(FiguresCache(cache)._rows) == 4  # written again, whole
