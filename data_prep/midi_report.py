@@ -34,7 +34,7 @@ from seqgen.data_prep.midi_grid import (
 )
 from seqgen.data_prep.midi_notes import columns_of
 from seqgen.data_prep.midi_read import DROP_REASONS, Performance
-from seqgen.data_prep.midi_stats import NoteStats, percentile
+from seqgen.data_prep.midi_stats import NoteStats, percentile, polyphony
 
 SHOWN_FILES = 50  # files listed with their drops; the totals always cover every file
 
@@ -53,7 +53,7 @@ class _Tally:
         self.seconds = self.beats = 0.0
         self.low, self.high = None, None
         self.skipped: list[tuple[str, str]] = []  # the first SHOWN_FILES
-        self.stats, self.needed = NoteStats(), Counter()
+        self.stats, self.needed = NoteStats(onsets=False), Counter()
         self.grid, self.events = Counter(), Counter()
         self.rows: list = []  # the first SHOWN_FILES files with notes left out
         self.with_drops = 0
@@ -64,7 +64,9 @@ class _Tally:
         if len(self.skipped) < SHOWN_FILES:
             self.skipped.append((path, reason))
 
-    def add(self, p: Performance) -> None:
+    def add(self, p: Performance, figures: FiguresCache | None = None) -> None:
+        """The first pass: ``p``'s figures (its grid's needed voices and polyphony from ``figures`` when
+        a report over the same files stored them there)."""
         pitches = columns_of(p.notes)["pitch"]
         self.files += 1
         self.notes += len(pitches)
@@ -75,8 +77,13 @@ class _Tally:
             low, high = int(pitches.min()), int(pitches.max())
             self.low = low if self.low is None else min(low, self.low)
             self.high = high if self.high is None else max(high, self.high)
-        self.stats.add(p)
-        self.needed[needed_voices(p)] += 1
+        known = figures.get_file(p.key) if figures is not None and p.key else None
+        if known is None or max(known[:2]) > len(pitches):  # more than the file holds: not its figures
+            known = (needed_voices(p), *polyphony(p.notes))
+            if figures is not None and p.key:
+                figures.put_file(p.key, known)
+        self.stats.add(p, known[1:])
+        self.needed[known[0]] += 1
 
     def add_drops(self, p: Performance, voices: int, figures: FiguresCache | None = None) -> None:
         """The second pass: notes ``p`` loses to each encoding, the grid having ``voices`` voices
@@ -187,16 +194,16 @@ def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums:
     files, shown = corpus_files(corpus)
     tally, first_skip = _Tally(voices), None
     read = functools.partial(iter_corpus, files, include_drums=include_drums, workers=workers, cache=cache)
+    figures = None if cache is None else FiguresCache(cache)
     for file, result in read():
         if isinstance(result, str):
             first_skip = first_skip or (str(file), result)
             tally.skip(str(file), result)
         else:
-            tally.add(result)
+            tally.add(result, figures)
     if not tally.files:
         raise nothing_usable(len(files), shown, first_skip)
     chosen = tally.choice().voices
-    figures = None if cache is None else FiguresCache(cache)
     for _, result in read():  # the second pass (see _Tally); a file skipped now was skipped before
         if not isinstance(result, str):
             tally.add_drops(result, chosen, figures)

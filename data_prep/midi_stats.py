@@ -114,17 +114,20 @@ class ValueCounts:
 class NoteStats:
     """:func:`note_stats` of performances added one at a time: memory does not grow with the corpus."""
 
-    def __init__(self):
+    def __init__(self, onsets: bool = True):
         self.lengths, self.beats, self.at_onsets = ValueCounts(), ValueCounts(), ValueCounts()
+        self.onsets = onsets  # False: no polyphony_p99 (the corpus report does not print it; a fifth of its cost)
         self.sounding = self.note_time = 0.0
         self.polyphony_max = 0
 
-    def add(self, performance: Performance) -> None:
+    def add(self, performance: Performance, known: tuple[int, float, float] | None = None) -> None:
+        """Add one performance; ``known``: its :func:`polyphony`, computed before (the report's figures cache)."""
         cols = columns_of(performance.notes)
         self.lengths.add(cols["end"] - cols["start"])  # (notes,) seconds
         self.beats.add(cols["end_beat"] - cols["start_beat"])
-        self.at_onsets.add(onset_polyphony(performance.notes))
-        most, sounding, note_time = polyphony(performance.notes)
+        if self.onsets:
+            self.at_onsets.add(onset_polyphony(performance.notes))
+        most, sounding, note_time = polyphony(performance.notes) if known is None else known
         self.sounding += sounding
         self.note_time += note_time
         self.polyphony_max = max(self.polyphony_max, most)
@@ -136,7 +139,8 @@ class NoteStats:
             "length_p999_s": lengths.percentile(99.9), "length_max_s": lengths.max(),
             "length_p99_beats": self.beats.percentile(99),
             "polyphony_mean": self.note_time / self.sounding if self.sounding else 0.0,
-            "polyphony_p99": self.at_onsets.percentile(99), "polyphony_max": self.polyphony_max,
+            "polyphony_p99": self.at_onsets.percentile(99) if self.onsets else float("nan"),
+            "polyphony_max": self.polyphony_max,
         }
 
 

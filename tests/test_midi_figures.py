@@ -69,3 +69,31 @@ def test_damaged_figures_are_computed_again(chords, tmp_path, damage):
     assert FiguresCache(cache)._rows == {}
     assert describe_corpus([chords], cache=cache) == good
     assert len(FiguresCache(cache)._rows) == 4  # written again, whole
+
+
+def test_a_files_needed_voices_and_polyphony_are_read_from_the_figures(chords, tmp_path):
+    cache = tmp_path / "cache"
+    good = describe_corpus([chords], cache=cache)  # the voice count chosen from each file's needed voices
+    figures = FiguresCache(cache)
+    assert len(figures._files) == 4 and {f[0] for f in figures._files.values()} == {6}
+    for planted, expected in (((2, 2, 1.0, 2.0), "grid: 2 voices"), ((500, 2, 1.0, 2.0), "grid: 6 voices")):
+        for key in list(figures._files):
+            figures.put_file(key.decode(), planted)
+        figures._rows.clear()
+        figures.flush()
+        report = describe_corpus([chords], cache=cache)
+        assert expected in report  # a plausible figure is used as stored; more voices than notes counted again
+    assert report == good
+    assert "polyphony: max 6, mean 3.67" in good
+
+
+def test_note_stats_without_onsets_leave_the_other_figures_alone(chords):
+    from seqgen.data_prep.midi_folder import read_corpus
+    from seqgen.data_prep.midi_stats import NoteStats
+
+    every, fewer = NoteStats(), NoteStats(onsets=False)
+    for p in read_corpus([chords]).performances:
+        every.add(p), fewer.add(p)
+    a, b = every.result(), fewer.result()
+    assert a["polyphony_p99"] == 6 and np.isnan(b["polyphony_p99"])
+    assert {k: v for k, v in a.items() if k != "polyphony_p99"} == {k: v for k, v in b.items() if k != "polyphony_p99"}
