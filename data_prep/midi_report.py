@@ -40,11 +40,13 @@ SHOWN_FILES = 50  # files listed with their drops; the totals always cover every
 
 
 class _Tally:
-    """The figures of :func:`describe`, one performance at a time: memory does not grow with the corpus.
+    """The figures of :func:`describe`, one performance at a time: the notes are not kept.
 
     The grid's voice count is a percentile over all files, known only once every file is seen, and
     the grid's drops depend on it: so the files are gone through twice, :meth:`add` then
-    :meth:`add_drops` (a second read of a folder comes from the notes cache)."""
+    :meth:`add_drops` (a second read of a folder comes from the notes cache), or once when a report
+    over the same files stored every file's drops at that count (:meth:`add_known_drops`; each file's
+    name, key and reader drops are kept for it, about 150 bytes a file)."""
 
     def __init__(self, voices: int | None):
         choose_voices((), voices)  # checks the count before any file is read
@@ -58,6 +60,7 @@ class _Tally:
         self.rows: list = []  # the first SHOWN_FILES files with notes left out
         self.with_drops = 0
         self.codec = EventCodec()
+        self.passed: list[tuple[str, str, tuple, int]] = []  # with a figures cache: (name, key, dropped, notes)
 
     def skip(self, path: str, reason: str) -> None:
         self.skips += 1
@@ -84,11 +87,22 @@ class _Tally:
                 figures.put_file(p.key, known)
         self.stats.add(p, known[1:])
         self.needed[known[0]] += 1
+        if figures is not None:
+            self.passed.append((p.name, p.key, p.dropped, len(pitches)))
+
+    def add_known_drops(self, voices: int, figures: FiguresCache) -> bool:
+        """The second pass without reading a file again, if ``figures`` holds every file's drops at
+        ``voices`` (a report over the same files before); False, having added nothing, if not."""
+        known = [figures.get(key, voices) if key else None for _, key, _, _ in self.passed]
+        if any(k is None or sum(k) > n for k, (_, _, _, n) in zip(known, self.passed)):
+            return False
+        for k, (name, _, dropped, _) in zip(known, self.passed):
+            self._add_row(name, dropped, k)
+        return True
 
     def add_drops(self, p: Performance, voices: int, figures: FiguresCache | None = None) -> None:
         """The second pass: notes ``p`` loses to each encoding, the grid having ``voices`` voices
         (read from ``figures`` when a report over the same files stored them there)."""
-        read = Counter(dict(p.dropped))
         known = figures.get(p.key, voices) if figures is not None and p.key else None
         if known is None or sum(known) > len(p.notes):  # more than the file holds: not this file's, count again
             # encode_counted's count without building the tokens (its Python loop is most of the cost)
@@ -96,6 +110,11 @@ class _Tally:
             known = (found["voices"], found["pitch"], self.codec._spans(p.notes)[1])
             if figures is not None and p.key:
                 figures.put(p.key, voices, known)
+        self._add_row(p.name, p.dropped, known)
+
+    def _add_row(self, name: str, dropped: tuple, known: tuple[int, int, int]) -> None:
+        """One file's notes left out: the reader's ``dropped`` and ``known`` (midi_figures.FIGURES)."""
+        read = Counter(dict(dropped))
         grid = Counter({"voices": known[0], "pitch": known[1]})
         events = Counter({"duplicates": known[2]})
         self.grid.update(read + grid)
@@ -104,7 +123,7 @@ class _Tally:
         if row:
             self.with_drops += 1
             if len(self.rows) < SHOWN_FILES:
-                self.rows.append((p.name, row))
+                self.rows.append((name, row))
 
     def choice(self) -> VoiceChoice:
         """:func:`midi_grid.choose_voices` of the files added, from the counts of their needed voices."""
@@ -204,9 +223,10 @@ def describe_corpus(corpus: Corpus | Iterable[str | os.PathLike], include_drums:
     if not tally.files:
         raise nothing_usable(len(files), shown, first_skip)
     chosen = tally.choice().voices
-    for _, result in read():  # the second pass (see _Tally); a file skipped now was skipped before
-        if not isinstance(result, str):
-            tally.add_drops(result, chosen, figures)
+    if figures is None or not tally.add_known_drops(chosen, figures):
+        for _, result in read():  # the second pass (see _Tally); a file skipped now was skipped before
+            if not isinstance(result, str):
+                tally.add_drops(result, chosen, figures)
     if figures is not None:
         figures.flush()
     return "\n".join(tally.lines())

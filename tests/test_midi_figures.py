@@ -97,3 +97,16 @@ def test_note_stats_without_onsets_leave_the_other_figures_alone(chords):
     a, b = every.result(), fewer.result()
     assert a["polyphony_p99"] == 6 and np.isnan(b["polyphony_p99"])
     assert {k: v for k, v in a.items() if k != "polyphony_p99"} == {k: v for k, v in b.items() if k != "polyphony_p99"}
+
+
+def test_a_warm_report_reads_the_folder_once(chords, tmp_path, monkeypatch):
+    from seqgen.data_prep import midi_report
+
+    passes = []
+    real = midi_report.iter_corpus
+    monkeypatch.setattr(midi_report, "iter_corpus", lambda *a, **k: passes.append(1) or real(*a, **k))
+    cache = tmp_path / "cache"
+    cold = describe_corpus([chords], voices=3, cache=cache)
+    assert len(passes) == 2  # the voice count is known only after the first pass
+    assert describe_corpus([chords], voices=3, cache=cache) == cold and len(passes) == 3  # the drops were known
+    assert describe_corpus([chords], voices=4, cache=cache) != cold and len(passes) == 5  # not at 4 voices
