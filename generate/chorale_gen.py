@@ -43,7 +43,8 @@ def max_steps(steps: int | None, phrases: int | None) -> int:
 def generate_grids(model, codec: ChoraleCodec, primer: Grid | None, steps: int | None, num: int,
                    sampling: SamplingConfig, primer_steps: int = 16, progress=None, mode: str | None = None,
                    phrases: int | None = None, rules=None, tonic: int | None = None,
-                   scale_penalty: float | None = None, search: PhraseConfig | None = None) -> tuple[list[Grid], list[str]]:
+                   scale_penalty: float | None = None,
+                   search: PhraseConfig | None = None) -> tuple[list[Grid], list[str]]:
     """``num`` pieces of ``steps`` time steps (the primer's steps included: free sampling), or of ``phrases``
     phrases ending on cadences (:mod:`generate.phrase_search`); neither: :data:`DEFAULT_PHRASES` phrases
     (:func:`piece_length`), or :data:`FREE_STEPS` free steps, said in a note, when the codec marks no phrase

@@ -161,7 +161,8 @@ def _run(sampler, codec, start: _Run, stop, end, home, final) -> _Run:
     rows = np.concatenate([start.rows[came], trace_all(tokens, parents)], axis=1)  # (particles, 1 + stop)
     judged: dict[bytes, int] = {}  # resampled particles repeat: judge each distinct row once
     for row in rows:
-        judged.setdefault(row.tobytes(), closes(codec.decode(row[1:]), end, home, final))
+        if row.tobytes() not in judged:  # (setdefault would judge every row, repeats included)
+            judged[row.tobytes()] = closes(codec.decode(row[1:]), end, home, final)
     w = log_w.numpy().astype(np.float64)
     evidence = float(ev.numpy()) + float(np.log(np.mean(np.exp(w - w.max()))) + w.max())
     return _Run(rows, w, start.log_lik[came] + log_lik.numpy(), start.penalty[came] + penalty.numpy(),
@@ -171,17 +172,12 @@ def _run(sampler, codec, start: _Run, stop, end, home, final) -> _Run:
 def _keep_closing(run: _Run, seed: int) -> _Run:
     """At an inner phrase end: the particles resampled by their weights from those that close the
     phrase (all, if none does), so the next phrase starts from cadences, still as many hypotheses."""
+    from seqgen.generate.particles import systematic_indices
+
     w = np.where(run.level == run.level.max(), run.log_w, -np.inf)
-    index = systematic(np.exp(w - w.max()), np.random.default_rng(seed))
+    index = systematic_indices(np.exp(w - w.max()), np.random.default_rng(seed))
     return run._replace(rows=run.rows[index], log_w=np.zeros(len(index)), log_lik=run.log_lik[index],
                         penalty=run.penalty[index], level=run.level[index])
-
-
-def systematic(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``(n,)`` indices drawn by systematic resampling, each with probability ``weights (n,)`` / their sum."""
-    n = len(weights)
-    positions = (rng.random() + np.arange(n)) / n
-    return np.minimum(np.searchsorted(np.cumsum(weights) / weights.sum(), positions), n - 1)
 
 
 def closes(grid: Grid, end: int, home: tuple[int, str], final: bool) -> int:

@@ -69,6 +69,14 @@ def systematic(weights: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return tf.minimum(index, n - 1)
 
 
+def systematic_indices(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`systematic` in numpy, between runs of the loop (harmonize's phrase ends): ``(n,)`` indices,
+    each drawn with probability ``weights (n,)`` / their sum."""
+    n = len(weights)
+    positions = (rng.random() + np.arange(n)) / n
+    return np.minimum(np.searchsorted(np.cumsum(weights) / weights.sum(), positions), n - 1)
+
+
 def log_mean_exp(x: tf.Tensor) -> tf.Tensor:
     top = tf.reduce_max(x)
     return tf.math.log(tf.reduce_mean(tf.exp(x - top))) + top

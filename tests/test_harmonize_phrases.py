@@ -8,10 +8,10 @@ from seqgen.data_prep.chorale_codec import ChoraleCodec
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.data_prep.grid import Grid
 from seqgen.generate.harmonize import HarmonizeConfig, fill_given
-from seqgen.generate.harmonize_phrases import (_keep_closing, _Run, closes, fermata_ends, mark_phrase_ends,
-                                               parse_bar_list, systematic)
+from seqgen.generate.harmonize_phrases import _keep_closing, _Run, closes, fermata_ends, mark_phrase_ends, \
+    parse_bar_list
 from seqgen.generate.midi_writer import grid_to_midi, midi_to_grid
-from seqgen.generate.particles import origins, trace_all, trace_back
+from seqgen.generate.particles import origins, systematic_indices, trace_all, trace_back
 from seqgen.models.config import make_config
 from seqgen.models.registry import build_model
 from tests.chorale_factory import save_chorale_run
@@ -109,8 +109,8 @@ def test_origins_are_the_start_rows_each_final_row_continues():
 
 def test_systematic_resampling_keeps_shares_and_never_draws_a_zero_weight():
     rng = np.random.default_rng(0)
-    np.testing.assert_array_equal(systematic(np.array([0.0, 1.0, 0.0]), rng), [1, 1, 1])
-    drawn = systematic(np.array([1.0, 3.0, 0.0, 0.0]), np.random.default_rng(5))  # 4 draws: exactly 1 and 3
+    np.testing.assert_array_equal(systematic_indices(np.array([0.0, 1.0, 0.0]), rng), [1, 1, 1])
+    drawn = systematic_indices(np.array([1.0, 3.0, 0.0, 0.0]), np.random.default_rng(5))  # 4 draws: exactly 1 and 3
     np.testing.assert_array_equal(np.bincount(drawn, minlength=4), [1, 3, 0, 0])
 
 
