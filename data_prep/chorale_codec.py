@@ -142,6 +142,13 @@ class ChoraleCodec:
             groups[mode_id] = self.fermata_start + i
         return groups
 
+    def held_ids(self) -> np.ndarray:
+        """``(vocab,)`` bool: the tokens that hold a note over from the step before (plain or phrase end)."""
+        ids = np.arange(self.vocab_size)
+        plain = np.where(ids >= self.fermata_start, ids - self.fermata_start + FIRST_PITCH, ids)
+        notes = (plain >= FIRST_PITCH) & (ids < (self.mode_ids[0] if self.phrases else self.vocab_size))
+        return notes & ((plain - FIRST_PITCH) % 2 == 0)
+
     def describe(self) -> str:
         extra = ", phrase ends and mode starts" if self.phrases else ""
         return f"grid: {self.voices} voices, pitches {self.low}-{self.high}{extra}, {self.vocab_size} tokens"

@@ -28,8 +28,8 @@ def at(prev_step, this_step, voice):
     return Context(tf.constant(4 + voice), tf.constant([before[-8:]], tf.int32))
 
 
-def scores(rules, mode, prev_step, this_step, voice, penalty=3.0):
-    processor = part_writing(CODEC, RulesConfig(mode, penalty, rules))
+def scores(rules, mode, prev_step, this_step, voice, penalty=3.0, keep_rhythm=False):
+    processor = part_writing(CODEC, RulesConfig(mode, penalty, rules, keep_rhythm))
     logits = tf.zeros([1, CODEC.vocab_size])
     return processor(logits, at(prev_step, this_step, voice)).numpy()[0]
 
@@ -56,6 +56,28 @@ def test_each_rule_masks_its_breaking_pitch_strictly_and_penalises_it_softly(rul
     assert soft[tok(bad)] == pytest.approx(-2.5) and soft[tok(good)] == 0  # ... a crossing penalised
 
 
+def test_strict_gives_held_and_struck_notes_back_the_probability_its_mask_took():
+    prev, now, voice, bad, _ = CASES["parallel_fifths"]
+    logits = np.zeros([1, CODEC.vocab_size], np.float32)
+    logits[0, tok(48) - 1], logits[0, tok(bad)] = 3.0, 4.0  # the model leans to holding the bass's C, or the fifth
+
+    def probabilities(keep_rhythm):
+        processor = part_writing(CODEC, RulesConfig("strict", rules=("parallel_fifths",), keep_rhythm=keep_rhythm))
+        return tf.nn.softmax(processor(tf.constant(logits), at(prev, now, voice))).numpy()[0]
+
+    held, before, after = CODEC.held_ids(), tf.nn.softmax(logits).numpy()[0], probabilities(True)
+    assert after[tok(bad)] == 0  # the parallel fifth is still masked ...
+    assert after[held].sum() == pytest.approx(before[held].sum())  # ... and holding is as likely as the model said
+    assert probabilities(False)[held].sum() > before[held].sum() + 0.01  # renormalising moves the masked share to holds
+
+
+def test_held_ids_are_the_hold_tokens_of_both_blocks():
+    codec = ChoraleCodec(60, 62, phrases=True)
+    held = codec.held_ids()
+    assert held.shape == (codec.vocab_size,) and list(np.flatnonzero(held)) == [2, 4, 6, 8, 10, 12]
+    assert not held[list(codec.mode_ids)].any() and not held[[0, 1]].any()
+
+
 def test_strict_keeps_the_least_bad_when_every_candidate_breaks_a_rule():
     processor = part_writing(CODEC, RulesConfig("strict", rules=("out_of_range",)))
     logits = np.full((1, CODEC.vocab_size), -np.inf, np.float32)
@@ -77,7 +99,8 @@ def test_pitch_table_reads_the_codec():
 
 
 @pytest.mark.parametrize("bad, text", [(dict(mode="loose"), "--rules"), (dict(penalty=float("nan")), "--rule-penalty"),
-                                       (dict(penalty=-1), "--rule-penalty"), (dict(rules=("fifths",)), "rules")])
+                                       (dict(penalty=-1), "--rule-penalty"), (dict(rules=("fifths",)), "rules"),
+                                       (dict(keep_rhythm="yes"), "keep_rhythm")])
 def test_rules_config_validates(bad, text):
     with pytest.raises(SeqgenError, match=text):
         RulesConfig(**bad)
