@@ -184,14 +184,14 @@ def _resample_cell(cursor: _Cursor, tokens: np.ndarray, p: int, codec: ChoraleCo
 def first_draw(model, codec: ChoraleCodec, tokens: np.ndarray, mask: np.ndarray, config: InfillConfig) -> np.ndarray:
     """The region drawn left to right from p(cell | past) through the one sampling loop; the rest as given."""
     from seqgen.generate.processors import region
-    from seqgen.generate.rules import part_writing
+    from seqgen.generate.rules import steering
     from seqgen.generate.sampler import sampler_for
     from seqgen.generate.sampling import SamplingConfig
 
     positions = np.flatnonzero(mask)
     first, last = int(positions[0]), int(positions[-1])
     sampling = SamplingConfig(config.temperature, seed=config.seed, greedy=config.greedy)
-    sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=part_writing(codec, config.rules),
+    sampler = sampler_for(model, sampling, codec.forbidden_ids, rules=steering(codec, config.rules),
                           forced=region(tokens, mask), progress=None)
     primer = np.concatenate([[codec.bos_id], tokens[:first]]).astype(np.int32)[None]  # (1, 1 + first)
     drawn = sampler.generate(primer, last + 1 - first)[0]  # (last + 1 - first,)

@@ -186,11 +186,15 @@ def scale_steer(codec, tonic: int, mode: str, penalty: float = SCALE_PENALTY, pr
 
 def steering(codec, rules: RulesConfig | None = None, key: tuple[int, str] | None = None,
              scale_penalty: float | None = None, profile: float | None = None):
-    """One processor of the part-writing ``rules`` and, with an asked ``key``, its scale (:func:`scale_steer`,
-    the module's defaults for a None ``scale_penalty`` / ``profile``); None if neither."""
+    """One processor of the phrase ends on beats (:func:`generate.phrase_marks.fermata_beats`, with ``rules``
+    given and a codec that marks them), the part-writing ``rules`` and, with an asked ``key``, its scale
+    (:func:`scale_steer`, the module's defaults for a None ``scale_penalty`` / ``profile``); None if none."""
+    from seqgen.generate.phrase_marks import fermata_beats
+
     scale_penalty = SCALE_PENALTY if scale_penalty is None else scale_penalty
     profile = PROFILE_WEIGHT if profile is None else profile
-    parts = [part_writing(codec, rules) if rules is not None else None,
+    parts = [fermata_beats(codec) if rules is not None else None,
+             part_writing(codec, rules) if rules is not None else None,
              scale_steer(codec, *key, scale_penalty, profile) if key is not None else None]
     parts = [p for p in parts if p is not None]
     return compose(*parts) if len(parts) > 1 else (parts[0] if parts else None)
