@@ -26,6 +26,7 @@ from seqgen.generate import rule_tables
 from seqgen.generate.sampling import compose
 
 MODES = ("strict", "soft", "off")
+REST_STEPS = 8  # a silence of all voices up to this many steps (a breath after a fermata) does not hide the chord before it
 ALL_RULES = pw.PAIR_RULES + pw.VOICE_RULES
 
 
@@ -37,14 +38,16 @@ class RulesConfig:
     penalty: float = 3.0  # nats off a note's logit per violation, with soft
     rules: tuple = ALL_RULES  # which of part_writing's rules apply
     keep_rhythm: bool = True  # strict: a mask moves no probability between holding a note and striking one
+    fermata_on_beats: bool = True  # any mode: phrase ends start and end on beats (generate.phrase_marks)
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise SeqgenError(f"--rules must be one of {', '.join(MODES)}, got {self.mode!r}")
         if not (isinstance(self.penalty, (int, float)) and math.isfinite(self.penalty) and self.penalty >= 0):
             raise SeqgenError(f"--rule-penalty must be a finite number >= 0 (nats), got {self.penalty!r}")
-        if not isinstance(self.keep_rhythm, bool):
-            raise SeqgenError(f"keep_rhythm must be true or false, got {self.keep_rhythm!r}")
+        for name in ("keep_rhythm", "fermata_on_beats"):
+            if not isinstance(getattr(self, name), bool):
+                raise SeqgenError(f"{name} must be true or false, got {getattr(self, name)!r}")
         unknown = [r for r in self.rules if r not in ALL_RULES]
         if unknown or not self.rules:
             raise SeqgenError(f"rules must be some of {', '.join(ALL_RULES)}, got {self.rules!r}")
@@ -61,7 +64,7 @@ def violations(context, table: tf.Tensor, voices: int, rules: tuple, ranges: tf.
     """``(batch, vocab)`` float32: rules each candidate token breaks, at ``context``'s position; with
     ``tokens (batch,)``, ``(batch, 1)``: the rules those tokens broke (the particle filter's penalty)."""
     v = context.voice(voices)
-    pitches = tf.gather(table, context.recent)  # (batch, 2 * voices)
+    pitches = tf.gather(table, context.recent[:, -2 * voices:])  # (batch, 2 * voices): a longer history's end
     u = tf.range(voices)
     prev = tf.gather(pitches, voices - v + u, axis=1)  # (batch, voices): step t - 1
     cur = tf.gather(pitches, tf.minimum(2 * voices - v + u, 2 * voices - 1), axis=1)  # voices < v of step t
@@ -122,8 +125,10 @@ def part_writing(codec, config: RulesConfig = RulesConfig()):
     rules, penalty = scorer(pitch_table(codec), codec.voices, config.rules, pw.RANGES), float(config.penalty)
     held = tf.constant(codec.held_ids()) if config.keep_rhythm and hasattr(codec, "held_ids") else None
 
+    pitches = tf.constant(pitch_table(codec))
+
     def apply(logits: tf.Tensor, context) -> tf.Tensor:
-        counts = rules.counts(context)  # (batch, vocab)
+        counts = rules.counts(across_rests(context, pitches, codec.voices))  # (batch, vocab)
         if config.mode == "soft":
             return logits - tf.cast(penalty * counts, logits.dtype)
         finite = logits > tf.constant(-math.inf, logits.dtype)
@@ -132,8 +137,27 @@ def part_writing(codec, config: RulesConfig = RulesConfig()):
         kept = tf.where(keep, logits, tf.constant(-math.inf, logits.dtype))
         return _rescaled(kept, logits, keep, finite, held) if held is not None else kept
 
-    apply.history = 2 * codec.voices
+    apply.history = (REST_STEPS + 1) * codec.voices
     return apply
+
+
+def across_rests(context, pitches: tf.Tensor, voices: int, steps: int = REST_STEPS):
+    """``context`` as the rules read it (the last ``2 * voices`` tokens), its step ``t - 1`` replaced by
+    the nearest of the ``steps`` steps before ``t`` in which a voice sounds: ``seqgen judge`` compares
+    the chords struck, so a parallel octave across the breath after a fermata counts there, and so here.
+    ``pitches (vocab,)``: each token's pitch (0: none); ``context.recent`` holds ``(steps + 1) * voices`` tokens."""
+    from seqgen.generate.processors import Context
+
+    v, width, u = context.voice(voices), context.recent.shape[1], tf.range(voices)
+    k = tf.range(1, steps + 1)[:, None]  # (steps, 1): how many steps back
+    back = tf.gather(context.recent, width - v - k * voices + u[None, :], axis=1)  # (batch, steps, voices): t - 1, t - 2, ...
+    sounding = tf.reduce_any(tf.gather(pitches, back) > 0, axis=-1)  # (batch, steps)
+    nearest = tf.argmax(tf.cast(sounding, tf.int32), axis=1, output_type=tf.int32)  # 0 (t - 1) when none sounds
+    before = tf.gather(back, nearest, axis=1, batch_dims=1)  # (batch, voices)
+    slot = tf.range(2 * voices) - (voices - v)  # where step t - 1's voices sit in the last 2 * voices tokens
+    inside = tf.logical_and(slot >= 0, slot < voices)
+    moved = tf.gather(before, tf.clip_by_value(slot, 0, voices - 1), axis=1)  # (batch, 2 * voices)
+    return Context(context.position, tf.where(inside[None, :], moved, context.recent[:, width - 2 * voices:]))
 
 
 def _rescaled(kept: tf.Tensor, logits: tf.Tensor, keep: tf.Tensor, finite: tf.Tensor, held: tf.Tensor) -> tf.Tensor:
@@ -186,14 +210,15 @@ def scale_steer(codec, tonic: int, mode: str, penalty: float = SCALE_PENALTY, pr
 
 def steering(codec, rules: RulesConfig | None = None, key: tuple[int, str] | None = None,
              scale_penalty: float | None = None, profile: float | None = None):
-    """One processor of the phrase ends on beats (:func:`generate.phrase_marks.fermata_beats`, with ``rules``
-    given and a codec that marks them), the part-writing ``rules`` and, with an asked ``key``, its scale
-    (:func:`scale_steer`, the module's defaults for a None ``scale_penalty`` / ``profile``); None if none."""
+    """One processor of the phrase ends on beats (:func:`generate.phrase_marks.fermata_beats`: with ``rules``
+    given, their ``fermata_on_beats`` on and a codec that marks phrase ends), the part-writing ``rules``
+    and, with an asked ``key``, its scale (:func:`scale_steer`, the module's defaults for a None
+    ``scale_penalty`` / ``profile``); None if none."""
     from seqgen.generate.phrase_marks import fermata_beats
 
     scale_penalty = SCALE_PENALTY if scale_penalty is None else scale_penalty
     profile = PROFILE_WEIGHT if profile is None else profile
-    parts = [fermata_beats(codec) if rules is not None else None,
+    parts = [fermata_beats(codec) if rules is not None and rules.fermata_on_beats else None,
              part_writing(codec, rules) if rules is not None else None,
              scale_steer(codec, *key, scale_penalty, profile) if key is not None else None]
     parts = [p for p in parts if p is not None]

@@ -24,8 +24,8 @@ def tok(pitch: int) -> int:
 
 def at(prev_step, this_step, voice):
     """The context for drawing ``voice`` of step 1 after step 0 ``prev_step`` (S, A, T, B pitches)."""
-    before = [0] * (4 - voice) + [tok(p) for p in prev_step] + [tok(p) for p in this_step[:voice]]
-    return Context(tf.constant(4 + voice), tf.constant([before[-8:]], tf.int32))
+    before = [0] * 36 + [tok(p) for p in prev_step] + [tok(p) for p in this_step[:voice]]
+    return Context(tf.constant(4 + voice), tf.constant([before[-36:]], tf.int32))  # the processor's history
 
 
 def scores(rules, mode, prev_step, this_step, voice, penalty=3.0, keep_rhythm=False):
@@ -86,9 +86,18 @@ def test_strict_keeps_the_least_bad_when_every_candidate_breaks_a_rule():
     assert out[tok(84)] == 1.0 and out[tok(83)] == 2.0
 
 
+def test_a_parallel_octave_across_a_breath_is_masked_as_the_judge_counts_it():
+    processor = part_writing(CODEC, RulesConfig("strict", rules=("parallel_octaves",)))
+    chord, now = [tok(p) for p in (74, 65, 62, 58)], [tok(77), tok(74)]  # a fermata chord; then S and A
+    recent = ([0] * 12 + chord + [1] * 16 + now)[-36:]  # four silent steps between (token 1: silence)
+    out = processor(tf.zeros([1, CODEC.vocab_size]), Context(tf.constant(4 * 6 + 2), tf.constant([recent]))).numpy()[0]
+    assert out[tok(65)] == -math.inf and np.isfinite(out[tok(67)])  # the tenor's octave below the soprano, as before the rest
+    assert part_writing(CODEC, RulesConfig("strict")).history == 36
+
+
 def test_silence_and_the_first_step_break_nothing():
     processor = part_writing(CODEC, RulesConfig("soft"))
-    first = Context(tf.constant(3), tf.zeros([1, 8], tf.int32))  # bass of step 0: nothing before it
+    first = Context(tf.constant(3), tf.zeros([1, 36], tf.int32))  # bass of step 0: nothing before it
     out = processor(tf.zeros([1, CODEC.vocab_size]), first).numpy()[0]
     assert out[1] == 0 and out[tok(48)] == 0 and out[tok(36)] < 0  # 36 is below the bass range
 
@@ -100,7 +109,8 @@ def test_pitch_table_reads_the_codec():
 
 @pytest.mark.parametrize("bad, text", [(dict(mode="loose"), "--rules"), (dict(penalty=float("nan")), "--rule-penalty"),
                                        (dict(penalty=-1), "--rule-penalty"), (dict(rules=("fifths",)), "rules"),
-                                       (dict(keep_rhythm="yes"), "keep_rhythm")])
+                                       (dict(keep_rhythm="yes"), "keep_rhythm"),
+                                       (dict(fermata_on_beats=1), "fermata_on_beats")])
 def test_rules_config_validates(bad, text):
     with pytest.raises(SeqgenError, match=text):
         RulesConfig(**bad)
@@ -127,7 +137,7 @@ def test_the_asked_keys_scale_and_profile_steer_the_notes():
     with pytest.raises(SeqgenError, match="scale penalty"):
         scale_steer(CODEC, 2, "minor", penalty=-1.0)
     both = steering(CODEC, RulesConfig("soft"), (2, "minor"), 2.0, 0.0)  # the rules' history, the scale's cost
-    assert both.history == 8
+    assert both.history == 36
     assert both(logits, at([72, 64, 55, 48], [], 0)).numpy()[0, tok(75)] == -2  # Eb: in range, no rule, outside
 
 
