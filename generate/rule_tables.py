@@ -109,7 +109,7 @@ class RuleTables:
     def _rows(self, context) -> tf.Tensor:
         """``(batch, voices)`` int32: the table rows deciding the token at ``context.position``."""
         v = context.voice(self.voices)
-        pitch = tf.gather(self.index, context.recent[:, -2 * self.voices:])  # (batch, 2 * voices): a longer history's end
+        pitch = tf.gather(self.index, context.recent[:, -2 * self.voices:])  # (batch, 2 * voices): the history's end
         return tf.linalg.matmul(pitch, tf.gather(self.weights, v)) + tf.gather(self.bias, v)
 
     def counts(self, context) -> tf.Tensor:

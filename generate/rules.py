@@ -26,7 +26,7 @@ from seqgen.generate import rule_tables
 from seqgen.generate.sampling import compose
 
 MODES = ("strict", "soft", "off")
-REST_STEPS = 8  # a silence of all voices up to this many steps (a breath after a fermata) does not hide the chord before it
+REST_STEPS = 8  # all voices silent up to this many steps (a breath after a fermata) still show the chord before
 ALL_RULES = pw.PAIR_RULES + pw.VOICE_RULES
 
 
@@ -151,7 +151,7 @@ def across_rests(context, pitches: tf.Tensor, voices: int, steps: int = REST_STE
 
     v, width, u = context.voice(voices), context.recent.shape[1], tf.range(voices)
     k = tf.range(1, steps + 1)[:, None]  # (steps, 1): how many steps back
-    back = tf.gather(context.recent, width - v - k * voices + u[None, :], axis=1)  # (batch, steps, voices): t - 1, t - 2, ...
+    back = tf.gather(context.recent, width - v - k * voices + u[None, :], axis=1)  # (batch, steps, voices): t - 1, ...
     sounding = tf.reduce_any(tf.gather(pitches, back) > 0, axis=-1)  # (batch, steps)
     nearest = tf.argmax(tf.cast(sounding, tf.int32), axis=1, output_type=tf.int32)  # 0 (t - 1) when none sounds
     before = tf.gather(back, nearest, axis=1, batch_dims=1)  # (batch, voices)

@@ -91,7 +91,7 @@ def test_a_parallel_octave_across_a_breath_is_masked_as_the_judge_counts_it():
     chord, now = [tok(p) for p in (74, 65, 62, 58)], [tok(77), tok(74)]  # a fermata chord; then S and A
     recent = ([0] * 12 + chord + [1] * 16 + now)[-36:]  # four silent steps between (token 1: silence)
     out = processor(tf.zeros([1, CODEC.vocab_size]), Context(tf.constant(4 * 6 + 2), tf.constant([recent]))).numpy()[0]
-    assert out[tok(65)] == -math.inf and np.isfinite(out[tok(67)])  # the tenor's octave below the soprano, as before the rest
+    assert out[tok(65)] == -math.inf and np.isfinite(out[tok(67)])  # the octave below the soprano, as before
     assert part_writing(CODEC, RulesConfig("strict")).history == 36
 
 
