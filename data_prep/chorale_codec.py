@@ -136,16 +136,20 @@ class ChoraleCodec:
         Metrics "per note, without flags" sum probabilities within a group.
         """
         ids = np.arange(self.vocab_size)
-        plain = np.where(ids >= self.fermata_start, ids - self.fermata_start + FIRST_PITCH, ids)
+        plain = self._plain(ids)
         groups = np.where(plain < FIRST_PITCH, plain, FIRST_PITCH + (plain - FIRST_PITCH) // 2)
         for i, mode_id in enumerate(self.mode_ids):  # start tokens: groups of their own
             groups[mode_id] = self.fermata_start + i
         return groups
 
+    def _plain(self, tokens: np.ndarray) -> np.ndarray:
+        """``tokens`` with phrase-end ids read as their plain pitch ids (start tokens land past the pitches)."""
+        return np.where(tokens >= self.fermata_start, tokens - self.fermata_start + FIRST_PITCH, tokens)
+
     def held_ids(self) -> np.ndarray:
         """``(vocab,)`` bool: the tokens that hold a note over from the step before (plain or phrase end)."""
         ids = np.arange(self.vocab_size)
-        plain = np.where(ids >= self.fermata_start, ids - self.fermata_start + FIRST_PITCH, ids)
+        plain = self._plain(ids)
         notes = (plain >= FIRST_PITCH) & (ids < (self.mode_ids[0] if self.phrases else self.vocab_size))
         return notes & ((plain - FIRST_PITCH) % 2 == 0)
 
@@ -196,7 +200,7 @@ class ChoraleCodec:
     def shift_ranges(self, windows: np.ndarray, max_shift: int) -> np.ndarray:
         """``(n, 2)`` inclusive [lowest, highest] shift keeping each token window inside the vocabulary."""
         sounding = self._pitch_ids(windows)
-        plain = np.where(windows >= self.fermata_start, windows - self.fermata_start + FIRST_PITCH, windows)
+        plain = self._plain(windows)
         pitches = np.where(sounding, self.low + (plain - FIRST_PITCH) // 2, 0)
         lo = np.where(sounding, pitches, 1000).min(axis=1)
         hi = np.where(sounding, pitches, -1000).max(axis=1)

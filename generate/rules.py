@@ -23,6 +23,7 @@ import tensorflow as tf
 from seqgen.data_prep import part_writing as pw
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.generate import rule_tables
+from seqgen.generate.phrase_marks import fermata_beats
 from seqgen.generate.sampling import compose
 
 MODES = ("strict", "soft", "off")
@@ -122,11 +123,11 @@ def part_writing(codec, config: RulesConfig = RulesConfig()):
     if codec.voices != len(pw.RANGES):
         raise SeqgenError(f"part-writing rules need {len(pw.RANGES)} voices, the model writes {codec.voices}; "
                           "use --rules off")
-    rules, penalty = scorer(pitch_table(codec), codec.voices, config.rules, pw.RANGES), float(config.penalty)
-    held = codec.held_ids() if config.keep_rhythm and hasattr(codec, "held_ids") else None
-    classes = tf.constant(np.stack([held, ~held], axis=1).astype(np.float32)) if held is not None else None
-
-    pitches = tf.constant(pitch_table(codec))
+    table = pitch_table(codec)
+    rules, pitches = scorer(table, codec.voices, config.rules, pw.RANGES), tf.constant(table)
+    penalty = float(config.penalty)
+    held = codec.held_ids()
+    classes = tf.constant(np.stack([held, ~held], axis=1).astype(np.float32)) if config.keep_rhythm else None
 
     def apply(logits: tf.Tensor, context) -> tf.Tensor:
         counts = rules.counts(across_rests(context, pitches, codec.voices))  # (batch, vocab)
@@ -214,8 +215,6 @@ def steering(codec, rules: RulesConfig | None = None, key: tuple[int, str] | Non
     given, their ``fermata_on_beats`` on and a codec that marks phrase ends), the part-writing ``rules``
     and, with an asked ``key``, its scale (:func:`scale_steer`, the module's defaults for a None
     ``scale_penalty`` / ``profile``); None if none."""
-    from seqgen.generate.phrase_marks import fermata_beats
-
     scale_penalty = SCALE_PENALTY if scale_penalty is None else scale_penalty
     profile = PROFILE_WEIGHT if profile is None else profile
     parts = [fermata_beats(codec) if rules is not None and rules.fermata_on_beats else None,
