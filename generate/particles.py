@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqgen.data_prep import part_writing as pw
-from seqgen.generate.rules import REST_STEPS, across_rests, pitch_table, scorer
+from seqgen.generate.rules import pitch_table, scorer
 
 
 class ParticleFilter:
@@ -30,8 +30,8 @@ class ParticleFilter:
         ranges = pw.RANGES[: codec.voices] if codec.voices == 4 else [(0, 127)] * codec.voices
         parallels = ("parallel_fifths", "parallel_octaves")
         self.rules = scorer(pitch_table(codec), codec.voices, parallels, ranges) if self.penalty else None
-        self.pitches, self.voices = tf.constant(pitch_table(codec)), codec.voices
-        self.history = (REST_STEPS + 1) * codec.voices  # the parallels counted across a breath, as the rules do
+        # The parallels are counted across a breath, as the rules do: the scorer reads that much history.
+        self.history = self.rules.history if self.rules is not None else 0
 
     def start(self, batch: int):
         zeros = tf.zeros([batch], tf.float32)
@@ -39,7 +39,7 @@ class ParticleFilter:
 
     def _parallels(self, token, context) -> tf.Tensor:
         """``(batch,)`` parallel fifths and octaves the drawn ``token`` writes."""
-        return self.rules.broken(across_rests(context, self.pitches, self.voices), token)[:, 0]
+        return self.rules.broken(context, token)[:, 0]
 
     def update(self, logits, token, context, carry, seed):
         """-> ``(carry, parents (batch,))`` after ``token (batch,)`` was drawn at ``context.position``."""

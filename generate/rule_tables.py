@@ -14,8 +14,11 @@ The table ``(rows, P)`` uint8 holds, for each candidate pitch, the number of the
 - voice rows: ``base + v * P + l0``: the melodic move from ``l0`` and the range of voice ``v``;
 - one zero row, where a pair is not decided yet (voice ``u`` not above the voice drawn).
 
-A token's rows are an affine function of the recent tokens' pitch indices (``(batch, 2 * voices)``,
-:class:`processors.Context`), one matrix per voice drawn: a gather, a matmul, a gather of rows, a sum.
+A token's rows are an affine function of the pitch indices of step ``t - 1`` and of step ``t`` so far
+(:class:`processors.Context`), one matrix per voice drawn: a gather, a matmul, a gather of rows, a sum.
+With ``look_back``, step ``t - 1`` is the nearest of that many steps before ``t`` in which a voice sounds
+(:func:`generate.rules.across_rests`, here fused into the same gathers: one gather of the history's
+pitch indices, an argmax over its steps).
 """
 
 from __future__ import annotations
@@ -70,11 +73,13 @@ class RuleTables:
     """Counts of the ``rules`` broken, looked up: ``counts(context)`` for every candidate token,
     ``broken(context, tokens)`` for drawn ones; equal to :func:`generate.rules.violations`."""
 
-    def __init__(self, table: np.ndarray, voices: int, rules: tuple, ranges):
-        """``table (vocab,)``: each token's MIDI pitch (0: none); ``ranges (voices, 2)``."""
+    def __init__(self, table: np.ndarray, voices: int, rules: tuple, ranges, look_back: int = 1):
+        """``table (vocab,)``: each token's MIDI pitch (0: none); ``ranges (voices, 2)``; ``look_back``:
+        steps searched back for the last chord sounding (1: step ``t - 1`` as it is)."""
         pitches = np.unique(np.append(table, 0))  # (P,) sorted, 0 (silence) first
         n, ranges = len(pitches), np.asarray(ranges, np.int64).reshape(voices, 2)
-        self.voices, self.size = voices, n
+        self.voices, self.size, self.look_back = voices, n, int(look_back)
+        self.history = (self.look_back + 1) * voices  # recent tokens read
         pairs = [(v, d) for v in range(voices) for d in range(1, v + 1)]  # voice drawn, voices back to the upper one
         flags = {pair: pw.pair_flags(pair[0] - pair[1], pair[0], voices) for pair in pairs}
         combos = tuple(sorted(set(flags.values())))
@@ -90,10 +95,11 @@ class RuleTables:
         self.weights, self.bias = tf.constant(weights), tf.constant(bias)
 
     def _affine(self, block: dict, base: int, zero: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(voices, 2V, V)`` and ``(voices, V)`` int32: row = recent pitch indices @ weights[v] + bias[v].
+        """``(voices, 2V, V)`` and ``(voices, V)`` int32: row = pitch indices @ weights[v] + bias[v], the
+        indices those of step ``t - 1``'s voices then step ``t``'s (:meth:`_window`).
 
-        Column ``j < V - 1`` is the pair ``d = V - 1 - j`` voices up: ``u0`` at recent index ``V - d``,
-        ``l0`` at ``V``, ``u1`` at ``2V - d``; column ``V - 1`` the voice row."""
+        Column ``j < V - 1`` is the pair ``d = V - 1 - j`` voices up: ``u0`` (voice ``v - d`` at ``t - 1``),
+        ``l0`` (voice ``v`` at ``t - 1``), ``u1`` (voice ``v - d`` at ``t``); column ``V - 1`` the voice row."""
         voices, n = self.voices, self.size
         weights = np.zeros((voices, 2 * voices, voices), np.int32)
         bias = np.full((voices, voices), zero, np.int32)
@@ -101,16 +107,36 @@ class RuleTables:
             for j in range(voices - 1):
                 d = voices - 1 - j
                 if d <= v:
-                    weights[v, voices - d, j], weights[v, voices, j], weights[v, 2 * voices - d, j] = n * n, n, 1
+                    weights[v, v - d, j], weights[v, v, j], weights[v, voices + v - d, j] = n * n, n, 1
                     bias[v, j] = block[(v, d)] * n ** 3
-            weights[v, voices, voices - 1], bias[v, voices - 1] = 1, base + v * n
+            weights[v, v, voices - 1], bias[v, voices - 1] = 1, base + v * n
         return weights, bias
+
+    def _columns(self, width: int) -> np.ndarray:
+        """``(voices, look_back + 1, voices)`` int32: for the voice drawn, where in a history of ``width``
+        tokens step ``t``'s voices (row 0; voices not drawn yet point anywhere: their weights are 0) and
+        steps ``t - 1 ... t - look_back`` (rows 1...) sit."""
+        voices, k = self.voices, np.arange(self.look_back + 1)[:, None]
+        if width < self.history:
+            raise ValueError(f"the rules read {self.history} recent tokens, the loop keeps {width}")
+        cols = [width - v - k * voices + np.arange(voices)[None, :] for v in range(voices)]
+        return np.minimum(np.stack(cols), width - 1).astype(np.int32)  # a constant of the traced graph
+
+    def _window(self, context) -> tf.Tensor:
+        """``(batch, 2 * voices)`` pitch indices: the last chord sounding before step ``t`` (the nearest of
+        ``look_back`` steps with a voice sounding; step ``t - 1`` when none does), then step ``t`` so far."""
+        steps = tf.gather(tf.gather(self.index, context.recent), tf.gather(self._columns(context.recent.shape[1]),
+                                                                           context.voice(self.voices)), axis=1)
+        # steps (batch, look_back + 1, voices); pitch index 0 is silence
+        sounding = tf.cast(tf.reduce_max(steps[:, 1:], axis=-1) > 0, tf.int32)  # (batch, look_back)
+        nearest = tf.argmax(sounding, axis=1, output_type=tf.int32) + 1  # 1 (t - 1) when none sounds
+        before = tf.gather(steps, nearest, axis=1, batch_dims=1)  # (batch, voices)
+        return tf.concat([before, steps[:, 0]], axis=1)
 
     def _rows(self, context) -> tf.Tensor:
         """``(batch, voices)`` int32: the table rows deciding the token at ``context.position``."""
         v = context.voice(self.voices)
-        pitch = tf.gather(self.index, context.recent[:, -2 * self.voices:])  # (batch, 2 * voices): the history's end
-        return tf.linalg.matmul(pitch, tf.gather(self.weights, v)) + tf.gather(self.bias, v)
+        return tf.linalg.matmul(self._window(context), tf.gather(self.weights, v)) + tf.gather(self.bias, v)
 
     def counts(self, context) -> tf.Tensor:
         """``(batch, vocab)`` float32: the rules each candidate token breaks."""

@@ -94,26 +94,31 @@ def _flag_table(voices: int) -> tf.Tensor:
 
 
 class Formula:
-    """:func:`violations` behind :class:`rule_tables.RuleTables`' interface: the reference the tables are
-    tested against, and the scorer for pitch sets too wide for tables."""
+    """:func:`violations` (after :func:`across_rests`) behind :class:`rule_tables.RuleTables`' interface: the
+    reference the tables are tested against, and the scorer for pitch sets too wide for tables."""
 
-    def __init__(self, table: np.ndarray, voices: int, rules: tuple, ranges):
-        self.table, self.voices, self.rules = tf.constant(table), voices, rules
+    def __init__(self, table: np.ndarray, voices: int, rules: tuple, ranges, look_back: int = 1):
+        self.table, self.voices, self.rules, self.look_back = tf.constant(table), voices, rules, int(look_back)
         self.ranges = tf.constant(ranges, tf.int32)
+        self.history = (self.look_back + 1) * voices  # recent tokens read
+
+    def _context(self, context):
+        return across_rests(context, self.table, self.voices, self.look_back)
 
     def counts(self, context) -> tf.Tensor:
-        return violations(context, self.table, self.voices, self.rules, self.ranges)
+        return violations(self._context(context), self.table, self.voices, self.rules, self.ranges)
 
     def broken(self, context, tokens: tf.Tensor) -> tf.Tensor:
-        return violations(context, self.table, self.voices, self.rules, self.ranges, tokens=tokens)
+        return violations(self._context(context), self.table, self.voices, self.rules, self.ranges, tokens=tokens)
 
 
-def scorer(table: np.ndarray, voices: int, rules: tuple, ranges):
-    """The rules' counts for pitch ``table (vocab,)``: looked up in tables where they fit (a few ops a
-    token instead of 100-240), else computed by :func:`violations`; both give the same numbers."""
+def scorer(table: np.ndarray, voices: int, rules: tuple, ranges, look_back: int = REST_STEPS):
+    """The rules' counts for pitch ``table (vocab,)``, step ``t - 1`` the last chord sounding within
+    ``look_back`` steps: looked up in tables where they fit (a few ops a token instead of 100-240), else
+    computed by :func:`violations`; both give the same numbers."""
     if rule_tables.fits(table, voices):
-        return rule_tables.RuleTables(table, voices, tuple(rules), ranges)
-    return Formula(table, voices, tuple(rules), ranges)
+        return rule_tables.RuleTables(table, voices, tuple(rules), ranges, look_back)
+    return Formula(table, voices, tuple(rules), ranges, look_back)
 
 
 def part_writing(codec, config: RulesConfig = RulesConfig()):
@@ -123,23 +128,22 @@ def part_writing(codec, config: RulesConfig = RulesConfig()):
     if codec.voices != len(pw.RANGES):
         raise SeqgenError(f"part-writing rules need {len(pw.RANGES)} voices, the model writes {codec.voices}; "
                           "use --rules off")
-    table = pitch_table(codec)
-    rules, pitches = scorer(table, codec.voices, config.rules, pw.RANGES), tf.constant(table)
+    rules = scorer(pitch_table(codec), codec.voices, config.rules, pw.RANGES)
     penalty = float(config.penalty)
     held = codec.held_ids()
     classes = tf.constant(np.stack([held, ~held], axis=1).astype(np.float32)) if config.keep_rhythm else None
 
     def apply(logits: tf.Tensor, context) -> tf.Tensor:
-        counts = rules.counts(across_rests(context, pitches, codec.voices))  # (batch, vocab)
+        counts = rules.counts(context)  # (batch, vocab)
         if config.mode == "soft":
             return logits - tf.cast(penalty * counts, logits.dtype)
-        finite = logits > tf.constant(-math.inf, logits.dtype)
-        best = tf.reduce_min(tf.where(finite, counts, math.inf), axis=-1, keepdims=True)  # (batch, 1)
-        keep = tf.logical_and(finite, counts <= best)  # (batch, vocab)
-        kept = tf.where(keep, logits, tf.constant(-math.inf, logits.dtype))
-        return _rescaled(kept, logits, keep, classes) if classes is not None else kept
+        counts = tf.where(logits > tf.constant(-math.inf, logits.dtype), counts, math.inf)  # masked before: never best
+        keep = counts <= tf.reduce_min(counts, axis=-1, keepdims=True)  # (batch, vocab); all masked before: all stay -inf
+        if classes is not None:
+            logits += _class_shift(logits, keep, classes)
+        return tf.where(keep, logits, tf.constant(-math.inf, logits.dtype))
 
-    apply.history = (REST_STEPS + 1) * codec.voices
+    apply.history = rules.history
     return apply
 
 
@@ -147,7 +151,8 @@ def across_rests(context, pitches: tf.Tensor, voices: int, steps: int = REST_STE
     """``context`` as the rules read it (the last ``2 * voices`` tokens), its step ``t - 1`` replaced by
     the nearest of the ``steps`` steps before ``t`` in which a voice sounds: ``seqgen judge`` compares
     the chords struck, so a parallel octave across the breath after a fermata counts there, and so here.
-    ``pitches (vocab,)``: each token's pitch (0: none); ``context.recent`` holds ``(steps + 1) * voices`` tokens."""
+    ``pitches (vocab,)``: each token's pitch (0: none); ``context.recent`` holds ``(steps + 1) * voices`` tokens.
+    The formula's way; :class:`rule_tables.RuleTables` does the same inside its own gathers."""
     from seqgen.generate.processors import Context
 
     v, width, u = context.voice(voices), context.recent.shape[1], tf.range(voices)
@@ -162,15 +167,16 @@ def across_rests(context, pitches: tf.Tensor, voices: int, steps: int = REST_STE
     return Context(context.position, tf.where(inside[None, :], moved, context.recent[:, width - 2 * voices:]))
 
 
-def _rescaled(kept: tf.Tensor, logits: tf.Tensor, keep: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
-    """``kept`` with each class (``classes (vocab, 2)``: held notes; everything else) given back the probability
-    the mask took from it, while any of the class is left: the rules choose pitches, the model keeps its rhythm.
-    Two small matmuls, not four log-sum-exps: the loop pays per op on a CPU."""
+def _class_shift(logits: tf.Tensor, keep: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
+    """``(batch, vocab)``: what to add to the ``keep`` tokens' logits so each class (``classes (vocab, 2)``: held
+    notes; everything else) gets back the probability the mask took from it, while any of the class is left:
+    the rules choose pitches, the model keeps its rhythm. Small matmuls, not log-sum-exps: the loop pays per op
+    on a CPU. A class that lost everything (or had nothing) shifts by 0."""
     p = tf.nn.softmax(tf.cast(logits, tf.float32))  # (batch, vocab); masked-before tokens are 0
     before = tf.linalg.matmul(p, classes)  # (batch, 2)
     after = tf.linalg.matmul(tf.where(keep, p, 0.0), classes)
-    shift = tf.where(after > 0, tf.math.log(before) - tf.math.log(tf.maximum(after, 1e-30)), 0.0)  # (batch, 2)
-    return kept + tf.cast(tf.linalg.matmul(shift, classes, transpose_b=True), kept.dtype)  # -inf stays -inf
+    shift = tf.math.log(tf.maximum(before, 1e-30)) - tf.math.log(tf.maximum(after, 1e-30))  # (batch, 2)
+    return tf.cast(tf.linalg.matmul(shift, classes, transpose_b=True), logits.dtype)
 
 
 # Pitch classes (above the tonic) of each mode's scale: minor with both sixths and sevenths (natural,

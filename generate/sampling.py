@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Callable, Iterable
 
+import numpy as np
 import tensorflow as tf
 
 from seqgen.data_prep.errors import SeqgenError
@@ -151,8 +152,13 @@ def forbid(ids: Iterable[int]) -> Strategy:
     id_tensor = tf.constant(sorted(set(int(i) for i in ids)), dtype=tf.int32)
 
     def apply(logits: tf.Tensor, context=None) -> tf.Tensor:
+        vocab = _vocab_size(logits)
+        if isinstance(vocab, int):  # a constant mask: one op per token inside the loop, not three
+            allowed = np.ones(vocab, bool)
+            allowed[[i for i in ids if i < vocab]] = False
+            return _masked(logits, allowed[None, :])
         # one_hot drops out-of-range ids instead of failing at run time.
-        banned = tf.reduce_max(tf.one_hot(id_tensor, _vocab_size(logits), dtype=tf.float32), axis=0)  # (vocab,)
+        banned = tf.reduce_max(tf.one_hot(id_tensor, vocab, dtype=tf.float32), axis=0)  # (vocab,)
         return _masked(logits, banned[None, :] < 0.5)
 
     return apply

@@ -89,7 +89,7 @@ def test_strict_keeps_the_least_bad_when_every_candidate_breaks_a_rule():
 def test_a_parallel_octave_across_a_breath_is_masked_as_the_judge_counts_it():
     processor = part_writing(CODEC, RulesConfig("strict", rules=("parallel_octaves",)))
     chord, now = [tok(p) for p in (74, 65, 62, 58)], [tok(77), tok(74)]  # a fermata chord; then S and A
-    recent = ([0] * 12 + chord + [1] * 16 + now)[-36:]  # four silent steps between (token 1: silence)
+    recent = [0] * 14 + chord + [1] * 16 + now  # 36 tokens; four silent steps between (token 1: silence)
     out = processor(tf.zeros([1, CODEC.vocab_size]), Context(tf.constant(4 * 6 + 2), tf.constant([recent]))).numpy()[0]
     assert out[tok(65)] == -math.inf and np.isfinite(out[tok(67)])  # the octave below the soprano, as before
     assert part_writing(CODEC, RulesConfig("strict")).history == 36
@@ -178,6 +178,29 @@ def test_the_tables_count_exactly_what_the_formula_counts(voices, subsets):
                 np.testing.assert_array_equal(broken, formula.broken(context, tf.constant(drawn, tf.int32)).numpy())
                 assert broken.shape == (len(recent), 1) and (broken[:, 0] == counts[np.arange(len(drawn)), drawn]).all()
         assert total > 0, rules  # each rule fired somewhere: the comparison was not vacuous
+
+
+def test_the_tables_look_back_across_rests_as_the_formula_does():
+    codec = ChoraleCodec(48, 72, voices=4, phrases=True)
+    table, rng = pitch_table(codec), np.random.default_rng(8)
+    for rules in (ALL_RULES, PARALLELS):
+        tables, formula = RuleTables(table, 4, rules, pw.RANGES, 8), Formula(table, 4, rules, pw.RANGES, 8)
+        near = RuleTables(table, 4, rules, pw.RANGES)  # step t - 1 as it is
+        assert tables.history == formula.history == 36 and near.history == 8
+        changed = []
+        for v in range(4):
+            position = 40 + v  # the history's token j is at position 4 + v + j, in step (4 + v + j) // 4
+            recent = np.concatenate([random_contexts(codec, rng)[:, :4] for _ in range(9)], axis=1)  # (256, 36)
+            steps = (4 + v + np.arange(36)) // 4
+            silent = rng.random((len(recent), 11)) < 0.6  # whole steps silent (token 1), most of them
+            recent = np.where(silent[:, steps] & (steps < 10)[None, :], 1, recent).astype(np.int32)
+            context = Context(tf.constant(position), tf.constant(recent))
+            counts = tables.counts(context).numpy()
+            np.testing.assert_array_equal(counts, formula.counts(context).numpy())
+            drawn = tf.constant(counts.argmax(axis=1), tf.int32)
+            np.testing.assert_array_equal(tables.broken(context, drawn).numpy(), formula.broken(context, drawn).numpy())
+            changed.append((counts != near.counts(context).numpy()).any(axis=1).mean())
+        assert np.mean(changed) > 0.02, changed  # the look-back mattered (not at the soprano for parallels)
 
 
 def test_pitch_sets_too_wide_for_tables_keep_the_formula():
