@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seqgen.generate import limits
-from seqgen.generate.cli_common import (DATA_DIR, RULES, command, finite, given_options, run_option,
+from seqgen.generate.cli_common import (DATA_DIR, RULES, command, finite, given_options, run_option, sampling_command,
                                         sampling_options, training_options)
 
 SOURCE_HELP = "'music21' (built offline from its corpus) or a jsb_chorales folder or .tgz."
@@ -81,6 +81,7 @@ def train_chorales(family, preset, batch_size, out, resume, force, train, source
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @DATA_DIR
+@sampling_command
 def generate_chorale(run_dir, primer, primer_steps, steps, phrases, temperature, top_k, top_p, greedy, num, seed,
                      bpm, instrument, fmt, plot, key, rules, rule_penalty, out, force, data_dir) -> None:
     """Write Bach-style chorales, four voices sampled one note at a time: by default four phrases

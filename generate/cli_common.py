@@ -50,6 +50,21 @@ def import_tensorflow_quietly() -> None:
             os.close(saved)
 
 
+# TensorFlow's threads per op for the sampling commands, unless the user sets TF_NUM_INTRAOP_THREADS: a
+# sampling step is a chain of small ops (one token of a small RNN, the rules' lookups), where splitting each
+# op over cores costs more than it saves. Measured on a 2-core CPU (benchmarks/RESULTS.md, 2026-12-08): 20
+# chorales 45.6 -> 37.6 s, the sampler's step at batch 16 1.8-2.0 -> 1.1-1.4 ms, text 1x512 GRU 5,800 ->
+# 10,800 characters a second. One thread also makes a seed's output the same whatever the machine's core count.
+SAMPLING_THREADS = "1"
+
+
+def sampling_command(f):
+    """Mark a command that samples (generate, harmonize, infill): TensorFlow starts with
+    :data:`SAMPLING_THREADS` threads per op, unless TF_NUM_INTRAOP_THREADS says otherwise."""
+    f.__seqgen_sampling__ = True
+    return f
+
+
 def no_tensorflow(f):
     """Mark a command that never needs TensorFlow (reading MIDI or text, drawing): it is not imported."""
     f.__seqgen_no_tensorflow__ = True
@@ -61,6 +76,10 @@ class SeqgenCommand(click.Command):
     and turns :class:`SeqgenError` into ``Error: <one line>`` and exit code 1."""
 
     def invoke(self, ctx):
+        import sys
+
+        if getattr(self.callback, "__seqgen_sampling__", False) and "tensorflow" not in sys.modules:
+            os.environ.setdefault("TF_NUM_INTRAOP_THREADS", SAMPLING_THREADS)  # read when TensorFlow starts
         if not getattr(self.callback, "__seqgen_no_tensorflow__", False):
             import_tensorflow_quietly()
         try:

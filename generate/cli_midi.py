@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seqgen.generate.cli_common import (DATA_DIR, command, finite, given_options, import_tensorflow_quietly,
-                                        no_tensorflow, run_option, sampling_options, training_options)
+                                        no_tensorflow, run_option, sampling_command, sampling_options, training_options)
 
 ENCODINGS = ("grid", "events", "durations")  # models.midi_task.ENCODINGS, repeated so --help does not import TensorFlow
 TFDS_ENCODINGS = ("events", "durations")  # data_prep.midi_tfds.ENCODINGS (per file: no corpus-fitted range)
@@ -149,6 +149,7 @@ def train_midi(family, preset, batch_size, out, resume, force, train, corpus, en
 @click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
               help="Output file (OUT-1, OUT-2... with --num).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@sampling_command
 def generate_midi(run_dir, primer, primer_beats, steps, seconds, temperature, top_k, top_p, greedy, num, seed,
                   bpm, instrument, key, density, key_strength, density_gain, out, force) -> None:
     """Write new MIDI from a run trained on your own corpus.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from seqgen.generate import limits
-from seqgen.generate.cli_common import DATA_DIR, RULES, SEED_TYPE, command, finite, no_tensorflow, run_option
+from seqgen.generate.cli_common import (DATA_DIR, RULES, SEED_TYPE, command, finite, no_tensorflow, run_option,
+                                        sampling_command)
 
 MODEL = run_option("chorales")  # --run RUN_DIR, the shipped chorale model by default
 OUT = click.option("-o", "--out", type=click.Path(dir_okay=False), required=True,
@@ -91,6 +92,7 @@ def judge_cmd(files, reference, as_json, data_dir) -> None:
 @KEY
 @OUTPUT
 @DATA_DIR
+@sampling_command
 def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, cadences, phrase_ends, rules, rule_penalty,
                   temperature, top_p, greedy, seed, num, key, bpm, instrument, soundfont, force, data_dir) -> None:
     """Keep a melody (or a bass) exactly and write the other three voices with a chorale model.
@@ -132,6 +134,7 @@ def harmonize_cmd(melody, out, run_dir, given, particles, parallel_penalty, cade
 @KEY
 @OUTPUT
 @DATA_DIR
+@sampling_command
 def infill_cmd(chorale, out, bars, voices, run_dir, window, sweeps, candidates, rules, rule_penalty, temperature, top_p,
                greedy, seed, num, key, bpm, instrument, soundfont, force, data_dir) -> None:
     """Regenerate some bars and/or voices of a four-voice piece so they fit what comes before and after.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from seqgen.generate import limits
-from seqgen.generate.cli_common import (DATA_DIR, command, given_options, no_tensorflow, run_option,
+from seqgen.generate.cli_common import (DATA_DIR, command, given_options, no_tensorflow, run_option, sampling_command,
                                         sampling_options, training_options)
 
 ENCODING = click.option("--encoding", default="utf-8", show_default=True,
@@ -86,6 +86,7 @@ def train_text(family, preset, batch_size, out, resume, force, train, corpus, sh
 @click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (OUT-1, OUT-2... with --num) instead of the terminal.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@sampling_command
 def generate_text(run_dir, prompt, prompt_file, length, temperature, top_k, top_p, greedy, num, seed,
                   skip_unknown, encoding, out, force) -> None:
     """Write text in the style of a corpus, streamed to the terminal as it is produced.

@@ -54,3 +54,36 @@ def test_the_driver_names_each_tasks_train_command(task):
     from seqgen.models.driver import TRAIN_WORDS
 
     assert f"seqgen train {TRAIN_WORDS.get(task, task)}" == runs.TRAIN_COMMAND[task]
+
+
+SAMPLING_VERBS = (("generate", "chorale"), ("generate", "midi"), ("generate", "text"), ("harmonize",), ("infill",))
+
+
+@pytest.mark.parametrize("words", SAMPLING_VERBS)
+def test_the_sampling_verbs_start_tensorflow_with_one_thread_per_op(words):
+    assert getattr(command_at(words).callback, "__seqgen_sampling__", False), words
+
+
+def test_one_thread_per_op_is_set_before_tensorflow_starts_and_a_users_setting_wins(monkeypatch):
+    import os
+    import sys
+
+    from seqgen.generate import cli_common
+
+    seen = []
+    marked = cli_common.sampling_command(lambda: seen.append(os.environ.get("TF_NUM_INTRAOP_THREADS")))
+    command = cli_common.SeqgenCommand("sample", callback=marked)
+    monkeypatch.setattr(cli_common, "import_tensorflow_quietly", lambda: None)
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)  # as in a fresh `seqgen` process
+    for user in (None, "4"):
+        if user is None:
+            monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+        else:
+            monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", user)
+        command.main([], standalone_mode=False)
+    assert seen == [cli_common.SAMPLING_THREADS, "4"]
+    plain, seen[:] = cli_common.SeqgenCommand("train", callback=lambda: seen.append(os.environ.get(
+        "TF_NUM_INTRAOP_THREADS"))), []
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
+    plain.main([], standalone_mode=False)
+    assert seen == [None]  # training keeps TensorFlow's own threads
