@@ -47,15 +47,16 @@ def rerun_ms_per_step(model, steps: int, batch: int) -> float:
 
 def sampler_ms_per_step(model, steps: int, batch: int, rules: str = "off", codec=None, chain: bool = False) -> float:
     """ms per time step of the sampler on ``model``; ``codec`` (default: the music21 vocabulary without phrase
-    ends) gives the rules their pitches; ``chain``: the CLI's whole steering (generate.rules.steering)."""
+    ends) gives the rules their pitches; ``chain``: the CLI's whole steering (generate.rules.steering), whose
+    ``rules="off"`` still puts phrase ends on beats; ``"bare"``: no processor at all (the sampler before issue 18)."""
     from seqgen.data_prep.chorale_codec import ChoraleCodec
     from seqgen.generate.rules import RulesConfig, part_writing, steering
     from seqgen.generate.sampler import sampler_for
     from seqgen.generate.sampling import SamplingConfig
 
     codec = codec or ChoraleCodec(36, 36 + (VOCAB - 2) // 2 - 1)  # the chorale vocabulary's size
-    config = RulesConfig(rules)
-    processor = steering(codec, config) if chain else part_writing(codec, config)
+    config = RulesConfig("off" if rules == "bare" else rules)
+    processor = None if rules == "bare" else steering(codec, config) if chain else part_writing(codec, config)
     sampler = sampler_for(model, SamplingConfig(), codec.forbidden_ids if chain else (0,), rules=processor,
                           progress=None)  # XLA on the model's hint only
     primer = np.zeros((batch, 1), np.int32) + (codec.start_id(None) if chain else 0)
@@ -103,10 +104,12 @@ def rules_rows(presets: str, steps: int = 512, repeats: int = 2, shipped: bool =
     for name, model, codec, batches in models:
         for batch in batches:
             row = {"preset": name, "batch": batch}
-            for mode in ("off", "soft", "strict"):
+            for mode in ("bare",) * shipped + ("off", "soft", "strict"):
                 row[f"ms/step {mode}"] = min(sampler_ms_per_step(model, steps, batch, mode, codec, shipped)
                                              for _ in range(repeats))
             row["strict vs off"] = row["ms/step strict"] / row["ms/step off"]
+            if shipped:
+                row["strict vs bare"] = row["ms/step strict"] / row["ms/step bare"]
             rows.append(row)
     return rows
 
