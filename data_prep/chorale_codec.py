@@ -146,12 +146,21 @@ class ChoraleCodec:
         """``tokens`` with phrase-end ids read as their plain pitch ids (start tokens land past the pitches)."""
         return np.where(tokens >= self.fermata_start, tokens - self.fermata_start + FIRST_PITCH, tokens)
 
-    def held_ids(self) -> np.ndarray:
-        """``(vocab,)`` bool: the tokens that hold a note over from the step before (plain or phrase end)."""
+    def _notes(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(vocab,)`` bool of the note tokens (plain or phrase end), and ``(vocab,)`` their plain ids."""
         ids = np.arange(self.vocab_size)
         plain = self._plain(ids)
-        notes = (plain >= FIRST_PITCH) & (ids < (self.mode_ids[0] if self.phrases else self.vocab_size))
+        return (plain >= FIRST_PITCH) & (ids < (self.mode_ids[0] if self.phrases else self.vocab_size)), plain
+
+    def held_ids(self) -> np.ndarray:
+        """``(vocab,)`` bool: the tokens that hold a note over from the step before (plain or phrase end)."""
+        notes, plain = self._notes()
         return notes & ((plain - FIRST_PITCH) % 2 == 0)
+
+    def struck_ids(self) -> np.ndarray:
+        """``(vocab,)`` bool: the tokens that strike a note (plain or phrase end)."""
+        notes, plain = self._notes()
+        return notes & ((plain - FIRST_PITCH) % 2 == 1)
 
     def describe(self) -> str:
         extra = ", phrase ends and mode starts" if self.phrases else ""

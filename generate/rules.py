@@ -23,7 +23,7 @@ import tensorflow as tf
 from seqgen.data_prep import part_writing as pw
 from seqgen.data_prep.errors import SeqgenError
 from seqgen.generate import rule_tables
-from seqgen.generate.phrase_marks import fermata_beats
+from seqgen.generate.phrase_marks import bach_rhythm
 from seqgen.generate.sampling import compose
 
 MODES = ("strict", "soft", "off")
@@ -40,13 +40,14 @@ class RulesConfig:
     rules: tuple = ALL_RULES  # which of part_writing's rules apply
     keep_rhythm: bool = True  # strict: a mask moves no probability between holding a note and striking one
     fermata_on_beats: bool = True  # any mode: phrase ends start and end on beats (generate.phrase_marks)
+    offbeat_sixteenths: bool = True  # any mode: a note struck on an off-beat 16th lasts a 16th, as in Bach
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise SeqgenError(f"--rules must be one of {', '.join(MODES)}, got {self.mode!r}")
         if not (isinstance(self.penalty, (int, float)) and math.isfinite(self.penalty) and self.penalty >= 0):
             raise SeqgenError(f"--rule-penalty must be a finite number >= 0 (nats), got {self.penalty!r}")
-        for name in ("keep_rhythm", "fermata_on_beats"):
+        for name in ("keep_rhythm", "fermata_on_beats", "offbeat_sixteenths"):
             if not isinstance(getattr(self, name), bool):
                 raise SeqgenError(f"{name} must be true or false, got {getattr(self, name)!r}")
         unknown = [r for r in self.rules if r not in ALL_RULES]
@@ -217,13 +218,13 @@ def scale_steer(codec, tonic: int, mode: str, penalty: float = SCALE_PENALTY, pr
 
 def steering(codec, rules: RulesConfig | None = None, key: tuple[int, str] | None = None,
              scale_penalty: float | None = None, profile: float | None = None):
-    """One processor of the phrase ends on beats (:func:`generate.phrase_marks.fermata_beats`: with ``rules``
-    given, their ``fermata_on_beats`` on and a codec that marks phrase ends), the part-writing ``rules``
-    and, with an asked ``key``, its scale (:func:`scale_steer`, the module's defaults for a None
+    """One processor of Bach's rhythm (:func:`generate.phrase_marks.bach_rhythm`, with ``rules`` given: their
+    ``fermata_on_beats``, for a codec that marks phrase ends, and ``offbeat_sixteenths``), the part-writing
+    ``rules`` and, with an asked ``key``, its scale (:func:`scale_steer`, the module's defaults for a None
     ``scale_penalty`` / ``profile``); None if none."""
     scale_penalty = SCALE_PENALTY if scale_penalty is None else scale_penalty
     profile = PROFILE_WEIGHT if profile is None else profile
-    parts = [fermata_beats(codec) if rules is not None and rules.fermata_on_beats else None,
+    parts = [bach_rhythm(codec, rules.fermata_on_beats, rules.offbeat_sixteenths) if rules is not None else None,
              part_writing(codec, rules) if rules is not None else None,
              scale_steer(codec, *key, scale_penalty, profile) if key is not None else None]
     parts = [p for p in parts if p is not None]

@@ -110,7 +110,8 @@ def test_pitch_table_reads_the_codec():
 @pytest.mark.parametrize("bad, text", [(dict(mode="loose"), "--rules"), (dict(penalty=float("nan")), "--rule-penalty"),
                                        (dict(penalty=-1), "--rule-penalty"), (dict(rules=("fifths",)), "rules"),
                                        (dict(keep_rhythm="yes"), "keep_rhythm"),
-                                       (dict(fermata_on_beats=1), "fermata_on_beats")])
+                                       (dict(fermata_on_beats=1), "fermata_on_beats"),
+                                       (dict(offbeat_sixteenths=None), "offbeat_sixteenths")])
 def test_rules_config_validates(bad, text):
     with pytest.raises(SeqgenError, match=text):
         RulesConfig(**bad)
