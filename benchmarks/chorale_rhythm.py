@@ -1,5 +1,6 @@
 """Note lengths and phrase ends of the default chorales (4 phrases, strict rules, the cadence search),
-pooled over several seeds, with the rhythm-keeping mask and the fermatas on beats switched off and on.
+pooled over several seeds, with the rhythm-keeping mask, the fermatas on beats and the off-beat 16ths
+(generate.phrase_marks) switched on one after another.
 
 One seed's note-length distance to Bach moves by 0.05 (60 pieces), so the figures pool ``--seeds``.
 Beside the distances: the mean note length (16ths), the share of eighth notes, the share of fermata
@@ -16,9 +17,11 @@ import numpy as np
 from common import Timer, table
 
 VARIANTS = {  # label -> RulesConfig fields
-    "before (renormalised mask, fermatas anywhere)": dict(keep_rhythm=False, fermata_on_beats=False),
-    "rhythm kept": dict(keep_rhythm=True, fermata_on_beats=False),
-    "rhythm kept, fermatas on beats (default)": dict(keep_rhythm=True, fermata_on_beats=True),
+    "before (renormalised mask, fermatas anywhere)": dict(keep_rhythm=False, fermata_on_beats=False,
+                                                          offbeat_sixteenths=False),
+    "rhythm kept": dict(keep_rhythm=True, fermata_on_beats=False, offbeat_sixteenths=False),
+    "rhythm kept, fermatas on beats": dict(keep_rhythm=True, fermata_on_beats=True, offbeat_sixteenths=False),
+    "and off-beat 16ths last a 16th (default)": dict(keep_rhythm=True, fermata_on_beats=True, offbeat_sixteenths=True),
 }
 
 
@@ -42,6 +45,12 @@ def fermata_runs(grids) -> tuple[float, float]:
     return float((lengths % 4 == 0).mean()) if lengths.size else float("nan"), len(lengths) / len(grids)
 
 
+def held_from_offbeats(grids) -> float:
+    """Share of notes struck on a beat's 2nd or 4th 16th and lasting longer (Bach's training chorales: 0)."""
+    notes = [(start, length) for g in grids for _, _, start, length in g.notes()]
+    return float(np.mean([start % 2 == 1 and length > 1 for start, length in notes])) if notes else float("nan")
+
+
 def row(label: str, grids, reference, seconds: float) -> dict:
     from seqgen.generate.judge import profile_of
 
@@ -51,7 +60,8 @@ def row(label: str, grids, reference, seconds: float) -> dict:
     return {"setting": label, "pieces": len(grids), "note_lengths": measures["note_lengths"],
             "melodic": measures["melodic_intervals"], "harmonic": measures["harmonic_intervals"],
             "pitch_class": measures["pitch_class"], "mean length": float(lengths.mean()),
-            "eighths": float((lengths == 2).mean()), "fermatas on beats": whole, "fermatas/piece": runs,
+            "eighths": float((lengths == 2).mean()), "dotted 8ths": float((lengths == 3).mean()),
+            "held from an off-beat": held_from_offbeats(grids), "fermatas on beats": whole, "fermatas/piece": runs,
             "parallels": measures["parallel_fifths"] + measures["parallel_octaves"], "s/piece": seconds / len(grids)}
 
 
