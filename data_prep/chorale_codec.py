@@ -146,6 +146,12 @@ class ChoraleCodec:
         """``tokens`` with phrase-end ids read as their plain pitch ids (start tokens land past the pitches)."""
         return np.where(tokens >= self.fermata_start, tokens - self.fermata_start + FIRST_PITCH, tokens)
 
+    def without_phrase_ends(self, tokens: np.ndarray) -> np.ndarray:
+        """``tokens`` of a piece (no start tokens) with each phrase-end token replaced by its plain note."""
+        tokens = np.asarray(tokens)
+        ends = (tokens >= self.fermata_start) & (tokens < (self.mode_ids[0] if self.phrases else self.vocab_size))
+        return np.where(ends, self._plain(tokens), tokens)
+
     def _notes(self) -> tuple[np.ndarray, np.ndarray]:
         """``(vocab,)`` bool of the note tokens (plain or phrase end), and ``(vocab,)`` their plain ids."""
         ids = np.arange(self.vocab_size)

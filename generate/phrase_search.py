@@ -140,7 +140,10 @@ def _judge(codec: ChoraleCodec, row: np.ndarray, begin: int, piece: _Piece, mode
         stays = _heard_in(cut, piece.asked) if piece.asked else piece.key is None or estimate_key(cut) == piece.key
         level = cadence * (1 + stays)
     keep = end + 1 + (not final)  # an inner phrase keeps the step that ended its fermata: the next begins after it
-    return row[: 1 + keep * codec.voices], key, level
+    tokens = row[: 1 + keep * codec.voices].copy()
+    inside = slice(1 + begin * codec.voices, 1 + held * codec.voices)  # the phrase before its fermata
+    tokens[inside] = codec.without_phrase_ends(tokens[inside])  # runs that ended no phrase (too soon): no mark
+    return tokens, key, level
 
 
 # music21's default key profile (``analyze("key")``: Aarden-Essen, music21.analysis.discrete), which hears

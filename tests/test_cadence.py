@@ -313,3 +313,21 @@ def test_a_piece_without_its_final_cadence_goes_back_one_phrase(monkeypatch):
     ps._backtrack(None, None, 5, pieces, before, [0, 0], None, PhraseConfig())
     assert list(pieces[0].tokens) == [0, 5, 5] and pieces[0].missed == 0  # written again: found
     assert list(pieces[1].tokens) == [1, 0, 0] and pieces[1].missed == 1  # the retry missed too: kept as it was
+
+
+def test_a_fermata_too_soon_to_end_the_phrase_loses_its_mark():
+    from seqgen.generate.phrase_search import _judge
+
+    codec = ChoraleCodec(40, 80, phrases=True)
+    grid = _grid(I, IV, V, I, VI, IV, V7, I, IV, I)  # 40 steps
+    fermata = np.zeros(40, bool)
+    fermata[4:8] = True  # held a quarter, but 8 steps into the phrase: too soon (Bach's shortest is 12)
+    fermata[24:28] = True  # the phrase end
+    grid = Grid(grid.pitches, grid.struck, meta={"fermata": fermata})
+    row = np.concatenate([[codec.start_id("major")], codec.encode(grid)])
+    assert codec.decode(row[1:]).meta["fermata"][4:8].all()
+    config = PhraseConfig(hold=4, min_phrase_steps=12, min_onsets=0)
+    tokens, _, _ = _judge(codec, row, 0, _Piece(row[:1]), "major", False, config, cadence=False)
+    marks = codec.decode(tokens[1:]).meta["fermata"]
+    assert len(marks) == 29 and marks[24:28].all() and not marks[:24].any()  # kept to the step after the end
+    assert (codec.without_phrase_ends(tokens[1:]) == codec.encode(Grid(grid.pitches[:29], grid.struck[:29]))).all()
