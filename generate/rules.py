@@ -172,7 +172,7 @@ def _class_shift(logits: tf.Tensor, keep: tf.Tensor, classes: tf.Tensor) -> tf.T
     """``(batch, vocab)``: what to add to the ``keep`` tokens' logits so each class (``classes (vocab, 2)``: held
     notes; everything else) gets back the probability the mask took from it, while any of the class is left:
     the rules choose pitches, the model keeps its rhythm. Small matmuls, not log-sum-exps: the loop pays per op
-    on a CPU. A class that lost everything (or had nothing) shifts by 0."""
+    on a CPU. A class the mask took whole stays masked; one that had no probability shifts by 0."""
     p = tf.nn.softmax(tf.cast(logits, tf.float32))  # (batch, vocab); masked-before tokens are 0
     before = tf.linalg.matmul(p, classes)  # (batch, 2)
     after = tf.linalg.matmul(tf.where(keep, p, 0.0), classes)
