@@ -146,17 +146,21 @@ class ChoraleCodec:
         """``tokens`` with phrase-end ids read as their plain pitch ids (start tokens land past the pitches)."""
         return np.where(tokens >= self.fermata_start, tokens - self.fermata_start + FIRST_PITCH, tokens)
 
+    def phrase_end_ids(self) -> np.ndarray:
+        """``(vocab,)`` bool: the phrase-end (fermata) tokens; none without phrases."""
+        ids = np.arange(self.vocab_size)
+        return (ids >= self.fermata_start) & (ids < (self.mode_ids[0] if self.phrases else self.vocab_size))
+
     def without_phrase_ends(self, tokens: np.ndarray) -> np.ndarray:
         """``tokens`` of a piece (no start tokens) with each phrase-end token replaced by its plain note."""
         tokens = np.asarray(tokens)
-        ends = (tokens >= self.fermata_start) & (tokens < (self.mode_ids[0] if self.phrases else self.vocab_size))
-        return np.where(ends, self._plain(tokens), tokens)
+        return np.where(self.phrase_end_ids()[tokens], self._plain(tokens), tokens)
 
     def _notes(self) -> tuple[np.ndarray, np.ndarray]:
         """``(vocab,)`` bool of the note tokens (plain or phrase end), and ``(vocab,)`` their plain ids."""
         ids = np.arange(self.vocab_size)
         plain = self._plain(ids)
-        return (plain >= FIRST_PITCH) & (ids < (self.mode_ids[0] if self.phrases else self.vocab_size)), plain
+        return (plain >= FIRST_PITCH) & ((ids < self.fermata_start) | self.phrase_end_ids()), plain
 
     def held_ids(self) -> np.ndarray:
         """``(vocab,)`` bool: the tokens that hold a note over from the step before (plain or phrase end)."""

@@ -31,11 +31,6 @@ import tensorflow as tf
 STEPS_PER_BEAT = 4  # the chorale grid's 16ths per quarter: the beat a fermata starts and ends on
 
 
-def fermata_beats(codec, beat: int = STEPS_PER_BEAT):
-    """The phrase-end processor alone for ``codec``, or None for a codec without phrase ends."""
-    return bach_rhythm(codec, fermatas=True, sixteenths=False, beat=beat)
-
-
 def bach_rhythm(codec, fermatas: bool = True, sixteenths: bool = True, beat: int = STEPS_PER_BEAT):
     """The processor for ``codec``'s grid of ``fermatas`` (phrase ends on beats; codecs that mark them) and
     off-beat ``sixteenths``; None when neither applies."""
@@ -58,10 +53,9 @@ def bach_rhythm(codec, fermatas: bool = True, sixteenths: bool = True, beat: int
 def allowed(codec, fermatas: bool, sixteenths: bool, beat: int = STEPS_PER_BEAT) -> np.ndarray:
     """``(voices, beat, vocab, vocab)`` bool: may a token (last axis) follow the voice's token one step back
     (third axis), for the voice and the 16th within the beat (first two)."""
-    ids = np.arange(codec.vocab_size)
     out = np.ones((codec.voices, beat, codec.vocab_size, codec.vocab_size), bool)
     if fermatas:
-        under = (ids >= codec.fermata_start) & (ids < codec.mode_ids[0])  # (vocab,) fermata tokens
+        under = codec.phrase_end_ids()  # (vocab,) fermata tokens
         out[1:] &= ~under  # the lower voices never carry the mark
         out[0, 1:] &= under[:, None] == under[None, :]  # inside a beat the soprano's mark stays as it was
     if sixteenths:

@@ -122,11 +122,12 @@ class RuleTables:
         cols = [width - v - k * voices + np.arange(voices)[None, :] for v in range(voices)]
         return np.minimum(np.stack(cols), width - 1).astype(np.int32)  # a constant of the traced graph
 
-    def _window(self, context) -> tf.Tensor:
+    def _window(self, context, v: tf.Tensor) -> tf.Tensor:
         """``(batch, 2 * voices)`` pitch indices: the last chord sounding before step ``t`` (the nearest of
-        ``look_back`` steps with a voice sounding; step ``t - 1`` when none does), then step ``t`` so far."""
-        steps = tf.gather(tf.gather(self.index, context.recent), tf.gather(self._columns(context.recent.shape[1]),
-                                                                           context.voice(self.voices)), axis=1)
+        ``look_back`` steps with a voice sounding; step ``t - 1`` when none does), then step ``t`` so far;
+        ``v``: the voice drawn."""
+        columns = tf.gather(self._columns(context.recent.shape[1]), v)
+        steps = tf.gather(tf.gather(self.index, context.recent), columns, axis=1)
         # steps (batch, look_back + 1, voices); pitch index 0 is silence
         sounding = tf.cast(tf.reduce_max(steps[:, 1:], axis=-1) > 0, tf.int32)  # (batch, look_back)
         nearest = tf.argmax(sounding, axis=1, output_type=tf.int32) + 1  # 1 (t - 1) when none sounds
@@ -136,7 +137,7 @@ class RuleTables:
     def _rows(self, context) -> tf.Tensor:
         """``(batch, voices)`` int32: the table rows deciding the token at ``context.position``."""
         v = context.voice(self.voices)
-        return tf.linalg.matmul(self._window(context), tf.gather(self.weights, v)) + tf.gather(self.bias, v)
+        return tf.linalg.matmul(self._window(context, v), tf.gather(self.weights, v)) + tf.gather(self.bias, v)
 
     def counts(self, context) -> tf.Tensor:
         """``(batch, vocab)`` float32: the rules each candidate token breaks."""
